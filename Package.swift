@@ -1,0 +1,107 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "sessiond",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sessiond", targets: ["SessionServer"]),
+        .executable(name: "protogen", targets: ["protogen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries, each behind a module map and a shim header.
+        .systemLibrary(
+            name: "CNghttp2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+
+        // Shared vocabulary.
+        .target(name: "ProtoWire", swiftSettings: strictSettings),
+        .target(name: "ServiceErrors", swiftSettings: strictSettings),
+        .target(name: "RPCCore", dependencies: ["ProtoWire", "ServiceErrors"], swiftSettings: strictSettings),
+        .target(
+            name: "SessionAPI",
+            dependencies: ["ProtoWire", "RPCCore"],
+            exclude: [],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "Auth", dependencies: ["COpenSSL", "ServiceErrors"], swiftSettings: strictSettings),
+        .target(
+            name: "HTTP2Transport",
+            dependencies: [
+                "RPCCore", "ServiceErrors", "CNghttp2", "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // The server executable.
+        .executableTarget(
+            name: "SessionServer",
+            dependencies: [
+                "Auth", "HTTP2Transport", "RPCCore", "SessionAPI", "ServiceErrors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // The schema compiler: schema/*.proto → Sources/*/Generated.
+        .target(
+            name: "ProtoGen",
+            dependencies: ["ProtoWire"],
+            path: "tools/protogen/Library",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "protogen",
+            dependencies: ["ProtoGen"],
+            path: "tools/protogen/CLI",
+            swiftSettings: strictSettings
+        ),
+
+        // Tests, one target per module.
+        .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ProtoGenTests",
+            dependencies: ["ProtoGen", "ProtoWire", "RPCCore", "SessionAPI"],
+            exclude: ["Schema", "CrossCheck"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SessionAPITests",
+            dependencies: ["SessionAPI", "ProtoWire", "RPCCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HTTP2TransportTests",
+            dependencies: [
+                "HTTP2Transport", "RPCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

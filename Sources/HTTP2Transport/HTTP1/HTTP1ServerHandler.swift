@@ -1,0 +1,127 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Serves HTTP/1.1 requests (keep-alive, pipelined requests answered in order) with an `HTTPService`.
+///
+/// Requests are buffered up to `maxBodySize`; a larger body gets 413 and the connection closes.
+final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let service: any HTTPService
+    private let maxBodySize: Int
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var bodyTooLarge = false
+    /// Responses are written in request order even when handlers finish out of order.
+    private var nextToWrite = 0
+    private var nextToStart = 0
+    private var finished: [Int: (HTTPResponse, keepAlive: Bool)] = [:]
+
+    init(service: any HTTPService, maxBodySize: Int) {
+        self.service = service
+        self.maxBodySize = maxBodySize
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            self.body = []
+            self.bodyTooLarge = false
+        case .body(var buffer):
+            guard !self.bodyTooLarge else { return }
+            if self.body.count + buffer.readableBytes > self.maxBodySize {
+                self.bodyTooLarge = true
+                self.body = []
+                return
+            }
+            self.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            guard let head = self.head else { return }
+            self.head = nil
+            let sequence = self.nextToStart
+            self.nextToStart += 1
+            if self.bodyTooLarge {
+                let response = HTTPResponse.json(
+                    413,
+                    #"{"success":false,"data":null,"error":{"code":"RESOURCE_EXHAUSTED","message":"request body is larger than \#(self.maxBodySize) bytes","details":[]},"metadata":null}"#
+                )
+                self.complete(sequence, response, keepAlive: false, context: context)
+                return
+            }
+            let request = HTTPRequest(
+                method: head.method.rawValue,
+                target: head.uri,
+                headers: head.headers.map { (name: $0.name.lowercased(), value: $0.value) },
+                body: self.body,
+                peer: context.channel.remoteAddress?.description
+            )
+            let keepAlive = head.isKeepAlive
+            let service = self.service
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
+            promise.completeWithTask { await service.respond(to: request) }
+            promise.futureResult.whenSuccess { response in
+                let (handler, context) = loopBound.value
+                handler.complete(sequence, response, keepAlive: keepAlive, context: context)
+            }
+        }
+    }
+
+    private func complete(_ sequence: Int, _ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        self.finished[sequence] = (response, keepAlive)
+        var wrote = false
+        var close = false
+        while let (response, keepAlive) = self.finished.removeValue(forKey: self.nextToWrite) {
+            self.nextToWrite += 1
+            self.write(response, keepAlive: keepAlive, context: context)
+            wrote = true
+            if !keepAlive {
+                close = true
+                break
+            }
+        }
+        guard wrote else { return }
+        if close {
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.flush()
+        }
+    }
+
+    private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
+        headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
+        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        let head = HTTPResponseHead(
+            version: .http1_1,
+            status: HTTPResponseStatus(statusCode: response.status),
+            headers: headers
+        )
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        if !response.body.isEmpty {
+            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+            buffer.writeBytes(response.body)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        if keepAlive {
+            context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A malformed request line or header: answer 400 once and close.
+        if error is HTTPParserError {
+            let response = HTTPResponse.json(
+                400,
+                #"{"success":false,"data":null,"error":{"code":"INVALID_ARGUMENT","message":"malformed HTTP request","details":[]},"metadata":null}"#
+            )
+            self.write(response, keepAlive: false, context: context)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,86 @@
+/// A plain HTTP request (HTTP/1.1, or HTTP/2 that is not gRPC), fully buffered.
+package struct HTTPRequest: Sendable {
+    package var method: String
+    /// The request target: path and query, e.g. `/api/sessions?limit=5`.
+    package var target: String
+    /// Header names lower-cased, in arrival order.
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
+    /// The client's address, when known.
+    package var peer: String?
+
+    package init(method: String, target: String, headers: [(name: String, value: String)], body: [UInt8], peer: String?) {
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.body = body
+        self.peer = peer
+    }
+
+    package func header(_ name: String) -> String? {
+        let name = name.lowercased()
+        return self.headers.first { $0.name == name }?.value
+    }
+
+    /// The path without the query string.
+    package var path: Substring {
+        self.target.prefix { $0 != "?" }
+    }
+}
+
+/// A complete HTTP response.
+package struct HTTPResponse: Sendable {
+    package var status: Int
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
+
+    package init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response with the gateway's content type.
+    package static func json(_ status: Int, _ body: String, headers: [(name: String, value: String)] = []) -> HTTPResponse {
+        HTTPResponse(
+            status: status,
+            headers: [("content-type", "application/json; charset=utf-8")] + headers,
+            body: Array(body.utf8)
+        )
+    }
+}
+
+/// Serves plain HTTP requests: health checks and, later, the REST gateway.
+package protocol HTTPService: Sendable {
+    func respond(to request: HTTPRequest) async -> HTTPResponse
+}
+
+/// Health endpoints only; answers 404 with the error envelope for everything else.
+package struct HealthService: HTTPService {
+    package init() {}
+
+    package func respond(to request: HTTPRequest) async -> HTTPResponse {
+        switch request.path {
+        case "/healthz", "/readyz":
+            return .json(200, #"{"status":"ok"}"#)
+        default:
+            return .json(
+                404,
+                #"{"success":false,"data":null,"error":{"code":"NOT_FOUND","message":"no route for \#(request.method) \#(Self.jsonEscaped(String(request.path)))","details":[]},"metadata":null}"#
+            )
+        }
+    }
+
+    private static func jsonEscaped(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,38 @@
+/// What a handler knows about the call it serves, beyond the request message.
+package struct CallContext: Sendable {
+    package var method: RPCMethod
+    /// Request metadata (custom headers), as sent by the client.
+    package var metadata: Metadata
+    /// When the client stops waiting; nil when it set no deadline.
+    package var deadline: ContinuousClock.Instant?
+    /// The request ID used in logs (`X-Request-Id` or generated).
+    package var requestID: String
+    /// The client's address, e.g. `127.0.0.1:53122`, when known.
+    package var peer: String?
+
+    package init(
+        method: RPCMethod,
+        metadata: Metadata = Metadata(),
+        deadline: ContinuousClock.Instant? = nil,
+        requestID: String = "",
+        peer: String? = nil
+    ) {
+        self.method = method
+        self.metadata = metadata
+        self.deadline = deadline
+        self.requestID = requestID
+        self.peer = peer
+    }
+}
+
+/// Per-call options on the client side.
+package struct CallOptions: Sendable {
+    package var metadata: Metadata
+    /// How long the call may take, sent as `grpc-timeout`.
+    package var timeout: Duration?
+
+    package init(metadata: Metadata = Metadata(), timeout: Duration? = nil) {
+        self.metadata = metadata
+        self.timeout = timeout
+    }
+}

@@ -1,0 +1,65 @@
+/// gRPC custom metadata: ordered key/value pairs with lower-case keys.
+///
+/// Keys ending in `-bin` carry binary values (base64 on the wire); all others carry ASCII text.
+package struct Metadata: Sendable, Hashable, Sequence {
+    package enum Value: Sendable, Hashable {
+        case text(String)
+        case binary([UInt8])
+    }
+
+    package private(set) var entries: [(key: String, value: Value)] = []
+
+    package init() {}
+
+    package init(_ pairs: [(String, String)]) {
+        for (key, value) in pairs { self.add(key, value) }
+    }
+
+    package mutating func add(_ key: String, _ value: String) {
+        self.entries.append((key.lowercased(), .text(value)))
+    }
+
+    package mutating func add(_ key: String, binary value: [UInt8]) {
+        self.entries.append((key.lowercased(), .binary(value)))
+    }
+
+    package mutating func removeAll(_ key: String) {
+        let key = key.lowercased()
+        self.entries.removeAll { $0.key == key }
+    }
+
+    /// The first text value for `key`.
+    package subscript(_ key: String) -> String? {
+        let key = key.lowercased()
+        for entry in self.entries where entry.key == key {
+            if case .text(let text) = entry.value { return text }
+        }
+        return nil
+    }
+
+    /// The first binary value for `key` (which should end in `-bin`).
+    package func binary(_ key: String) -> [UInt8]? {
+        let key = key.lowercased()
+        for entry in self.entries where entry.key == key {
+            if case .binary(let bytes) = entry.value { return bytes }
+        }
+        return nil
+    }
+
+    package var isEmpty: Bool { self.entries.isEmpty }
+
+    package func makeIterator() -> IndexingIterator<[(key: String, value: Value)]> {
+        self.entries.makeIterator()
+    }
+
+    package static func == (lhs: Metadata, rhs: Metadata) -> Bool {
+        lhs.entries.elementsEqual(rhs.entries) { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        for entry in self.entries {
+            hasher.combine(entry.key)
+            hasher.combine(entry.value)
+        }
+    }
+}

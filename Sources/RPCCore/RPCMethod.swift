@@ -1,0 +1,66 @@
+/// How many messages each side of an RPC sends.
+package enum RPCKind: String, Sendable, Hashable {
+    case unary
+    case serverStreaming
+    case clientStreaming
+    case bidirectionalStreaming
+
+    package var clientStreams: Bool { self == .clientStreaming || self == .bidirectionalStreaming }
+    package var serverStreams: Bool { self == .serverStreaming || self == .bidirectionalStreaming }
+}
+
+/// Describes one RPC: generated for every method in `schema/`.
+package struct RPCMethod: Sendable, Hashable, CustomStringConvertible {
+    /// Fully qualified service name, e.g. `sessions.v1.SessionService`.
+    package var service: String
+    /// Method name as declared, e.g. `GetSession`.
+    package var name: String
+    package var kind: RPCKind
+
+    package init(service: String, name: String, kind: RPCKind) {
+        self.service = service
+        self.name = name
+        self.kind = kind
+    }
+
+    /// The HTTP/2 `:path` of the method (gRPC over HTTP/2: "/" Service-Name "/" Method-Name).
+    package var path: String { "/\(self.service)/\(self.name)" }
+
+    package var description: String { self.path }
+}
+
+/// The HTTP/JSON mapping of an RPC, declared in `schema/` with the `(sessions.api.http)` option.
+package struct HTTPRoute: Sendable, Hashable {
+    /// `GET`, `POST`, `PATCH`, `PUT` or `DELETE`.
+    package var method: String
+    /// A path template such as `/api/sessions/{session_id}/complete`.
+    package var pathTemplate: String
+    /// `*` when the whole request message is the body, empty when there is no body.
+    package var body: String
+    /// The HTTP status of a successful reply (200 unless the schema says otherwise).
+    package var successStatus: Int
+    package var rpc: RPCMethod
+
+    package init(method: String, pathTemplate: String, body: String, successStatus: Int, rpc: RPCMethod) {
+        self.method = method
+        self.pathTemplate = pathTemplate
+        self.body = body
+        self.successStatus = successStatus
+        self.rpc = rpc
+    }
+}
+
+/// A protobuf field as the JSON mapping sees it.
+package struct JSONFieldName: Sendable, Hashable {
+    package var number: Int
+    /// The name in the .proto file, e.g. `session_id`.
+    package var protoName: String
+    /// The lowerCamelCase JSON name, e.g. `sessionId`.
+    package var jsonName: String
+
+    package init(number: Int, protoName: String, jsonName: String) {
+        self.number = number
+        self.protoName = protoName
+        self.jsonName = jsonName
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Auth
+import Foundation
+import HTTP2Transport
+import Logging
+import NIOCore
+import NIOPosix
+import RPCCore
+
+/// `sessiond serve`: runs the server until SIGINT or SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve gRPC and REST on one port.",
+        discussion: "The first line on standard output says where it listens, e.g. `listening on 127.0.0.1:43817`."
+    )
+
+    @Option(help: "Address to listen on. (env: SESSIOND_HOST; default 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port for gRPC and REST; 0 picks a free one. (env: SESSIOND_PORT; default 8080)")
+    var port: Int?
+
+    @Option(name: .customLong("data-dir"), help: "Directory for the SQLite database and the local JWT secret. (env: SESSIOND_DATA_DIR; default ./data)")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (postgres://user:pass@host:port/db) instead of the embedded SQLite store. (env: SESSIOND_DATABASE_URL)")
+    var databaseURL: String?
+
+    @Option(name: .customLong("jwt-secret-file"), help: "File holding the HMAC secret for HS256 tokens; surrounding whitespace is trimmed. Without it, SESSIOND_JWT_SECRET, else <data-dir>/jwt-secret (created on first start). (env: SESSIOND_JWT_SECRET_FILE)")
+    var jwtSecretFile: String?
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain; with --tls-key, serve TLS (ALPN h2 and http/1.1). (env: SESSIOND_TLS_CERT)")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert. (env: SESSIOND_TLS_KEY)")
+    var tlsKey: String?
+
+    func resolvedConfiguration() throws -> ServerConfiguration {
+        let configuration = ServerConfiguration(
+            host: self.host ?? EnvironmentValue.string("SESSIOND_HOST") ?? "127.0.0.1",
+            port: try self.port ?? EnvironmentValue.integer("SESSIOND_PORT") ?? 8080,
+            dataDirectory: self.dataDirectory ?? EnvironmentValue.string("SESSIOND_DATA_DIR") ?? "./data",
+            databaseURL: self.databaseURL ?? EnvironmentValue.string("SESSIOND_DATABASE_URL"),
+            jwtSecretFile: self.jwtSecretFile ?? EnvironmentValue.string("SESSIOND_JWT_SECRET_FILE"),
+            tlsCertificate: self.tlsCertificate ?? EnvironmentValue.string("SESSIOND_TLS_CERT"),
+            tlsKey: self.tlsKey ?? EnvironmentValue.string("SESSIOND_TLS_KEY")
+        )
+        guard (0...65_535).contains(configuration.port) else {
+            throw ValidationError("--port must be between 0 and 65535, not \(configuration.port)")
+        }
+        guard (configuration.tlsCertificate == nil) == (configuration.tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        return configuration
+    }
+
+    func run() async throws {
+        let configuration = try self.resolvedConfiguration()
+        let logger = Logger(label: "sessiond")
+
+        let secret = try JWTSecret.load(
+            file: configuration.jwtSecretFile,
+            environment: ProcessInfo.processInfo.environment,
+            dataDirectory: configuration.dataDirectory,
+            createIfMissing: true
+        )
+        if case .created(let path) = secret.source {
+            logger.notice("created a new JWT secret", metadata: ["path": "\(path)"])
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let server = try await TransportServer.start(
+            configuration: TransportConfiguration(host: configuration.host, port: configuration.port),
+            router: RPCRouter(),
+            httpService: HealthService(),
+            group: group,
+            logger: logger
+        )
+        // The documented first line of output: scripts read the port from it.
+        FileHandle.standardOutput.write(Data("listening on \(server.localAddress)\n".utf8))
+        logger.info("serving gRPC and REST", metadata: ["address": "\(server.localAddress)"])
+
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                let signal = await signals.next()
+                logger.info("shutting down", metadata: ["signal": "\(signal)"])
+                await server.close()
+            }
+            tasks.addTask { await server.waitUntilClosed() }
+            await tasks.next()
+            tasks.cancelAll()
+        }
+        try await group.shutdownGracefully()
+    }
+}

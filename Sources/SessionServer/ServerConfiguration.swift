@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+
+/// Everything `serve` needs, resolved from flags and environment in one place.
+struct ServerConfiguration: Sendable {
+    var host: String
+    var port: Int
+    var dataDirectory: String
+    var databaseURL: String?
+    var jwtSecretFile: String?
+    var tlsCertificate: String?
+    var tlsKey: String?
+}
+
+/// Reads an option's fallback from the environment, with a clear error for bad values.
+enum EnvironmentValue {
+    static func string(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    static func integer(_ name: String) throws -> Int? {
+        guard let text = self.string(name) else { return nil }
+        guard let value = Int(text) else {
+            throw ValidationError("\(name) must be an integer, not '\(text)'")
+        }
+        return value
+    }
+}

@@ -1,0 +1,78 @@
+import HTTP2Transport
+import Logging
+import NIOCore
+import NIOPosix
+import RPCCore
+import Testing
+
+@Suite("HTTP/1.1 on the shared port")
+struct HTTP1ServerTests {
+    static func withServer(
+        maxBody: Int = 1 << 20,
+        _ body: (TransportServer, any EventLoopGroup) async throws -> Void
+    ) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var configuration = TransportConfiguration(host: "127.0.0.1", port: 0)
+        configuration.maxHTTPBodySize = maxBody
+        let server = try await TransportServer.start(
+            configuration: configuration,
+            router: RPCRouter(),
+            httpService: HealthService(),
+            group: group,
+            logger: Logger(label: "test")
+        )
+        do {
+            try await body(server, group)
+        } catch {
+            await server.close()
+            try await group.shutdownGracefully()
+            throw error
+        }
+        await server.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("keep-alive with pipelined requests answers each in order")
+    func pipelining() async throws {
+        try await Self.withServer { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send(
+                "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+            let bytes = try await connection.waitFor { $0.occurrences(of: "HTTP/1.1 ") >= 3 }
+            // Bodies have no trailing newline, so find each status line by its text.
+            let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["200", "404", "200"])
+            #expect(bytes.text.contains(#""code":"NOT_FOUND""#))
+            #expect(!connection.isClosed)
+            await connection.close()
+        }
+    }
+
+    @Test("a body over the limit gets 413 RESOURCE_EXHAUSTED and the connection closes")
+    func bodyTooLarge() async throws {
+        try await Self.withServer(maxBody: 16) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n" + String(repeating: "a", count: 40))
+            let bytes = try await connection.waitFor { _ in false }
+            #expect(bytes.text.hasPrefix("HTTP/1.1 413"))
+            #expect(bytes.text.contains("RESOURCE_EXHAUSTED"))
+            #expect(connection.isClosed)
+        }
+    }
+
+    @Test("a malformed request line gets 400 and the server keeps serving others")
+    func malformedRequest() async throws {
+        try await Self.withServer { server, group in
+            let bad = try await TestConnection.connect(port: server.localPort, group: group)
+            try await bad.send("GARBAGE\r\n\r\n")
+            let bytes = try await bad.waitFor { _ in false }
+            #expect(bytes.text.hasPrefix("HTTP/1.1 400"))
+            let good = try await TestConnection.connect(port: server.localPort, group: group)
+            try await good.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            let reply = try await good.waitFor { $0.text.contains("ok") }
+            #expect(reply.text.hasPrefix("HTTP/1.1 200"))
+            await good.close()
+        }
+    }
+}

@@ -1,0 +1,247 @@
+/// Writes the Swift side of a service: method descriptors, the provider protocol the server
+/// implements, its routes, a typed client, and the HTTP route table from `(sessions.api.http)`.
+struct ServiceEmitter {
+    /// The custom method option that carries a REST mapping.
+    static let httpOption = "sessions.api.http"
+
+    let schema: SchemaSet
+    let names: SwiftNames
+
+    init(schema: SchemaSet) {
+        self.schema = schema
+        self.names = SwiftNames(schema: schema)
+    }
+
+    private struct Method {
+        var def: MethodDef
+        var swiftName: String
+        var input: String
+        var output: String
+        var kind: String
+    }
+
+    func emit(_ service: ServiceDef, package: String, into out: inout CodeWriter) throws(ProtoGenError) {
+        let fullName = SchemaSet.qualify(package, service.name)
+        let methods = service.methods.map { method in
+            let kind: String =
+                switch (method.clientStreaming, method.serverStreaming) {
+                case (false, false): "unary"
+                case (false, true): "serverStreaming"
+                case (true, false): "clientStreaming"
+                case (true, true): "bidirectionalStreaming"
+                }
+            return Method(
+                def: method,
+                swiftName: Naming.swiftIdentifier(Self.lowerFirst(method.name)),
+                input: self.names.typeName(method.resolvedInput!),
+                output: self.names.typeName(method.resolvedOutput!),
+                kind: kind
+            )
+        }
+        let methodsType = "\(service.name)Methods"
+
+        out.line("/// The methods of `\(fullName)`.")
+        try out.block("package enum \(methodsType)") { out in
+            for method in methods {
+                out.line(
+                    "package static let \(method.swiftName) = RPCMethod(service: \"\(fullName)\", name: \"\(method.def.name)\", kind: .\(method.kind))"
+                )
+            }
+            out.line()
+            out.line("package static let all: [RPCMethod] = [\(methods.map { $0.swiftName }.joined(separator: ", "))]")
+        }
+        out.line()
+
+        out.line("/// The server side of `\(fullName)`: what a service implementation provides.")
+        try out.block("package protocol \(service.name)Provider: Sendable") { out in
+            for method in methods {
+                out.line(self.providerRequirement(method))
+            }
+        }
+        out.line()
+
+        try out.block("extension \(service.name)Provider") { (out: inout CodeWriter) throws(ProtoGenError) in
+            out.line("/// This provider's methods, ready to register with an `RPCRouter`.")
+            try out.block("package var routes: [RPCRoute]") { out in
+                out.line("[")
+                for method in methods {
+                    out.line("    RPCRoute(method: \(methodsType).\(method.swiftName), handler: \(self.routeHandler(method))),")
+                }
+                out.line("]")
+            }
+        }
+        out.line()
+
+        out.line("/// A typed client for `\(fullName)` over any `RPCChannel`.")
+        try out.block("package struct \(service.name)Client: Sendable") { (out: inout CodeWriter) throws(ProtoGenError) in
+            out.line("package let channel: any RPCChannel")
+            out.line()
+            out.line("package init(channel: any RPCChannel) {")
+            out.line("    self.channel = channel")
+            out.line("}")
+            for method in methods {
+                out.line()
+                try self.emitClientMethod(method, methodsType: methodsType, into: &out)
+            }
+        }
+
+        var routes: [String] = []
+        for method in methods {
+            if let route = try self.httpRoute(method, methodsType: methodsType, package: package) {
+                routes.append(route)
+            }
+        }
+        if !routes.isEmpty {
+            out.line()
+            out.line("/// The REST mapping of `\(fullName)`, from its `(\(Self.httpOption))` options.")
+            try out.block("package enum \(service.name)HTTPRoutes") { out in
+                out.line("package static let all: [HTTPRoute] = [")
+                for route in routes { out.line("    \(route),") }
+                out.line("]")
+            }
+        }
+    }
+
+    private static func lowerFirst(_ name: String) -> String {
+        // `GetSession` → `getSession`; a leading acronym is lowered as a whole (`HTTPGet` → `httpGet`).
+        let characters = Array(name)
+        var index = 0
+        while index < characters.count && characters[index].isUppercase { index += 1 }
+        if index <= 1 || index == characters.count { return name.prefix(max(index, 1)).lowercased() + name.dropFirst(max(index, 1)) }
+        return String(characters[0..<(index - 1)]).lowercased() + String(characters[(index - 1)...])
+    }
+
+    private func providerRequirement(_ method: Method) -> String {
+        switch method.kind {
+        case "unary":
+            "func \(method.swiftName)(_ request: \(method.input), context: CallContext) async throws -> \(method.output)"
+        case "serverStreaming":
+            "func \(method.swiftName)(_ request: \(method.input), responses: RPCResponseWriter<\(method.output)>, context: CallContext) async throws"
+        case "clientStreaming":
+            "func \(method.swiftName)(_ requests: RPCRequestStream<\(method.input)>, context: CallContext) async throws -> \(method.output)"
+        default:
+            "func \(method.swiftName)(_ requests: RPCRequestStream<\(method.input)>, responses: RPCResponseWriter<\(method.output)>, context: CallContext) async throws"
+        }
+    }
+
+    private func routeHandler(_ method: Method) -> String {
+        switch method.kind {
+        case "unary":
+            ".unary { try await self.\(method.swiftName)(\(method.input)(decodingRequest: $0), context: $1).serializedBytes() }"
+        case "serverStreaming":
+            ".serverStreaming { try await self.\(method.swiftName)(\(method.input)(decodingRequest: $0), responses: RPCResponseWriter($1), context: $2) }"
+        case "clientStreaming":
+            ".clientStreaming { try await self.\(method.swiftName)(RPCRequestStream($0), context: $1).serializedBytes() }"
+        default:
+            ".bidirectionalStreaming { try await self.\(method.swiftName)(RPCRequestStream($0), responses: RPCResponseWriter($1), context: $2) }"
+        }
+    }
+
+    private func emitClientMethod(_ method: Method, methodsType: String, into out: inout CodeWriter) throws(ProtoGenError) {
+        let descriptor = "\(methodsType).\(method.swiftName)"
+        switch method.kind {
+        case "unary":
+            out.line("package func \(method.swiftName)(")
+            out.line("    _ request: \(method.input),")
+            out.line("    options: CallOptions = CallOptions()")
+            try out.block(") async throws -> \(method.output)") { out in
+                out.line("let reply = try await self.channel.unary(\(descriptor), request: request.serializedBytes(), options: options)")
+                out.line("return try \(method.output)(decodingReply: reply)")
+            }
+        case "serverStreaming":
+            out.line("package func \(method.swiftName)(")
+            out.line("    _ request: \(method.input),")
+            out.line("    options: CallOptions = CallOptions(),")
+            out.line("    onResponse: @escaping @Sendable (\(method.output)) async throws -> Void")
+            try out.block(") async throws") { out in
+                out.line("try await self.channel.serverStreaming(\(descriptor), request: request.serializedBytes(), options: options) {")
+                out.line("    try await onResponse(\(method.output)(decodingReply: $0))")
+                out.line("}")
+            }
+        case "clientStreaming":
+            out.line("package func \(method.swiftName)(")
+            out.line("    options: CallOptions = CallOptions(),")
+            out.line("    requests: @escaping @Sendable (RPCRequestWriter<\(method.input)>) async throws -> Void")
+            try out.block(") async throws -> \(method.output)") { out in
+                out.line("let reply = try await self.channel.clientStreaming(\(descriptor), options: options) {")
+                out.line("    try await requests(RPCRequestWriter($0))")
+                out.line("}")
+                out.line("return try \(method.output)(decodingReply: reply)")
+            }
+        default:
+            out.line("package func \(method.swiftName)(")
+            out.line("    options: CallOptions = CallOptions(),")
+            out.line("    requests: @escaping @Sendable (RPCRequestWriter<\(method.input)>) async throws -> Void,")
+            out.line("    onResponse: @escaping @Sendable (\(method.output)) async throws -> Void")
+            try out.block(") async throws") { out in
+                out.line("try await self.channel.bidirectionalStreaming(")
+                out.line("    \(descriptor),")
+                out.line("    options: options,")
+                out.line("    requests: { try await requests(RPCRequestWriter($0)) },")
+                out.line("    onResponse: { try await onResponse(\(method.output)(decodingReply: $0)) }")
+                out.line(")")
+            }
+        }
+    }
+
+    /// The `HTTPRoute(...)` initializer for a method with an HTTP option, or nil.
+    private func httpRoute(_ method: Method, methodsType: String, package: String) throws(ProtoGenError) -> String? {
+        guard
+            let option = method.def.options.first(where: {
+                $0.isExtension && self.schema.resolveExtension($0.name, scope: package) == Self.httpOption
+            })
+        else { return nil }
+        guard case .aggregate(let entries) = option.value else {
+            throw ProtoGenError("(\(Self.httpOption)) needs a { … } value", at: option.location)
+        }
+        var verb: String?
+        var path: String?
+        var body = ""
+        var status = 200
+        for entry in entries {
+            switch (entry.name, entry.value) {
+            case ("get", .string(let value)), ("put", .string(let value)), ("post", .string(let value)),
+                ("delete", .string(let value)), ("patch", .string(let value)):
+                guard verb == nil else {
+                    throw ProtoGenError("an HTTP rule takes exactly one of get/put/post/delete/patch", at: entry.location)
+                }
+                verb = entry.name.uppercased()
+                path = value
+            case ("body", .string(let value)):
+                body = value
+            case ("success_status", .number(let value)):
+                guard let number = Int(value), (200...299).contains(number) else {
+                    throw ProtoGenError("success_status must be a 2xx status", at: entry.location)
+                }
+                status = number
+            default:
+                throw ProtoGenError("unsupported HTTP rule field '\(entry.name)'", at: entry.location)
+            }
+        }
+        guard let verb, let path, path.hasPrefix("/") else {
+            throw ProtoGenError("an HTTP rule needs a path starting with '/'", at: option.location)
+        }
+        if verb == "GET" && !body.isEmpty {
+            throw ProtoGenError("a GET rule cannot have a body", at: option.location)
+        }
+        try self.checkTemplate(path, input: method.def.resolvedInput!, at: option.location)
+        return "HTTPRoute(method: \"\(verb)\", pathTemplate: \"\(path)\", body: \"\(body)\", successStatus: \(status), "
+            + "rpc: \(methodsType).\(method.swiftName))"
+    }
+
+    /// Every `{field}` in a path template must name a string field of the request.
+    private func checkTemplate(_ path: String, input: String, at location: SourceLocation) throws(ProtoGenError) {
+        guard let message = self.schema.messages[input] else { return }
+        for segment in path.split(separator: "/") where segment.hasPrefix("{") {
+            guard segment.hasSuffix("}") else {
+                throw ProtoGenError("bad path segment '\(segment)'", at: location)
+            }
+            let name = String(segment.dropFirst().dropLast())
+            guard let field = message.fields.first(where: { $0.name == name }), field.resolvedType == .scalar(.string),
+                field.label == .singular
+            else {
+                throw ProtoGenError("path parameter {\(name)} is not a string field of \(input)", at: location)
+            }
+        }
+    }
+}
