@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "sessiond", targets: ["SessionServer"]),
         .executable(name: "protogen", targets: ["protogen"]),
+        .executable(name: "interop-server", targets: ["InteropServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +24,11 @@ let package = Package(
             name: "CNghttp2",
             pkgConfig: "libnghttp2",
             providers: [.apt(["libnghttp2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         .systemLibrary(
             name: "COpenSSL",
@@ -40,14 +46,36 @@ let package = Package(
             exclude: [],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "StandardServices",
+            dependencies: ["ProtoWire", "RPCCore", "ServiceErrors"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "InteropService",
+            dependencies: ["ProtoWire", "RPCCore", "ServiceErrors"],
+            swiftSettings: strictSettings
+        ),
         .target(name: "Auth", dependencies: ["COpenSSL", "ServiceErrors"], swiftSettings: strictSettings),
         .target(
             name: "HTTP2Transport",
             dependencies: [
-                "RPCCore", "ServiceErrors", "CNghttp2", "COpenSSL",
+                "RPCCore", "ServiceErrors", "ProtoWire", "CNghttp2", "COpenSSL", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // Helpers shared by tests: running servers, the Python test environment.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "HTTP2Transport", "RPCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -57,8 +85,20 @@ let package = Package(
         .executableTarget(
             name: "SessionServer",
             dependencies: [
-                "Auth", "HTTP2Transport", "RPCCore", "SessionAPI", "ServiceErrors",
+                "Auth", "HTTP2Transport", "RPCCore", "SessionAPI", "ServiceErrors", "StandardServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // The gRPC interop test server (grpc.testing.TestService) on our transport.
+        .executableTarget(
+            name: "InteropServer",
+            dependencies: [
+                "InteropService", "HTTP2Transport", "RPCCore", "StandardServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,7 +124,7 @@ let package = Package(
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"], swiftSettings: strictSettings),
         .testTarget(
             name: "ProtoGenTests",
-            dependencies: ["ProtoGen", "ProtoWire", "RPCCore", "SessionAPI"],
+            dependencies: ["ProtoGen", "ProtoWire", "RPCCore", "SessionAPI", "StandardServices", "InteropService", "TestSupport"],
             exclude: ["Schema", "CrossCheck"],
             swiftSettings: strictSettings
         ),
@@ -95,9 +135,15 @@ let package = Package(
         ),
         .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strictSettings),
         .testTarget(
+            name: "InteropTests",
+            dependencies: ["InteropService", "HTTP2Transport", "RPCCore", "StandardServices", "TestSupport"],
+            exclude: [],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "HTTP2TransportTests",
             dependencies: [
-                "HTTP2Transport", "RPCCore",
+                "HTTP2Transport", "RPCCore", "TestSupport", "InteropService", "StandardServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

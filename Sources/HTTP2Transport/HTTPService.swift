@@ -56,7 +56,7 @@ package protocol HTTPService: Sendable {
 }
 
 /// Health endpoints only; answers 404 with the error envelope for everything else.
-package struct HealthService: HTTPService {
+package struct HTTPHealthService: HTTPService {
     package init() {}
 
     package func respond(to request: HTTPRequest) async -> HTTPResponse {

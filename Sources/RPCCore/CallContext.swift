@@ -9,6 +9,10 @@ package struct CallContext: Sendable {
     package var requestID: String
     /// The client's address, e.g. `127.0.0.1:53122`, when known.
     package var peer: String?
+    /// Whether the request's messages arrived compressed (`grpc-encoding` other than identity).
+    package var requestCompressed: Bool = false
+    /// What the handler sends back besides messages.
+    package let response = ResponseMetadata()
 
     package init(
         method: RPCMethod,

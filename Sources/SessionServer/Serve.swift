@@ -6,6 +6,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import RPCCore
+import SessionAPI
+import StandardServices
 
 /// `sessiond serve`: runs the server until SIGINT or SIGTERM.
 struct Serve: AsyncParsableCommand {
@@ -69,10 +71,17 @@ struct Serve: AsyncParsableCommand {
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let health = HealthService()
+        var router = RPCRouter(routes: health.routes)
+        let reflection = ReflectionService(
+            files: SessionAPISchema.files + StandardServicesSchema.files,
+            services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]
+        )
+        router.register(reflection.allRoutes)
         let server = try await TransportServer.start(
             configuration: TransportConfiguration(host: configuration.host, port: configuration.port),
-            router: RPCRouter(),
-            httpService: HealthService(),
+            router: router,
+            httpService: HTTPHealthService(),
             group: group,
             logger: logger
         )
@@ -85,7 +94,8 @@ struct Serve: AsyncParsableCommand {
             tasks.addTask {
                 let signal = await signals.next()
                 logger.info("shutting down", metadata: ["signal": "\(signal)"])
-                await server.close()
+                health.shutDown()
+                await server.shutdown(gracePeriod: .seconds(10))
             }
             tasks.addTask { await server.waitUntilClosed() }
             await tasks.next()

@@ -17,7 +17,7 @@ struct HTTP1ServerTests {
         let server = try await TransportServer.start(
             configuration: configuration,
             router: RPCRouter(),
-            httpService: HealthService(),
+            httpService: HTTPHealthService(),
             group: group,
             logger: Logger(label: "test")
         )

@@ -1,17 +1,22 @@
 import Foundation
 import ProtoWire
 import RPCCore
+import InteropService
 import SessionAPI
+import StandardServices
+import TestSupport
 import Testing
 
 /// Our generated code against the official protobuf library (Python `protobuf`, classes made by
 /// grpcio-tools' protoc from the same schema), in both directions.
 @Suite("cross-check against the official protobuf implementation")
 struct CrossCheckTests {
+    static let script = "Tests/ProtoGenTests/CrossCheck/crosscheck.py"
+
     @Test("our bytes equal the official bytes, and each side decodes the other's output")
-    func messagesRoundTripBothWays() throws {
-        let directory = try Python.temporaryDirectory()
-        try Python.run(["write", directory.path])
+    func messagesRoundTripBothWays() async throws {
+        let directory = try PythonScript.temporaryDirectory()
+        try await PythonScript.check(Self.script, ["write", directory.path])
         let expectedNames = try String(contentsOf: directory.appendingPathComponent("cases.txt"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
         let cases = EverythingCases.all
@@ -38,17 +43,19 @@ struct CrossCheckTests {
         #expect(decoded.serializedBytes() == withUnknown)
         try Data(decoded.serializedBytes()).write(to: swiftDirectory.appendingPathComponent("unknown_fields.bin"))
 
-        let verdict = try Python.run(["check", directory.path])
+        let verdict = try await PythonScript.check(Self.script, ["check", directory.path])
         #expect(verdict.contains("0 failed"), "\(verdict)")
     }
 
     @Test("our FileDescriptorProtos are byte-identical to protoc's", arguments: [
         "sessions/v1/sessions.proto", "sessions/api/http.proto", "protogen/test/v1/everything.proto",
+        "grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto", "grpc/testing/empty.proto",
+        "grpc/testing/messages.proto", "grpc/testing/test.proto",
     ])
-    func descriptorsMatchProtoc(path: String) throws {
-        let registry = SessionAPISchema.files + EverythingSchema.files
-        let directory = try Python.temporaryDirectory()
-        try Python.run(["descriptors", directory.path])
+    func descriptorsMatchProtoc(path: String) async throws {
+        let registry = SessionAPISchema.files + EverythingSchema.files + StandardServicesSchema.files + InteropSchema.files
+        let directory = try PythonScript.temporaryDirectory()
+        try await PythonScript.check(Self.script, ["descriptors", directory.path])
         let protoc = try [UInt8](
             Data(contentsOf: directory.appendingPathComponent(path.replacingOccurrences(of: "/", with: "_") + ".desc"))
         )

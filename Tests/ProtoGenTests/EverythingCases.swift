@@ -43,8 +43,8 @@ enum EverythingCases {
         cases["scalars_min"] = Everything(scalars: min)
 
         var small = Scalars()
-        small.fDouble = 5e-324
-        small.fFloat = 1.401298464324817e-45
+        small.fDouble = .leastNonzeroMagnitude  // 5e-324
+        small.fFloat = .leastNonzeroMagnitude  // 1.4e-45
         small.fInt32 = -1
         small.fInt64 = -1
         small.fSint32 = -1

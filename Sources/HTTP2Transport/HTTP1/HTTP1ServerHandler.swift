@@ -18,6 +18,8 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var nextToWrite = 0
     private var nextToStart = 0
     private var finished: [Int: (HTTPResponse, keepAlive: Bool)] = [:]
+    /// Set on shutdown: answer what is in flight with `connection: close`, then close.
+    private var draining = false
 
     init(service: any HTTPService, maxBodySize: Int) {
         self.service = service
@@ -58,7 +60,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 body: self.body,
                 peer: context.channel.remoteAddress?.description
             )
-            let keepAlive = head.isKeepAlive
+            let keepAlive = head.isKeepAlive && !self.draining
             let service = self.service
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
@@ -76,6 +78,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         var close = false
         while let (response, keepAlive) = self.finished.removeValue(forKey: self.nextToWrite) {
             self.nextToWrite += 1
+            let keepAlive = keepAlive && !(self.draining && self.nextToWrite == self.nextToStart)
             self.write(response, keepAlive: keepAlive, context: context)
             wrote = true
             if !keepAlive {
@@ -85,7 +88,8 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         guard wrote else { return }
         if close {
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         } else {
             context.flush()
         }
@@ -111,6 +115,14 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Closes now if idle; otherwise the last in-flight response closes the connection.
+    func beginGracefulShutdown(channel: any Channel) {
+        self.draining = true
+        if self.nextToWrite == self.nextToStart {
+            channel.close(promise: nil)
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A malformed request line or header: answer 400 once and close.
         if error is HTTPParserError {
@@ -119,7 +131,8 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 #"{"success":false,"data":null,"error":{"code":"INVALID_ARGUMENT","message":"malformed HTTP request","details":[]},"metadata":null}"#
             )
             self.write(response, keepAlive: false, context: context)
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
             return
         }
         context.close(promise: nil)

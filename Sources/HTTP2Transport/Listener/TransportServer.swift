@@ -4,13 +4,16 @@ import NIOHTTP1
 import NIOPosix
 import RPCCore
 
-/// One listening socket that serves gRPC (HTTP/2) and REST (HTTP/1.1) on the same port.
+/// One listening socket that serves gRPC and REST over HTTP/2 (h2c) and REST over HTTP/1.1 on the
+/// same port, telling them apart by the connection preface.
 package final class TransportServer: Sendable {
     private let channel: any Channel
+    private let connections: ConnectionRegistry
     package let logger: Logger
 
-    private init(channel: any Channel, logger: Logger) {
+    private init(channel: any Channel, connections: ConnectionRegistry, logger: Logger) {
         self.channel = channel
+        self.connections = connections
         self.logger = logger
     }
 
@@ -22,23 +25,46 @@ package final class TransportServer: Sendable {
         group: any EventLoopGroup,
         logger: Logger
     ) async throws -> TransportServer {
-        let maxBody = configuration.maxHTTPBodySize
+        let connections = ConnectionRegistry()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
+                guard connections.admit(channel, limit: configuration.maxConnections) else {
+                    logger.warning("connection limit reached; refusing a connection",
+                        metadata: ["limit": "\(configuration.maxConnections)"])
+                    return channel.close()
+                }
                 let sniffer = ProtocolSniffer(
                     configureHTTP2: { channel in
-                        // HTTP/2 is served by HTTP2ConnectionHandler once the transport lands it.
-                        channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
+                        channel.eventLoop.makeCompletedFuture {
+                            let handler = HTTP2ConnectionHandler(
+                                router: router,
+                                httpService: httpService,
+                                configuration: configuration,
+                                logger: logger
+                            )
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                            let loopBound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+                            connections.setDrain(for: channel) {
+                                channel.eventLoop.execute { loopBound.value.beginGracefulShutdown() }
+                            }
+                        }
                     },
                     configureHTTP1: { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
-                            try channel.pipeline.syncOperations.addHandler(
-                                HTTP1ServerHandler(service: httpService, maxBodySize: maxBody)
+                            let handler = HTTP1ServerHandler(
+                                service: httpService,
+                                maxBodySize: configuration.maxHTTPBodySize
                             )
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                            let loopBound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+                            connections.setDrain(for: channel) {
+                                channel.eventLoop.execute { loopBound.value.beginGracefulShutdown(channel: channel) }
+                            }
                         }
                     }
                 )
@@ -47,8 +73,7 @@ package final class TransportServer: Sendable {
                 }
             }
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
-        _ = router
-        return TransportServer(channel: channel, logger: logger)
+        return TransportServer(channel: channel, connections: connections, logger: logger)
     }
 
     /// The port actually bound (useful with port 0).
@@ -60,9 +85,27 @@ package final class TransportServer: Sendable {
         "\(self.channel.localAddress?.ipAddress ?? "?"):\(self.localPort)"
     }
 
-    /// Stops accepting connections and closes the listener.
-    package func close() async {
+    /// Open client connections.
+    package var connectionCount: Int { self.connections.count }
+
+    /// Graceful shutdown: stop accepting, send GOAWAY, let in-flight calls finish within
+    /// `gracePeriod`, then close whatever is left.
+    package func shutdown(gracePeriod: Duration) async {
         try? await self.channel.close()
+        self.connections.drainAll()
+        let connections = self.connections
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await connections.waitUntilEmpty() }
+            group.addTask { try? await Task.sleep(for: gracePeriod) }
+            await group.next()
+            group.cancelAll()
+        }
+        self.connections.closeAll()
+    }
+
+    /// Stops accepting connections and closes every open one now.
+    package func close() async {
+        await self.shutdown(gracePeriod: .zero)
     }
 
     /// Completes when the listener closes.

@@ -6,6 +6,12 @@ import RPCCore
 package enum SessionAPISchema {
     package static let files: [SchemaFileDescriptor] = [
         SchemaFileDescriptor(
+            name: "google/protobuf/timestamp.proto",
+            dependencies: [],
+            symbols: ["google.protobuf.Timestamp"],
+            serializedBase64: "Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zYgZwcm90bzM="
+        ),
+        SchemaFileDescriptor(
             name: "sessions/v1/sessions.proto",
             dependencies: ["google/protobuf/timestamp.proto", "sessions/api/http.proto"],
             symbols: ["sessions.v1.Session", "sessions.v1.CreateSessionRequest", "sessions.v1.GetSessionRequest", "sessions.v1.ListSessionsRequest", "sessions.v1.ListSessionsResponse", "sessions.v1.PauseSessionRequest", "sessions.v1.ResumeSessionRequest", "sessions.v1.CompleteSessionRequest", "sessions.v1.CompleteSessionResponse", "sessions.v1.AnalyzeSessionRequest", "sessions.v1.AnalyzeSessionResponse", "sessions.v1.GetAnalysisRequest", "sessions.v1.GetAnalysisResponse", "sessions.v1.Analysis", "sessions.v1.Analysis.Sentiment", "sessions.v1.Analysis.FrictionPoint", "sessions.v1.Analysis.DurationComparison", "sessions.v1.Note", "sessions.v1.GetNotesRequest", "sessions.v1.GetNotesResponse", "sessions.v1.UpdateNotesRequest", "sessions.v1.UpdateNotesRequest.NoteUpdate", "sessions.v1.UpdateNotesResponse", "sessions.v1.ConfirmSessionRequest", "sessions.v1.ConfirmSessionResponse", "sessions.v1.SubmitFeedbackRequest", "sessions.v1.SubmitFeedbackResponse", "sessions.v1.WatchSessionRequest", "sessions.v1.WatchSessionResponse", "sessions.v1.Payout", "sessions.v1.ListPayoutsRequest", "sessions.v1.ListPayoutsResponse", "sessions.v1.SessionStatus", "sessions.v1.PayoutStatus", "sessions.v1.SessionService", "sessions.v1.SessionService.CreateSession", "sessions.v1.SessionService.GetSession", "sessions.v1.SessionService.ListSessions", "sessions.v1.SessionService.PauseSession", "sessions.v1.SessionService.ResumeSession", "sessions.v1.SessionService.CompleteSession", "sessions.v1.SessionService.AnalyzeSession", "sessions.v1.SessionService.GetAnalysis", "sessions.v1.SessionService.GetNotes", "sessions.v1.SessionService.UpdateNotes", "sessions.v1.SessionService.ConfirmSession", "sessions.v1.SessionService.SubmitFeedback", "sessions.v1.SessionService.WatchSession", "sessions.v1.SessionService.ListPayouts"],

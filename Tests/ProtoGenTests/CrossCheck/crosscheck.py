@@ -23,6 +23,11 @@ SCHEMAS = [
     (SCHEMA_ROOT, "sessions/v1/sessions.proto"),
     (SCHEMA_ROOT, "sessions/api/http.proto"),
     (TEST_ROOT, "protogen/test/v1/everything.proto"),
+    (SCHEMA_ROOT, "grpc/health/v1/health.proto"),
+    (SCHEMA_ROOT, "grpc/reflection/v1/reflection.proto"),
+    (SCHEMA_ROOT, "grpc/testing/empty.proto"),
+    (SCHEMA_ROOT, "grpc/testing/messages.proto"),
+    (SCHEMA_ROOT, "grpc/testing/test.proto"),
 ]
 
 

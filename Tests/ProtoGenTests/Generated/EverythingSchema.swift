@@ -6,6 +6,12 @@ import RPCCore
 package enum EverythingSchema {
     package static let files: [SchemaFileDescriptor] = [
         SchemaFileDescriptor(
+            name: "google/protobuf/timestamp.proto",
+            dependencies: [],
+            symbols: ["google.protobuf.Timestamp"],
+            serializedBase64: "Ch9nb29nbGUvcHJvdG9idWYvdGltZXN0YW1wLnByb3RvEg9nb29nbGUucHJvdG9idWYiOwoJVGltZXN0YW1wEhgKB3NlY29uZHMYASABKANSB3NlY29uZHMSFAoFbmFub3MYAiABKAVSBW5hbm9zYgZwcm90bzM="
+        ),
+        SchemaFileDescriptor(
             name: "protogen/test/v1/everything.proto",
             dependencies: ["google/protobuf/timestamp.proto"],
             symbols: ["protogen.test.v1.Scalars", "protogen.test.v1.Repeated", "protogen.test.v1.Optionals", "protogen.test.v1.Maps", "protogen.test.v1.Maps.StringToStringEntry", "protogen.test.v1.Maps.Int32ToInt64Entry", "protogen.test.v1.Maps.Uint64ToColorEntry", "protogen.test.v1.Maps.StringToMessageEntry", "protogen.test.v1.Maps.BoolToBytesEntry", "protogen.test.v1.Maps.Sint32ToFixed64Entry", "protogen.test.v1.Everything", "protogen.test.v1.Everything.Nested", "protogen.test.v1.Everything.Nested.Inner", "protogen.test.v1.Everything.Nested.Kind", "protogen.test.v1.Color"],

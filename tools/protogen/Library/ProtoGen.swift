@@ -26,6 +26,18 @@ public struct GenerationJob: Sendable {
             registryName: "SessionAPISchema"
         ),
         GenerationJob(
+            protoRoot: "schema",
+            files: ["grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto"],
+            outputDirectory: "Sources/StandardServices/Generated",
+            registryName: "StandardServicesSchema"
+        ),
+        GenerationJob(
+            protoRoot: "schema",
+            files: ["grpc/testing/empty.proto", "grpc/testing/messages.proto", "grpc/testing/test.proto"],
+            outputDirectory: "Sources/InteropService/Generated",
+            registryName: "InteropSchema"
+        ),
+        GenerationJob(
             protoRoot: "Tests/ProtoGenTests/Schema",
             files: ["protogen/test/v1/everything.proto"],
             outputDirectory: "Tests/ProtoGenTests/Generated",
@@ -50,10 +62,17 @@ public enum ProtoGen {
         registry.line()
         registry.line("/// Descriptors of the schema files generated into this module, for server reflection.")
         var entries: [String] = []
-        for path in job.files {
+        // Well-known files the schema imports are served by reflection too, so clients can resolve
+        // every type; descriptor.proto only declares option types, which clients may do without.
+        let wellKnown = Set(job.files.compactMap { schema.file($0) }.flatMap { $0.imports.map(\.path) })
+            .filter { BuiltinFiles.sources[$0] != nil && $0 != "google/protobuf/descriptor.proto" }
+            .sorted()
+        for path in wellKnown + job.files {
             guard let file = schema.file(path) else { continue }
-            let stem = path.replacingOccurrences(of: ".proto", with: "").replacingOccurrences(of: "/", with: "_")
-            outputs["\(stem).pb.swift"] = try self.renderFile(file, protoRoot: job.protoRoot, schema: schema)
+            if !wellKnown.contains(path) {
+                let stem = path.replacingOccurrences(of: ".proto", with: "").replacingOccurrences(of: "/", with: "_")
+                outputs["\(stem).pb.swift"] = try self.renderFile(file, protoRoot: job.protoRoot, schema: schema)
+            }
             let descriptor = try DescriptorEncoder(schema: schema).encode(file)
             let symbols = self.symbols(of: file).map { "\"\($0)\"" }.joined(separator: ", ")
             let dependencies = file.imports.map { "\"\($0.path)\"" }.joined(separator: ", ")

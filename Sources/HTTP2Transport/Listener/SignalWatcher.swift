@@ -3,11 +3,11 @@ import Foundation
 
 /// Turns process signals into an awaitable event.
 /// `@unchecked`: the dispatch sources are set once in `init` and only kept alive afterwards.
-final class SignalWatcher: @unchecked Sendable {
+package final class SignalWatcher: @unchecked Sendable {
     private let stream: AsyncStream<Int32>
     private let sources: [any DispatchSourceSignal]
 
-    init(signals: [Int32]) {
+    package init(signals: [Int32]) {
         var continuation: AsyncStream<Int32>.Continuation!
         self.stream = AsyncStream { continuation = $0 }
         let yield = continuation!
@@ -21,7 +21,7 @@ final class SignalWatcher: @unchecked Sendable {
     }
 
     /// The next signal received.
-    func next() async -> Int32 {
+    package func next() async -> Int32 {
         for await number in self.stream { return number }
         return 0
     }

@@ -1,0 +1,86 @@
+import Foundation
+import ProtoWire
+import ServiceErrors
+
+/// The gRPC-over-HTTP/2 encodings of status, deadlines and metadata.
+enum GRPCWire {
+    /// Percent-encodes a status message (gRPC over HTTP/2: "Status-Message": unreserved printable
+    /// ASCII is sent as is, everything else as %XX of its UTF-8 bytes).
+    static func percentEncoded(_ message: String) -> String {
+        var result = ""
+        result.reserveCapacity(message.utf8.count)
+        for byte in message.utf8 {
+            if byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "%") {
+                result.unicodeScalars.append(UnicodeScalar(byte))
+            } else {
+                result += String(format: "%%%02X", byte)
+            }
+        }
+        return result
+    }
+
+    static func percentDecoded(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "%"), utf8.count >= 2,
+                let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Parses `grpc-timeout` (1–8 digits and a unit: H, M, S, m, u, n).
+    static func timeout(_ value: String) -> Duration? {
+        guard let unit = value.last, value.count >= 2, value.count <= 9,
+            let amount = Int64(value.dropLast()), amount >= 0
+        else { return nil }
+        switch unit {
+        case "H": return .seconds(amount * 3600)
+        case "M": return .seconds(amount * 60)
+        case "S": return .seconds(amount)
+        case "m": return .milliseconds(amount)
+        case "u": return .microseconds(amount)
+        case "n": return .nanoseconds(amount)
+        default: return nil
+        }
+    }
+
+    /// Formats a timeout for `grpc-timeout`, in the coarsest unit that keeps 8 digits.
+    static func timeoutHeader(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let nanos = max(0, seconds) * 1_000_000_000 + attoseconds / 1_000_000_000
+        if nanos < 100_000_000 { return "\(nanos)n" }
+        if nanos / 1000 < 100_000_000 { return "\(nanos / 1000)u" }
+        if nanos / 1_000_000 < 100_000_000 { return "\(nanos / 1_000_000)m" }
+        return "\(min(99_999_999, nanos / 1_000_000_000))S"
+    }
+
+    /// `grpc-status-details-bin`: a serialized google.rpc.Status carrying a google.rpc.BadRequest
+    /// with the field violations, base64 without padding.
+    static func statusDetails(_ error: ServiceError) -> String? {
+        guard !error.fieldViolations.isEmpty else { return nil }
+        var badRequest = ProtoWriter()
+        for violation in error.fieldViolations {
+            badRequest.writeTag(1, .lengthDelimited)  // BadRequest.field_violations
+            badRequest.writeLengthPrefixed { entry in
+                entry.writeString(1, violation.field)  // FieldViolation.field
+                entry.writeString(2, violation.description)  // FieldViolation.description
+            }
+        }
+        var status = ProtoWriter()
+        status.writeInt32(1, Int32(error.code.rawValue))  // Status.code
+        if !error.message.isEmpty { status.writeString(2, error.message) }  // Status.message
+        status.writeTag(3, .lengthDelimited)  // Status.details: google.protobuf.Any
+        status.writeLengthPrefixed { any in
+            any.writeString(1, "type.googleapis.com/google.rpc.BadRequest")
+            any.writeBytes(2, badRequest.bytes)
+        }
+        return Data(status.bytes).base64EncodedString().replacingOccurrences(of: "=", with: "")
+    }
+}

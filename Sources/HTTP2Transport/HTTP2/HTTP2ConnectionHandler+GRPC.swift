@@ -1,0 +1,401 @@
+import Foundation
+import NIOCore
+import RPCCore
+import ServiceErrors
+
+/// gRPC over HTTP/2 (grpc/doc/PROTOCOL-HTTP2.md): request validation, message framing, dispatch
+/// to the router's handlers, and status trailers.
+extension HTTP2ConnectionHandler {
+    static let grpcResponseHeaders: [(name: String, value: String)] = [
+        (":status", "200"), ("content-type", "application/grpc"), ("grpc-accept-encoding", "identity,gzip"),
+    ]
+
+    /// Request headers that are part of the protocol, not custom metadata.
+    private static let reservedHeaders: Set<String> = [
+        "content-type", "te", "content-length", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding",
+        "grpc-message-type", "user-agent", "host", "connection", "accept-encoding",
+    ]
+
+    func openStream(_ streamID: Int32, fields: [(name: String, value: String)], endStream: Bool) {
+        let contentType = fields.first { $0.name == "content-type" }?.value ?? ""
+        let isGRPC = contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
+            || contentType.hasPrefix("application/grpc;")
+        let reader = LengthPrefixedMessageReader(
+            maxMessageSize: self.configuration.maxReceiveMessageSize,
+            allocator: self.context!.channel.allocator
+        )
+        let stream = ServerStream(id: streamID, kind: isGRPC ? .grpc : .http, headers: fields, reader: reader)
+        self.streams[streamID] = stream
+        guard isGRPC else {
+            if endStream { self.dispatchHTTP(stream) }
+            return
+        }
+        do throws(ServiceError) {
+            try self.prepareCall(stream)
+        } catch {
+            self.finish(stream, with: error)
+            return
+        }
+        if let route = stream.route, route.method.kind.clientStreams {
+            self.dispatchStreaming(stream, route: route)
+        }
+        if endStream { self.endOfRequest(stream) }
+    }
+
+    /// Validates the request headers, finds the route and builds the call context.
+    private func prepareCall(_ stream: ServerStream) throws(ServiceError) {
+        guard stream.header(":method") == "POST" else {
+            throw ServiceError(.unimplemented, "gRPC requires :method POST")
+        }
+        guard stream.header("te") == "trailers" else {
+            throw ServiceError(.internal, "gRPC requires the header te: trailers")
+        }
+        let path = stream.header(":path") ?? ""
+        if let encoding = stream.header("grpc-encoding"), encoding != "identity" {
+            guard encoding == "gzip" else {
+                throw ServiceError(.unimplemented, "unsupported grpc-encoding '\(encoding)'; supported: identity, gzip")
+            }
+            stream.requestEncoding = encoding
+        }
+        if let accepted = stream.header("grpc-accept-encoding") {
+            stream.acceptsGzip = accepted.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "gzip" }
+        }
+        let route = try self.router.route(forPath: path)
+        var metadata = Metadata()
+        for field in stream.headers where !field.name.hasPrefix(":") && !Self.reservedHeaders.contains(field.name) {
+            if field.name.hasSuffix("-bin") {
+                guard let bytes = Self.decodeBinaryHeader(field.value) else {
+                    throw ServiceError(.invalidArgument, "metadata '\(field.name)' is not valid base64")
+                }
+                metadata.add(field.name, binary: bytes)
+            } else {
+                metadata.add(field.name, field.value)
+            }
+        }
+        var deadline: ContinuousClock.Instant?
+        if let timeout = stream.header("grpc-timeout") {
+            guard let duration = GRPCWire.timeout(timeout) else {
+                throw ServiceError(.invalidArgument, "malformed grpc-timeout '\(timeout)'")
+            }
+            deadline = .now + duration
+            self.scheduleDeadline(stream, after: duration)
+        }
+        stream.route = route
+        stream.callContext = CallContext(
+            method: route.method,
+            metadata: metadata,
+            deadline: deadline,
+            requestID: metadata["x-request-id"] ?? "",
+            peer: self.context?.channel.remoteAddress?.description
+        )
+    }
+
+    /// Base64 with or without padding, as gRPC's binary headers allow.
+    private static func decodeBinaryHeader(_ value: String) -> [UInt8]? {
+        var text = value.trimmingCharacters(in: .whitespaces)
+        text += String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
+        return Data(base64Encoded: text).map { [UInt8]($0) }
+    }
+
+    private func scheduleDeadline(_ stream: ServerStream, after duration: Duration) {
+        guard let context = self.context else { return }
+        let (seconds, attoseconds) = duration.components
+        let nanos = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let amount = nanos.overflow ? Int64.max : nanos.partialValue &+ attoseconds / 1_000_000_000
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let streamID = stream.id
+        stream.deadlineTimer = context.eventLoop.scheduleTask(in: .nanoseconds(amount)) {
+            guard let stream = handler.value.streams[streamID], !stream.finished else { return }
+            stream.task?.cancel()
+            handler.value.finish(stream, with: ServiceError(.deadlineExceeded, "the deadline passed"))
+            handler.value.scheduleOutput()
+        }
+    }
+
+    // MARK: Request body
+
+    func receiveData(_ bytes: ByteBuffer, on stream: ServerStream) {
+        guard !stream.finished else { return }
+        if stream.kind == .http {
+            self.receiveHTTPBody(bytes, on: stream)
+            return
+        }
+        stream.reader.append(bytes)
+        do throws(ServiceError) {
+            while let message = try self.nextMessage(stream) {
+                if let input = stream.input {
+                    input.yield(message)
+                } else {
+                    stream.requestMessages.append(message)
+                    if stream.requestMessages.count > 1 {
+                        throw ServiceError(.unimplemented, "\(stream.route?.method.name ?? "method") takes one request message")
+                    }
+                }
+            }
+        } catch {
+            stream.task?.cancel()
+            stream.input?.finish(throwing: error)
+            self.finish(stream, with: error)
+        }
+    }
+
+    private func nextMessage(_ stream: ServerStream) throws(ServiceError) -> [UInt8]? {
+        let message: LengthPrefixedMessageReader.Message
+        do {
+            guard let next = try stream.reader.next() else { return nil }
+            message = next
+        } catch {
+            switch error {
+            case .tooLarge(let size):
+                throw ServiceError(
+                    .resourceExhausted,
+                    "message of \(size) bytes is larger than the limit of \(self.configuration.maxReceiveMessageSize)"
+                )
+            case .invalidFlag(let flag):
+                throw ServiceError(.internal, "invalid compressed-flag byte \(flag)")
+            }
+        }
+        guard message.compressed else { return message.bytes }
+        guard stream.requestEncoding == "gzip" else {
+            // PROTOCOL-HTTP2: a compressed message without an agreed encoding is a protocol error.
+            throw ServiceError(.internal, "compressed message received without grpc-encoding")
+        }
+        stream.callContext?.requestCompressed = true
+        do {
+            return try Gzip.decompress(message.bytes, limit: self.configuration.maxReceiveMessageSize)
+        } catch {
+            throw ServiceError(.internal, "cannot decompress message: \(error.message)")
+        }
+    }
+
+    func endOfRequest(_ stream: ServerStream) {
+        guard !stream.finished else { return }
+        if stream.kind == .http {
+            self.dispatchHTTP(stream)
+            return
+        }
+        guard stream.reader.partialBytes == 0 else {
+            stream.task?.cancel()
+            stream.input?.finish(throwing: ServiceError(.internal, "request ended inside a message"))
+            self.finish(stream, with: ServiceError(.internal, "request ended inside a message"))
+            return
+        }
+        if let input = stream.input {
+            input.finish()
+            stream.input = nil
+            return
+        }
+        guard let route = stream.route, stream.task == nil else { return }
+        guard let request = stream.requestMessages.first else {
+            self.finish(stream, with: ServiceError(.unimplemented, "\(route.method.name) needs one request message, got none"))
+            return
+        }
+        self.dispatchSingleRequest(stream, route: route, request: request)
+    }
+
+    // MARK: Dispatch
+
+    private func dispatchSingleRequest(_ stream: ServerStream, route: RPCRoute, request: [UInt8]) {
+        guard let context = self.context, let callContext = stream.callContext else { return }
+        let streamID = stream.id
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        switch route.handler {
+        case .unary(let call):
+            stream.task = Task {
+                let result: Result<[UInt8], any Error>
+                do {
+                    result = .success(try await call(request, callContext))
+                } catch {
+                    result = .failure(error)
+                }
+                loop.execute { handler.value.completeUnary(streamID, result) }
+            }
+        case .serverStreaming(let call):
+            let sink = self.makeSink(for: stream)
+            stream.task = Task {
+                let result: Result<Void, any Error>
+                do {
+                    try await call(request, sink, callContext)
+                    result = .success(())
+                } catch {
+                    result = .failure(error)
+                }
+                loop.execute { handler.value.completeStreaming(streamID, result) }
+            }
+        case .clientStreaming, .bidirectionalStreaming:
+            break  // started when the headers arrived
+        }
+    }
+
+    func dispatchStreaming(_ stream: ServerStream, route: RPCRoute) {
+        guard let context = self.context, let callContext = stream.callContext else { return }
+        let streamID = stream.id
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let (requests, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        stream.input = continuation
+        let source = RPCMessageSource(requests)
+        switch route.handler {
+        case .clientStreaming(let call):
+            stream.task = Task {
+                let result: Result<[UInt8], any Error>
+                do {
+                    result = .success(try await call(source, callContext))
+                } catch {
+                    result = .failure(error)
+                }
+                loop.execute { handler.value.completeUnary(streamID, result) }
+            }
+        case .bidirectionalStreaming(let call):
+            let sink = self.makeSink(for: stream)
+            stream.task = Task {
+                let result: Result<Void, any Error>
+                do {
+                    try await call(source, sink, callContext)
+                    result = .success(())
+                } catch {
+                    result = .failure(error)
+                }
+                loop.execute { handler.value.completeStreaming(streamID, result) }
+            }
+        case .unary, .serverStreaming:
+            break
+        }
+    }
+
+    /// A sink that hops each message onto the loop and waits while the stream's buffer is full.
+    private func makeSink(for stream: ServerStream) -> RPCMessageSink {
+        let loop = self.context!.eventLoop
+        let streamID = stream.id
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        return RPCMessageSink { bytes in
+            let promise = loop.makePromise(of: Void.self)
+            loop.execute { handler.value.enqueue(bytes, on: streamID, promise: promise) }
+            try await promise.futureResult.get()
+        }
+    }
+
+    private func enqueue(_ message: [UInt8], on streamID: Int32, promise: EventLoopPromise<Void>) {
+        guard let stream = self.streams[streamID], !stream.finished, let session = self.session else {
+            promise.fail(ServiceError(.cancelled, "the call has ended"))
+            return
+        }
+        self.sendResponseHeadersIfNeeded(stream)
+        self.sendMessage(message, on: stream)
+        self.scheduleOutput()
+        if session.bufferedBytes(on: stream.id) < Self.streamHighWater {
+            promise.succeed()
+        } else {
+            stream.writeWaiters.append(promise)
+        }
+    }
+
+    // MARK: Completion
+
+    private func completeUnary(_ streamID: Int32, _ result: Result<[UInt8], any Error>) {
+        guard let stream = self.streams[streamID], !stream.finished else { return }
+        switch result {
+        case .success(let reply):
+            self.sendResponseHeadersIfNeeded(stream)
+            self.sendMessage(reply, on: stream)
+            self.finish(stream, with: nil)
+        case .failure(let error):
+            self.finish(stream, with: self.serviceError(from: error, stream: stream))
+        }
+        self.scheduleOutput()
+    }
+
+    private func completeStreaming(_ streamID: Int32, _ result: Result<Void, any Error>) {
+        guard let stream = self.streams[streamID], !stream.finished else { return }
+        switch result {
+        case .success:
+            self.finish(stream, with: nil)
+        case .failure(let error):
+            self.finish(stream, with: self.serviceError(from: error, stream: stream))
+        }
+        self.scheduleOutput()
+    }
+
+    private func serviceError(from error: any Error, stream: ServerStream) -> ServiceError {
+        if let error = error as? ServiceError { return error }
+        if error is CancellationError { return ServiceError(.cancelled, "the call was cancelled") }
+        self.logger.error(
+            "handler failed",
+            metadata: ["method": "\(stream.route?.method.path ?? "?")", "error": "\(error)",
+                "request_id": "\(stream.callContext?.requestID ?? "")"]
+        )
+        return ServiceError(.internal, "internal error", cause: error)
+    }
+
+    private func sendResponseHeadersIfNeeded(_ stream: ServerStream) {
+        guard !stream.responseHeadersSent, let session = self.session else { return }
+        stream.responseHeadersSent = true
+        var headers = Self.grpcResponseHeaders
+        if stream.callContext?.response.compress == true, stream.acceptsGzip {
+            stream.responseCompressed = true
+            headers.append(("grpc-encoding", "gzip"))
+        }
+        headers += Self.headerFields(stream.callContext?.response.headers ?? Metadata())
+        do {
+            try session.submitResponse(streamID: stream.id, headers: headers, endStream: false)
+        } catch {
+            session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
+            stream.finished = true
+        }
+    }
+
+    private func sendMessage(_ message: [UInt8], on stream: ServerStream) {
+        guard let session = self.session, let context = self.context else { return }
+        var payload = message
+        var flag: UInt8 = 0
+        if stream.responseCompressed, let compressed = try? Gzip.compress(message) {
+            payload = compressed
+            flag = 1
+        }
+        var buffer = context.channel.allocator.buffer(capacity: 5 + payload.count)
+        buffer.writeInteger(flag)
+        buffer.writeInteger(UInt32(payload.count))
+        buffer.writeBytes(payload)
+        session.send(buffer, on: stream.id)
+    }
+
+    /// Ends the call with a status: trailers after the messages, or Trailers-Only when no
+    /// headers were sent yet. `nil` means OK.
+    func finish(_ stream: ServerStream, with error: ServiceError?) {
+        guard !stream.finished, let session = self.session else { return }
+        stream.finished = true
+        stream.deadlineTimer?.cancel()
+        var trailers: [(name: String, value: String)] = [("grpc-status", String(error?.code.rawValue ?? 0))]
+        if let error {
+            if !error.message.isEmpty { trailers.append(("grpc-message", GRPCWire.percentEncoded(error.message))) }
+            if let details = GRPCWire.statusDetails(error) { trailers.append(("grpc-status-details-bin", details)) }
+        }
+        trailers += Self.headerFields(stream.callContext?.response.trailers ?? Metadata())
+        if stream.responseHeadersSent {
+            session.finish(stream.id, trailers: trailers)
+        } else {
+            // Trailers-Only: one HEADERS frame with END_STREAM.
+            do {
+                try session.submitResponse(
+                    streamID: stream.id,
+                    headers: Self.grpcResponseHeaders + trailers,
+                    endStream: true
+                )
+            } catch {
+                session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
+            }
+        }
+        for waiter in stream.writeWaiters { waiter.fail(ServiceError(.cancelled, "the call has ended")) }
+        stream.writeWaiters = []
+    }
+
+    static func headerFields(_ metadata: Metadata) -> [(name: String, value: String)] {
+        metadata.map { entry in
+            switch entry.value {
+            case .text(let text): (entry.key, text)
+            case .binary(let bytes): (entry.key, Data(bytes).base64EncodedString().replacingOccurrences(of: "=", with: ""))
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import NIOCore
+
+/// Plain HTTP requests over HTTP/2 (the REST gateway over h2): buffered, then answered by the
+/// `HTTPService`.
+extension HTTP2ConnectionHandler {
+    func receiveHTTPBody(_ bytes: ByteBuffer, on stream: ServerStream) {
+        guard !stream.bodyTooLarge else { return }
+        if stream.body.count + bytes.readableBytes > self.configuration.maxHTTPBodySize {
+            stream.bodyTooLarge = true
+            stream.body = []
+            return
+        }
+        stream.body += bytes.readableBytesView
+    }
+
+    func dispatchHTTP(_ stream: ServerStream) {
+        guard let context = self.context, stream.task == nil, !stream.finished else { return }
+        if stream.bodyTooLarge {
+            self.respond(
+                stream,
+                .json(413, #"{"success":false,"data":null,"error":{"code":"RESOURCE_EXHAUSTED","message":"request body is larger than \#(self.configuration.maxHTTPBodySize) bytes","details":[]},"metadata":null}"#)
+            )
+            return
+        }
+        let request = HTTPRequest(
+            method: stream.header(":method") ?? "GET",
+            target: stream.header(":path") ?? "/",
+            headers: stream.headers.filter { !$0.name.hasPrefix(":") }
+                + [("host", stream.header(":authority") ?? "")],
+            body: stream.body,
+            peer: context.channel.remoteAddress?.description
+        )
+        let service = self.httpService
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let streamID = stream.id
+        stream.task = Task {
+            let response = await service.respond(to: request)
+            loop.execute {
+                guard let stream = handler.value.streams[streamID] else { return }
+                handler.value.respond(stream, response)
+                handler.value.scheduleOutput()
+            }
+        }
+    }
+
+    private func respond(_ stream: ServerStream, _ response: HTTPResponse) {
+        guard !stream.finished, let session = self.session else { return }
+        stream.finished = true
+        var headers: [(name: String, value: String)] = [(":status", String(response.status))]
+        // Connection-specific headers are not allowed in HTTP/2 (RFC 9113 §8.2.2).
+        headers += response.headers.filter { $0.name != "connection" && $0.name != "transfer-encoding" }
+        headers.append(("content-length", String(response.body.count)))
+        do {
+            try session.submitResponse(streamID: stream.id, headers: headers, endStream: response.body.isEmpty)
+        } catch {
+            session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
+            return
+        }
+        guard !response.body.isEmpty, let context = self.context else { return }
+        session.send(context.channel.allocator.buffer(bytes: response.body), on: stream.id)
+        session.finish(stream.id, trailers: nil)
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import NIOCore
+import RPCCore
+import ServiceErrors
+
+/// Serves one HTTP/2 connection: gRPC calls through the router, other requests through the
+/// `HTTPService` (REST over h2).
+///
+/// Everything here runs on the connection's event loop. Handlers run in a task per call and come
+/// back through `onLoop`; output is written once per read batch or loop tick, never per response.
+final class HTTP2ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Response bytes buffered per stream before a streaming sender has to wait.
+    static let streamHighWater = 64 * 1024
+
+    let router: RPCRouter
+    let httpService: any HTTPService
+    let configuration: TransportConfiguration
+    let logger: Logger
+    var session: HTTP2Session?
+    var streams: [Int32: ServerStream] = [:]
+    var context: ChannelHandlerContext?
+    private var flushScheduled = false
+    var closing = false
+
+    init(router: RPCRouter, httpService: any HTTPService, configuration: TransportConfiguration, logger: Logger) {
+        self.router = router
+        self.httpService = httpService
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let limits = HTTP2SessionLimits(
+            maxConcurrentStreams: self.configuration.maxConcurrentStreams,
+            maxHeaderListSize: self.configuration.maxHeaderListSize
+        )
+        do {
+            self.session = try HTTP2Session(limits: limits, allocator: context.channel.allocator)
+            self.writeOutput()  // our SETTINGS go out first
+        } catch {
+            self.logger.error("cannot start an HTTP/2 session", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session = self.session else { return }
+        let events: [HTTP2Event]
+        do {
+            events = try session.receive(self.unwrapInboundIn(data))
+        } catch {
+            // nghttp2 queued a GOAWAY for a connection error; send it, then close.
+            self.logger.debug("closing HTTP/2 connection", metadata: ["error": "\(error)"])
+            self.writeOutput()
+            context.close(promise: nil)
+            return
+        }
+        for event in events {
+            self.handle(event)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.writeOutput()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        for stream in self.streams.values {
+            self.abandon(stream)
+        }
+        self.streams.removeAll()
+        self.session = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    /// Stops taking new streams (GOAWAY) and closes once the open ones finish.
+    func beginGracefulShutdown() {
+        guard !self.closing else { return }
+        self.closing = true
+        self.session?.goAway()
+        self.writeOutput()
+        if self.streams.isEmpty { self.context?.close(promise: nil) }
+    }
+
+    // MARK: Output
+
+    /// Writes whatever nghttp2 has queued in one write and one flush.
+    private func writeOutput() {
+        guard let context = self.context, let session = self.session else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 0)
+        do {
+            try session.pendingOutput(into: &buffer)
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if buffer.readableBytes > 0 {
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        }
+        self.releaseWriteWaiters()
+        if !session.isAlive || (self.closing && self.streams.isEmpty) {
+            context.close(promise: nil)
+        }
+    }
+
+    /// Writes on the next loop tick, coalescing everything that completes before it.
+    func scheduleOutput() {
+        guard !self.flushScheduled, let context = self.context else { return }
+        self.flushScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            handler.value.flushScheduled = false
+            handler.value.writeOutput()
+        }
+    }
+
+    private func releaseWriteWaiters() {
+        guard let session = self.session else { return }
+        for stream in self.streams.values where !stream.writeWaiters.isEmpty {
+            if session.bufferedBytes(on: stream.id) < Self.streamHighWater {
+                let waiters = stream.writeWaiters
+                stream.writeWaiters = []
+                for waiter in waiters { waiter.succeed() }
+            }
+        }
+    }
+
+    // MARK: Events
+
+    private func handle(_ event: HTTP2Event) {
+        switch event {
+        case .headers(let streamID, let fields, let endStream):
+            if let stream = self.streams[streamID] {
+                // Trailers from the client end its half of the stream.
+                if endStream { self.endOfRequest(stream) }
+            } else {
+                self.openStream(streamID, fields: fields, endStream: endStream)
+            }
+        case .data(let streamID, let bytes):
+            guard let stream = self.streams[streamID] else { return }
+            self.receiveData(bytes, on: stream)
+        case .endStream(let streamID):
+            guard let stream = self.streams[streamID] else { return }
+            self.endOfRequest(stream)
+        case .streamClosed(let streamID, _):
+            guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+            self.abandon(stream)
+            if self.closing && self.streams.isEmpty { self.scheduleOutput() }
+        case .goAway:
+            break
+        }
+    }
+
+    /// The client reset the stream or the connection went away: cancel whatever still runs.
+    private func abandon(_ stream: ServerStream) {
+        stream.finished = true
+        stream.deadlineTimer?.cancel()
+        stream.task?.cancel()
+        stream.input?.finish(throwing: ServiceError(.cancelled, "the client cancelled the call"))
+        stream.input = nil
+        for waiter in stream.writeWaiters {
+            waiter.fail(ServiceError(.cancelled, "the client cancelled the call"))
+        }
+        stream.writeWaiters = []
+    }
+}

@@ -1,0 +1,47 @@
+import NIOCore
+import RPCCore
+
+/// What the connection knows about one open stream. Lives on the connection's event loop.
+final class ServerStream {
+    enum Kind {
+        case grpc
+        case http
+    }
+
+    let id: Int32
+    let kind: Kind
+    var headers: [(name: String, value: String)]
+
+    // gRPC
+    var route: RPCRoute?
+    var callContext: CallContext?
+    var reader: LengthPrefixedMessageReader
+    /// The request's `grpc-encoding`; nil means identity.
+    var requestEncoding: String?
+    var acceptsGzip = false
+    var requestMessages: [[UInt8]] = []
+    var input: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+    var task: Task<Void, Never>?
+    var responseHeadersSent = false
+    var responseCompressed = false
+    /// Set once trailers (or a reset) went out; later results from the handler are dropped.
+    var finished = false
+    var deadlineTimer: Scheduled<Void>?
+    /// Senders waiting for the outbound buffer to drain (HTTP/2 flow control backpressure).
+    var writeWaiters: [EventLoopPromise<Void>] = []
+
+    // Plain HTTP (REST over h2)
+    var body: [UInt8] = []
+    var bodyTooLarge = false
+
+    init(id: Int32, kind: Kind, headers: [(name: String, value: String)], reader: LengthPrefixedMessageReader) {
+        self.id = id
+        self.kind = kind
+        self.headers = headers
+        self.reader = reader
+    }
+
+    func header(_ name: String) -> String? {
+        self.headers.first { $0.name == name }?.value
+    }
+}
