@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strictSettings),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["InteropService", "HTTP2Transport", "RPCCore", "StandardServices", "TestSupport"],
+            dependencies: ["InteropService", "HTTP2Transport", "RPCCore", "ServiceErrors", "StandardServices", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")],
             exclude: [],
             swiftSettings: strictSettings
         ),

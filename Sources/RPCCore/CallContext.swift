@@ -34,6 +34,10 @@ package struct CallOptions: Sendable {
     package var metadata: Metadata
     /// How long the call may take, sent as `grpc-timeout`.
     package var timeout: Duration?
+    /// Compress request messages with gzip.
+    package var compressRequests = false
+    /// When set, receives the response headers and trailers of the call.
+    package var responseMetadata: ResponseMetadata?
 
     package init(metadata: Metadata = Metadata(), timeout: Duration? = nil) {
         self.metadata = metadata

@@ -70,3 +70,61 @@ package enum PythonScript {
         return url
     }
 }
+
+/// A Python script running in the background, e.g. a stock grpcio server.
+package final class BackgroundScript: @unchecked Sendable {
+    private let process: Process
+    private let input: Pipe
+    /// The first line the script printed, e.g. `listening on 127.0.0.1:43817`.
+    package let firstLine: String
+
+    /// Starts `script` and waits (at most `timeout`) for its first line of output.
+    package init(_ script: String, _ arguments: [String] = [], timeout: Duration = .seconds(30)) async throws {
+        guard FileManager.default.isExecutableFile(atPath: PythonScript.interpreter) else {
+            throw PythonScript.Failure(description: "no Python at \(PythonScript.interpreter): run ./tools/test")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: PythonScript.interpreter)
+        process.arguments = ["-u", PythonScript.repositoryRoot.appendingPathComponent(script).path] + arguments
+        process.currentDirectoryURL = PythonScript.repositoryRoot.appendingPathComponent(script).deletingLastPathComponent()
+        let output = Pipe()
+        let input = Pipe()
+        process.standardOutput = output
+        process.standardInput = input
+        try process.run()
+        self.process = process
+        self.input = input
+        let reader = Task.detached { () -> String in
+            var line: [UInt8] = []
+            while let byte = try? output.fileHandleForReading.read(upToCount: 1), let first = byte.first {
+                if first == UInt8(ascii: "\n") { break }
+                line.append(first)
+            }
+            return String(decoding: line, as: UTF8.self)
+        }
+        // A watchdog ends the script if it prints nothing in time, which also ends the read.
+        let watchdog = Task.detached {
+            try await Task.sleep(for: timeout)
+            process.terminate()
+        }
+        let line = await reader.value
+        watchdog.cancel()
+        guard !line.isEmpty else {
+            process.terminate()
+            throw PythonScript.Failure(description: "\(script) did not start")
+        }
+        self.firstLine = line
+    }
+
+    /// The port from a `listening on HOST:PORT` line.
+    package var port: Int? {
+        self.firstLine.split(separator: ":").last.flatMap { Int($0) }
+    }
+
+    /// Closes the script's input (its cue to stop) and ends it.
+    package func stop() {
+        try? self.input.fileHandleForWriting.close()
+        if self.process.isRunning { self.process.terminate() }
+        self.process.waitUntilExit()
+    }
+}

@@ -42,7 +42,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
             maxHeaderListSize: self.configuration.maxHeaderListSize
         )
         do {
-            self.session = try HTTP2Session(limits: limits, allocator: context.channel.allocator)
+            self.session = try HTTP2Session(role: .server, limits: limits, allocator: context.channel.allocator)
             self.writeOutput()  // our SETTINGS go out first
         } catch {
             self.logger.error("cannot start an HTTP/2 session", metadata: ["error": "\(error)"])

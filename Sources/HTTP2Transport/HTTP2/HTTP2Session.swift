@@ -1,7 +1,7 @@
 private import CNghttp2
 import NIOCore
 
-/// Owns one server-side `nghttp2_session`. Use it only on the connection's event loop.
+/// Owns one `nghttp2_session`, server or client side. Use it only on the connection's event loop.
 ///
 /// nghttp2 owns framing, HPACK and flow control; this type feeds it bytes, records what happened
 /// as `HTTP2Event`s (callbacks only record; decisions happen after `receive`), and holds each
@@ -21,7 +21,12 @@ final class HTTP2Session {
         var deferred = false
     }
 
-    init(limits: HTTP2SessionLimits, allocator: ByteBufferAllocator) throws(HTTP2Error) {
+    enum Role {
+        case server
+        case client
+    }
+
+    init(role: Role, limits: HTTP2SessionLimits, allocator: ByteBufferAllocator) throws(HTTP2Error) {
         self.allocator = allocator
         var callbacks: OpaquePointer?
         try Self.check(nghttp2_session_callbacks_new(&callbacks), "callbacks")
@@ -38,7 +43,12 @@ final class HTTP2Session {
 
         var session: OpaquePointer?
         let userData = Unmanaged.passUnretained(self).toOpaque()
-        try Self.check(nghttp2_session_server_new2(&session, callbacks, userData, option), "session")
+        switch role {
+        case .server:
+            try Self.check(nghttp2_session_server_new2(&session, callbacks, userData, option), "session")
+        case .client:
+            try Self.check(nghttp2_session_client_new2(&session, callbacks, userData, option), "session")
+        }
         self.raw = session
 
         var settings = [
@@ -125,6 +135,30 @@ final class HTTP2Session {
         try Self.withNameValues(headers) { nva, count throws(HTTP2Error) in
             try Self.check(nghttp2_submit_response(self.raw, streamID, nva, count, &provider), "response")
         }
+    }
+
+    /// Opens a client stream with request headers; a body follows unless `endStream`.
+    /// Returns the new stream's ID.
+    func submitRequest(headers: [(name: String, value: String)], endStream: Bool) throws(HTTP2Error) -> Int32 {
+        var provider = nghttp2_data_provider(
+            source: nghttp2_data_source(ptr: nil),
+            read_callback: { session, streamID, buffer, length, flags, _, userData in
+                HTTP2Session.from(userData).provideData(streamID: streamID, into: buffer, length: length, flags: flags)
+            }
+        )
+        let streamID = try Self.withNameValues(headers) { nva, count throws(HTTP2Error) -> Int32 in
+            let id = endStream
+                ? nghttp2_submit_request(self.raw, nil, nva, count, nil, nil)
+                : nghttp2_submit_request(self.raw, nil, nva, count, &provider, nil)
+            guard id > 0 else {
+                throw HTTP2Error(code: id, message: String(cString: nghttp2_strerror(id)))
+            }
+            return id
+        }
+        if !endStream {
+            self.outbound[streamID] = OutboundStream(buffer: self.allocator.buffer(capacity: 0))
+        }
+        return streamID
     }
 
     /// Queues body bytes for a stream whose headers were submitted.
