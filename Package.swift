@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "HTTP2TransportTests",
             dependencies: [
-                "HTTP2Transport", "RPCCore", "TestSupport", "InteropService", "StandardServices",
+                "HTTP2Transport", "RPCCore", "ServiceErrors", "TestSupport", "InteropService", "StandardServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

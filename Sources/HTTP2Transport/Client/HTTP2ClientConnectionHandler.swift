@@ -233,6 +233,8 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
             stream.complete(error)
         case .goAway:
             break
+        case .headerListTooLarge(let streamID):
+            self.cancel(streamID, with: ServiceError(.resourceExhausted, "response headers are too large"))
         }
     }
 

@@ -159,6 +159,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
             if self.closing && self.streams.isEmpty { self.scheduleOutput() }
         case .goAway:
             break
+        case .headerListTooLarge(let streamID):
+            // RFC 6585 §5: 431 Request Header Fields Too Large.
+            try? self.session?.submitResponse(
+                streamID: streamID,
+                headers: [(":status", "431"), ("content-length", "0")],
+                endStream: true
+            )
         }
     }
 

@@ -12,6 +12,9 @@ enum HTTP2Event {
     case streamClosed(streamID: Int32, errorCode: UInt32)
     /// The peer will open no more streams (GOAWAY received).
     case goAway
+    /// A request's header block exceeded SETTINGS_MAX_HEADER_LIST_SIZE; its headers were dropped
+    /// while decoding (an HPACK bomb never reaches memory).
+    case headerListTooLarge(streamID: Int32)
 }
 
 /// A failure of the connection as a whole: the caller closes it.

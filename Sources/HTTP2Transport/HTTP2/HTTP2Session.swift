@@ -10,6 +10,9 @@ final class HTTP2Session {
     private var raw: OpaquePointer?
     private var events: [HTTP2Event] = []
     private var pendingHeaders: [Int32: [(name: String, value: String)]] = [:]
+    /// Decoded header bytes per stream, counted as RFC 9113 §6.5.2 does (name + value + 32).
+    private var pendingHeaderSize: [Int32: Int] = [:]
+    private let maxHeaderListSize: Int
     private var outbound: [Int32: OutboundStream] = [:]
     private let allocator: ByteBufferAllocator
 
@@ -28,6 +31,7 @@ final class HTTP2Session {
 
     init(role: Role, limits: HTTP2SessionLimits, allocator: ByteBufferAllocator) throws(HTTP2Error) {
         self.allocator = allocator
+        self.maxHeaderListSize = limits.maxHeaderListSize
         var callbacks: OpaquePointer?
         try Self.check(nghttp2_session_callbacks_new(&callbacks), "callbacks")
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -267,18 +271,28 @@ final class HTTP2Session {
     private static func installCallbacks(_ callbacks: OpaquePointer?) {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
-            HTTP2Session.from(userData).pendingHeaders[frame.pointee.hd.stream_id] = []
+            let session = HTTP2Session.from(userData)
+            session.pendingHeaders[frame.pointee.hd.stream_id] = []
+            session.pendingHeaderSize[frame.pointee.hd.stream_id] = 0
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
             _, frame, name, nameLength, value, valueLength, _, userData in
             guard let frame, let name, let value else { return 0 }
             let session = HTTP2Session.from(userData)
+            let streamID = frame.pointee.hd.stream_id
+            // nghttp2 does not enforce our SETTINGS_MAX_HEADER_LIST_SIZE; stop storing past it.
+            let size = (session.pendingHeaderSize[streamID] ?? 0) + nameLength + valueLength + 32
+            session.pendingHeaderSize[streamID] = size
+            guard size <= session.maxHeaderListSize else {
+                session.pendingHeaders[streamID] = nil
+                return 0
+            }
             let field = (
                 name: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
                 value: String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
             )
-            session.pendingHeaders[frame.pointee.hd.stream_id, default: []].append(field)
+            session.pendingHeaders[streamID]?.append(field)
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
@@ -288,8 +302,13 @@ final class HTTP2Session {
             let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
             switch UInt32(frame.pointee.hd.type) {
             case NGHTTP2_HEADERS.rawValue:
+                let size = session.pendingHeaderSize.removeValue(forKey: streamID) ?? 0
                 let fields = session.pendingHeaders.removeValue(forKey: streamID) ?? []
-                session.events.append(.headers(streamID: streamID, fields: fields, endStream: endStream))
+                if size > session.maxHeaderListSize {
+                    session.events.append(.headerListTooLarge(streamID: streamID))
+                } else {
+                    session.events.append(.headers(streamID: streamID, fields: fields, endStream: endStream))
+                }
             case NGHTTP2_DATA.rawValue where endStream:
                 session.events.append(.endStream(streamID: streamID))
             case NGHTTP2_GOAWAY.rawValue:
@@ -312,6 +331,7 @@ final class HTTP2Session {
             let session = HTTP2Session.from(userData)
             session.outbound[streamID] = nil
             session.pendingHeaders[streamID] = nil
+            session.pendingHeaderSize[streamID] = nil
             session.events.append(.streamClosed(streamID: streamID, errorCode: errorCode))
             return 0
         }

@@ -1,0 +1,150 @@
+import HTTP2Transport
+import InteropService
+import NIOPosix
+import RPCCore
+import ServiceErrors
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("HTTP/2 protocol handling")
+struct HTTP2ProtocolTests {
+    @Test("malformed frames, bad headers and prefixes, huge headers, floods and resets (raw h2 client)")
+    func rawClientProbes() async throws {
+        let output = try await withRunningTransport(routes: InteropTestService().interopRoutes) { server, _ in
+            try await PythonScript.run(
+                "Tests/HTTP2TransportTests/Protocol/h2_probe.py",
+                ["--port", String(server.localPort)]
+            )
+        }
+        print(output.text)
+        #expect(output.status == 0, "\(output.text)")
+        #expect(output.text.contains("h2 protocol: 21 passed, 0 failed"), "\(output.text)")
+    }
+}
+
+/// A test service whose handlers report what happened to them.
+final class ProbeService: Sendable {
+    let cancelled = Mutex(0)
+    static let slow = RPCMethod(service: "test.Probe", name: "Slow", kind: .unary)
+    static let echo = RPCMethod(service: "test.Probe", name: "Echo", kind: .unary)
+
+    var routes: [RPCRoute] {
+        [
+            RPCRoute(method: Self.slow, handler: .unary { request, _ in
+                do {
+                    try await Task.sleep(for: .milliseconds(Int(request.first ?? 0) * 10))
+                } catch {
+                    self.cancelled.withLock { $0 += 1 }
+                    throw error
+                }
+                return request
+            }),
+            RPCRoute(method: Self.echo, handler: .unary { request, _ in request }),
+        ]
+    }
+}
+
+@Suite("gRPC calls through the transport")
+struct GRPCTransportTests {
+    static func withClient(
+        configure: (inout TransportConfiguration) -> Void = { _ in },
+        _ body: (GRPCChannel, ProbeService, TransportServer) async throws -> Void
+    ) async throws {
+        let probe = ProbeService()
+        try await withRunningTransport(routes: probe.routes, configure: configure) { server, group in
+            let channel = GRPCChannel(host: "127.0.0.1", port: server.localPort, group: group)
+            do {
+                try await body(channel, probe, server)
+            } catch {
+                await channel.close()
+                throw error
+            }
+            await channel.close()
+        }
+    }
+
+    @Test("a deadline ends the call with DEADLINE_EXCEEDED and cancels the handler's task")
+    func deadlineCancelsHandler() async throws {
+        try await Self.withClient { channel, probe, _ in
+            await #expect {
+                _ = try await channel.unary(ProbeService.slow, request: [200], options: CallOptions(timeout: .milliseconds(50)))
+            } throws: { ($0 as? ServiceError)?.code == .deadlineExceeded }
+            try await Self.eventually { probe.cancelled.withLock { $0 } == 1 }
+        }
+    }
+
+    @Test("a client that cancels (RST_STREAM) cancels the handler's task")
+    func cancellationReachesHandler() async throws {
+        try await Self.withClient { channel, probe, _ in
+            let call = Task { try await channel.unary(ProbeService.slow, request: [200], options: CallOptions()) }
+            try await Task.sleep(for: .milliseconds(50))
+            call.cancel()
+            _ = try? await call.value
+            try await Self.eventually { probe.cancelled.withLock { $0 } == 1 }
+        }
+    }
+
+    @Test("a message over the receive limit is RESOURCE_EXHAUSTED")
+    func messageTooLarge() async throws {
+        try await Self.withClient(configure: { $0.maxReceiveMessageSize = 1024 }) { channel, _, _ in
+            let reply = try await channel.unary(ProbeService.echo, request: [UInt8](repeating: 7, count: 1024), options: CallOptions())
+            #expect(reply.count == 1024)
+            await #expect {
+                _ = try await channel.unary(ProbeService.echo, request: [UInt8](repeating: 7, count: 1025), options: CallOptions())
+            } throws: { ($0 as? ServiceError)?.code == .resourceExhausted }
+        }
+    }
+
+    @Test("graceful shutdown lets an in-flight call finish, then refuses new connections")
+    func gracefulShutdown() async throws {
+        let probe = ProbeService()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await TransportServer.start(
+            configuration: TransportConfiguration(host: "127.0.0.1", port: 0),
+            router: RPCRouter(routes: probe.routes),
+            httpService: HTTPHealthService(),
+            group: group,
+            logger: .init(label: "test")
+        )
+        let channel = GRPCChannel(host: "127.0.0.1", port: server.localPort, group: group)
+        _ = try await channel.unary(ProbeService.echo, request: [1], options: CallOptions())
+        let inFlight = Task { try await channel.unary(ProbeService.slow, request: [30], options: CallOptions()) }
+        try await Task.sleep(for: .milliseconds(50))
+        await server.shutdown(gracePeriod: .seconds(5))
+        #expect(try await inFlight.value == [30])
+        let late = GRPCChannel(host: "127.0.0.1", port: server.localPort, group: group)
+        await #expect {
+            _ = try await late.unary(ProbeService.echo, request: [1], options: CallOptions())
+        } throws: { ($0 as? ServiceError)?.code == .unavailable }
+        await channel.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("connections over the limit are refused while the others are served")
+    func connectionLimit() async throws {
+        try await Self.withClient(configure: { $0.maxConnections = 2 }) { channel, _, server in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let first = try await TestConnection.connect(port: server.localPort, group: group)
+            _ = try await channel.unary(ProbeService.echo, request: [1], options: CallOptions())  // second
+            let third = try await TestConnection.connect(port: server.localPort, group: group)
+            _ = try await third.waitFor(timeout: .seconds(2)) { _ in false }
+            #expect(third.isClosed)
+            #expect(!first.isClosed)
+            #expect(try await channel.unary(ProbeService.echo, request: [2], options: CallOptions()) == [2])
+            await first.close()
+            try await group.shutdownGracefully()
+        }
+    }
+
+    static func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met within \(timeout)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
