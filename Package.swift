@@ -135,6 +135,12 @@ let package = Package(
         ),
         .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strictSettings),
         .testTarget(
+            name: "SessionServerTests",
+            dependencies: ["TestSupport"],
+            exclude: ["standard_services.py"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "InteropTests",
             dependencies: ["InteropService", "HTTP2Transport", "RPCCore", "ServiceErrors", "StandardServices", "TestSupport", .product(name: "NIOPosix", package: "swift-nio")],
             exclude: [],
@@ -147,6 +153,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            exclude: ["Protocol"],
             swiftSettings: strictSettings
         ),
     ]

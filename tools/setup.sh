@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(libnghttp2-dev libssl-dev libsqlite3-dev zlib1g-dev pkg-config curl)
+packages=(libnghttp2-dev libssl-dev libsqlite3-dev zlib1g-dev pkg-config curl openssl)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(python3-venv nghttp2-client)
 fi

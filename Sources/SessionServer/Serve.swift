@@ -78,8 +78,12 @@ struct Serve: AsyncParsableCommand {
             services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]
         )
         router.register(reflection.allRoutes)
+        var transport = TransportConfiguration(host: configuration.host, port: configuration.port)
+        if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
+            transport.tls = try TLSContext(certificateChainFile: certificate, privateKeyFile: key)
+        }
         let server = try await TransportServer.start(
-            configuration: TransportConfiguration(host: configuration.host, port: configuration.port),
+            configuration: transport,
             router: router,
             httpService: HTTPHealthService(),
             group: group,

@@ -10,6 +10,10 @@ package enum PythonScript {
 
     package struct Failure: Error, CustomStringConvertible {
         package var description: String
+
+        package init(description: String) {
+            self.description = description
+        }
     }
 
     package struct Output: Sendable {

@@ -10,6 +10,8 @@ package struct TransportConfiguration: Sendable {
     package var maxConcurrentStreams: Int = 256
     package var maxHeaderListSize: Int = 16 << 10
     package var maxConnections: Int = 10_000
+    /// TLS for every connection when set (ALPN h2 / http/1.1); plaintext otherwise.
+    package var tls: TLSContext?
 
     package init(host: String, port: Int) {
         self.host = host

@@ -69,6 +69,9 @@ package final class TransportServer: Sendable {
                     }
                 )
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls = configuration.tls {
+                        try channel.pipeline.syncOperations.addHandler(TLSServerHandler(context: tls))
+                    }
                     try channel.pipeline.syncOperations.addHandler(sniffer)
                 }
             }

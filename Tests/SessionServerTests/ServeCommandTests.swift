@@ -1,0 +1,37 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("sessiond serve")
+struct ServeCommandTests {
+    @Test("prints its address first, answers health and reflection to stock clients, stops cleanly on SIGTERM")
+    func standardServices() async throws {
+        let data = try PythonScript.temporaryDirectory()
+        let server = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path])
+        let port = try #require(server.port)
+        let output = try await PythonScript.run("Tests/SessionServerTests/standard_services.py", ["--port", String(port)])
+        let status = await server.stop()
+        print(output.text)
+        #expect(output.status == 0, "\(output.text)")
+        #expect(output.text.contains(" 0 failed"))
+        #expect(status == 0, "exit status \(status): \(server.standardError)")
+        // First start created the local JWT secret, readable by the owner only.
+        let secret = data.appendingPathComponent("jwt-secret").path
+        #expect(try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int == 0o600)
+    }
+
+    @Test("rejects bad flags with a message naming the flag")
+    func badFlags() async throws {
+        let process = Process()
+        process.executableURL = ServerProcess.productsDirectory.appendingPathComponent("sessiond")
+        process.arguments = ["serve", "--port", "70000"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("--port"), "\(text)")
+    }
+}
