@@ -41,18 +41,14 @@ package enum PythonScript {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        // Read on another thread so a chatty script never blocks on a full pipe.
-        let reader = Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                break
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        let watchdog = Task.detached {
+            try await Task.sleep(for: timeout)
+            process.terminate()
         }
-        process.waitUntilExit()
-        let text = String(decoding: await reader.value, as: UTF8.self)
+        let data = await runBlocking { pipe.fileHandleForReading.readDataToEndOfFile() }
+        await runBlocking { process.waitUntilExit() }
+        watchdog.cancel()
+        let text = String(decoding: data, as: UTF8.self)
         return Output(status: process.terminationStatus, text: text)
     }
 
@@ -98,20 +94,12 @@ package final class BackgroundScript: @unchecked Sendable {
         try process.run()
         self.process = process
         self.input = input
-        let reader = Task.detached { () -> String in
-            var line: [UInt8] = []
-            while let byte = try? output.fileHandleForReading.read(upToCount: 1), let first = byte.first {
-                if first == UInt8(ascii: "\n") { break }
-                line.append(first)
-            }
-            return String(decoding: line, as: UTF8.self)
-        }
         // A watchdog ends the script if it prints nothing in time, which also ends the read.
         let watchdog = Task.detached {
             try await Task.sleep(for: timeout)
             process.terminate()
         }
-        let line = await reader.value
+        let line = await readLine(from: output)
         watchdog.cancel()
         guard !line.isEmpty else {
             process.terminate()
@@ -126,9 +114,10 @@ package final class BackgroundScript: @unchecked Sendable {
     }
 
     /// Closes the script's input (its cue to stop) and ends it.
-    package func stop() {
+    package func stop() async {
         try? self.input.fileHandleForWriting.close()
         if self.process.isRunning { self.process.terminate() }
-        self.process.waitUntilExit()
+        let process = self.process
+        await runBlocking { process.waitUntilExit() }
     }
 }

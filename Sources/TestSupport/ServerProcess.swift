@@ -28,19 +28,11 @@ package final class ServerProcess: @unchecked Sendable {
         try process.run()
         self.process = process
         self.errorOutput = errors
-        let reader = Task.detached { () -> String in
-            var line: [UInt8] = []
-            while let byte = try? output.fileHandleForReading.read(upToCount: 1), let first = byte.first {
-                if first == UInt8(ascii: "\n") { break }
-                line.append(first)
-            }
-            return String(decoding: line, as: UTF8.self)
-        }
         let watchdog = Task.detached {
             try await Task.sleep(for: timeout)
             process.terminate()
         }
-        self.firstLine = await reader.value
+        self.firstLine = await readLine(from: output)
         watchdog.cancel()
         guard self.firstLine.hasPrefix("listening on ") else {
             process.terminate()
@@ -63,12 +55,14 @@ package final class ServerProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
-        self.process.waitUntilExit()
+        let process = self.process
+        await runBlocking { process.waitUntilExit() }
         return self.process.terminationStatus
     }
 
     /// Everything the process wrote to standard error (after it stopped).
-    package var standardError: String {
-        String(decoding: self.errorOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    package func standardError() async -> String {
+        let pipe = self.errorOutput
+        return String(decoding: await runBlocking { pipe.fileHandleForReading.readDataToEndOfFile() }, as: UTF8.self)
     }
 }

@@ -26,12 +26,14 @@ struct HTTP2ProtocolTests {
 /// A test service whose handlers report what happened to them.
 final class ProbeService: Sendable {
     let cancelled = Mutex(0)
+    let started = Mutex(0)
     static let slow = RPCMethod(service: "test.Probe", name: "Slow", kind: .unary)
     static let echo = RPCMethod(service: "test.Probe", name: "Echo", kind: .unary)
 
     var routes: [RPCRoute] {
         [
             RPCRoute(method: Self.slow, handler: .unary { request, _ in
+                self.started.withLock { $0 += 1 }
                 do {
                     try await Task.sleep(for: .milliseconds(Int(request.first ?? 0) * 10))
                 } catch {
@@ -68,8 +70,9 @@ struct GRPCTransportTests {
     func deadlineCancelsHandler() async throws {
         try await Self.withClient { channel, probe, _ in
             await #expect {
-                _ = try await channel.unary(ProbeService.slow, request: [200], options: CallOptions(timeout: .milliseconds(50)))
+                _ = try await channel.unary(ProbeService.slow, request: [250], options: CallOptions(timeout: .milliseconds(500)))
             } throws: { ($0 as? ServiceError)?.code == .deadlineExceeded }
+            #expect(probe.started.withLock { $0 } == 1)
             try await Self.eventually { probe.cancelled.withLock { $0 } == 1 }
         }
     }
@@ -78,7 +81,7 @@ struct GRPCTransportTests {
     func cancellationReachesHandler() async throws {
         try await Self.withClient { channel, probe, _ in
             let call = Task { try await channel.unary(ProbeService.slow, request: [200], options: CallOptions()) }
-            try await Task.sleep(for: .milliseconds(50))
+            try await Self.eventually { probe.started.withLock { $0 } == 1 }
             call.cancel()
             _ = try? await call.value
             try await Self.eventually { probe.cancelled.withLock { $0 } == 1 }
@@ -110,7 +113,7 @@ struct GRPCTransportTests {
         let channel = GRPCChannel(host: "127.0.0.1", port: server.localPort, group: group)
         _ = try await channel.unary(ProbeService.echo, request: [1], options: CallOptions())
         let inFlight = Task { try await channel.unary(ProbeService.slow, request: [30], options: CallOptions()) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await GRPCTransportTests.eventually { probe.started.withLock { $0 } == 1 }
         await server.shutdown(gracePeriod: .seconds(5))
         #expect(try await inFlight.value == [30])
         let late = GRPCChannel(host: "127.0.0.1", port: server.localPort, group: group)

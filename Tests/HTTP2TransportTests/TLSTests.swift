@@ -8,7 +8,7 @@ import Testing
 struct TLSTests {
     /// A throwaway CA and a server certificate for localhost/127.0.0.1 it signed, made with the
     /// openssl command line.
-    static func makeCertificates() throws -> (directory: URL, ca: String, certificate: String, key: String) {
+    static func makeCertificates() async throws -> (directory: URL, ca: String, certificate: String, key: String) {
         let directory = try PythonScript.temporaryDirectory()
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: path("san.ext"), atomically: true, encoding: .utf8)
@@ -21,28 +21,15 @@ struct TLSTests {
              "-CAcreateserial", "-out", path("server.pem"), "-days", "2", "-extfile", path("san.ext")],
         ]
         for arguments in commands {
-            let status = try Self.run("/usr/bin/openssl", arguments).status
+            let status = try await runCommand("/usr/bin/openssl", arguments).status
             guard status == 0 else { throw PythonScript.Failure(description: "openssl \(arguments[0]) failed") }
         }
         return (directory, path("ca.pem"), path("server.pem"), path("server.key"))
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     @Test("grpcio over TLS, and curl with --http2 and --http1.1, on the same port (ALPN)")
     func tlsClients() async throws {
-        let files = try Self.makeCertificates()
+        let files = try await Self.makeCertificates()
         let tls = try TLSContext(certificateChainFile: files.certificate, privateKeyFile: files.key)
         try await withRunningTransport(
             routes: InteropTestService().interopRoutes,
@@ -56,7 +43,7 @@ struct TLSTests {
             #expect(interop.status == 0, "\(interop.text)")
             #expect(interop.text.contains("4 passed, 0 failed"), "\(interop.text)")
             for version in ["--http2", "--http1.1"] {
-                let curl = try Self.run("/usr/bin/curl", [
+                let curl = try await runCommand("/usr/bin/curl", [
                     "-sS", version, "--cacert", files.ca, "-w", "\n%{http_version} %{http_code}",
                     "https://localhost:\(port)/healthz",
                 ])
@@ -65,7 +52,7 @@ struct TLSTests {
                 #expect(curl.output.contains(#"{"status":"ok"}"#), "curl \(version): \(curl.output)")
             }
             // TLS 1.1 is refused.
-            let old = try Self.run("/usr/bin/curl", [
+            let old = try await runCommand("/usr/bin/curl", [
                 "-sS", "--tlsv1.1", "--tls-max", "1.1", "--cacert", files.ca, "https://localhost:\(port)/healthz",
             ])
             #expect(old.status != 0, "a TLS 1.1 handshake succeeded: \(old.output)")
@@ -74,22 +61,22 @@ struct TLSTests {
 
     @Test("a plaintext client on a TLS port is cut off without crashing the server")
     func plaintextOnTLSPort() async throws {
-        let files = try Self.makeCertificates()
+        let files = try await Self.makeCertificates()
         let tls = try TLSContext(certificateChainFile: files.certificate, privateKeyFile: files.key)
         try await withRunningTransport(routes: [], configure: { $0.tls = tls }) { server, group in
             let connection = try await TestConnection.connect(port: server.localPort, group: group)
             try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             _ = try await connection.waitFor(timeout: .seconds(2)) { _ in false }
             #expect(connection.isClosed)
-            let curl = try Self.run("/usr/bin/curl", ["-sS", "--cacert", files.ca, "https://localhost:\(server.localPort)/healthz"])
+            let curl = try await runCommand("/usr/bin/curl", ["-sS", "--cacert", files.ca, "https://localhost:\(server.localPort)/healthz"])
             #expect(curl.output.contains("ok"), "\(curl.output)")
         }
     }
 
     @Test("a key that does not match the certificate is refused at start-up")
-    func mismatchedKey() throws {
-        let first = try Self.makeCertificates()
-        let second = try Self.makeCertificates()
+    func mismatchedKey() async throws {
+        let first = try await Self.makeCertificates()
+        let second = try await Self.makeCertificates()
         #expect(throws: TLSContext.Failure.self) {
             _ = try TLSContext(certificateChainFile: first.certificate, privateKeyFile: second.key)
         }

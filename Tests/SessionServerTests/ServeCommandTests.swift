@@ -14,7 +14,8 @@ struct ServeCommandTests {
         print(output.text)
         #expect(output.status == 0, "\(output.text)")
         #expect(output.text.contains(" 0 failed"))
-        #expect(status == 0, "exit status \(status): \(server.standardError)")
+        let errors = await server.standardError()
+        #expect(status == 0, "exit status \(status): \(errors)")
         // First start created the local JWT secret, readable by the owner only.
         let secret = data.appendingPathComponent("jwt-secret").path
         #expect(try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int == 0o600)
@@ -22,16 +23,11 @@ struct ServeCommandTests {
 
     @Test("rejects bad flags with a message naming the flag")
     func badFlags() async throws {
-        let process = Process()
-        process.executableURL = ServerProcess.productsDirectory.appendingPathComponent("sessiond")
-        process.arguments = ["serve", "--port", "70000"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let (status, text) = try await runCommand(
+            ServerProcess.productsDirectory.appendingPathComponent("sessiond").path,
+            ["serve", "--port", "70000"]
+        )
+        #expect(status != 0)
         #expect(text.contains("--port"), "\(text)")
     }
 }
