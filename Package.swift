@@ -56,6 +56,11 @@ let package = Package(
             dependencies: ["ProtoWire", "RPCCore", "ServiceErrors"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "SessionCore",
+            dependencies: ["ServiceErrors", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .target(name: "Auth", dependencies: ["COpenSSL", "ServiceErrors"], swiftSettings: strictSettings),
         .target(
             name: "HTTP2Transport",

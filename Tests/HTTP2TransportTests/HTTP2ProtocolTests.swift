@@ -88,6 +88,20 @@ struct GRPCTransportTests {
         }
     }
 
+    @Test("finished calls leave no stream state behind")
+    func streamsAreReleased() async throws {
+        try await Self.withClient { channel, _, server in
+            for index in 0..<200 {
+                _ = try await channel.unary(ProbeService.echo, request: [UInt8(index % 256)], options: CallOptions())
+            }
+            await #expect(throws: ServiceError.self) {
+                _ = try await channel.unary(RPCMethod(service: "test.Probe", name: "Nope", kind: .unary), request: [], options: CallOptions())
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(await server.openStreamCount() == 0)
+        }
+    }
+
     @Test("a message over the receive limit is RESOURCE_EXHAUSTED")
     func messageTooLarge() async throws {
         try await Self.withClient(configure: { $0.maxReceiveMessageSize = 1024 }) { channel, _, _ in

@@ -163,6 +163,9 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
         if buffer.readableBytes > 0 {
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
         }
+        for event in session.takeEvents() {
+            self.handle(event)
+        }
         for (streamID, stream) in self.streams where !stream.writeWaiters.isEmpty {
             if session.bufferedBytes(on: streamID) < HTTP2ConnectionHandler.streamHighWater {
                 let waiters = stream.writeWaiters

@@ -202,18 +202,18 @@ extension HTTP2ConnectionHandler {
         let loop = context.eventLoop
         switch route.handler {
         case .unary(let call):
-            stream.task = Task {
+            stream.task = Task(executorPreference: self.taskExecutor) {
                 let result: Result<[UInt8], any Error>
                 do {
                     result = .success(try await call(request, callContext))
                 } catch {
                     result = .failure(error)
                 }
-                loop.execute { handler.value.completeUnary(streamID, result) }
+                loop.onLoop { handler.value.completeUnary(streamID, result) }
             }
         case .serverStreaming(let call):
             let sink = self.makeSink(for: stream)
-            stream.task = Task {
+            stream.task = Task(executorPreference: self.taskExecutor) {
                 let result: Result<Void, any Error>
                 do {
                     try await call(request, sink, callContext)
@@ -221,7 +221,7 @@ extension HTTP2ConnectionHandler {
                 } catch {
                     result = .failure(error)
                 }
-                loop.execute { handler.value.completeStreaming(streamID, result) }
+                loop.onLoop { handler.value.completeStreaming(streamID, result) }
             }
         case .clientStreaming, .bidirectionalStreaming:
             break  // started when the headers arrived
@@ -238,18 +238,18 @@ extension HTTP2ConnectionHandler {
         let source = RPCMessageSource(requests)
         switch route.handler {
         case .clientStreaming(let call):
-            stream.task = Task {
+            stream.task = Task(executorPreference: self.taskExecutor) {
                 let result: Result<[UInt8], any Error>
                 do {
                     result = .success(try await call(source, callContext))
                 } catch {
                     result = .failure(error)
                 }
-                loop.execute { handler.value.completeUnary(streamID, result) }
+                loop.onLoop { handler.value.completeUnary(streamID, result) }
             }
         case .bidirectionalStreaming(let call):
             let sink = self.makeSink(for: stream)
-            stream.task = Task {
+            stream.task = Task(executorPreference: self.taskExecutor) {
                 let result: Result<Void, any Error>
                 do {
                     try await call(source, sink, callContext)
@@ -257,7 +257,7 @@ extension HTTP2ConnectionHandler {
                 } catch {
                     result = .failure(error)
                 }
-                loop.execute { handler.value.completeStreaming(streamID, result) }
+                loop.onLoop { handler.value.completeStreaming(streamID, result) }
             }
         case .unary, .serverStreaming:
             break
@@ -271,7 +271,7 @@ extension HTTP2ConnectionHandler {
         let handler = NIOLoopBound(self, eventLoop: loop)
         return RPCMessageSink { bytes in
             let promise = loop.makePromise(of: Void.self)
-            loop.execute { handler.value.enqueue(bytes, on: streamID, promise: promise) }
+            loop.onLoop { handler.value.enqueue(bytes, on: streamID, promise: promise) }
             try await promise.futureResult.get()
         }
     }

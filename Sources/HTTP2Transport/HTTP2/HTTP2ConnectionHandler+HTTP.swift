@@ -34,9 +34,9 @@ extension HTTP2ConnectionHandler {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let streamID = stream.id
-        stream.task = Task {
+        stream.task = Task(executorPreference: self.taskExecutor) {
             let response = await service.respond(to: request)
-            loop.execute {
+            loop.onLoop {
                 guard let stream = handler.value.streams[streamID] else { return }
                 handler.value.respond(stream, response)
                 handler.value.scheduleOutput()

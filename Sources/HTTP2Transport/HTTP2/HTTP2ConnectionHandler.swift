@@ -25,6 +25,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     var context: ChannelHandlerContext?
     private var flushScheduled = false
     var closing = false
+    /// Handlers' tasks run on this connection's event loop unless they choose otherwise.
+    var taskExecutor: EventLoopTaskExecutor?
 
     init(router: RPCRouter, httpService: any HTTPService, configuration: TransportConfiguration, logger: Logger) {
         self.router = router
@@ -37,6 +39,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.taskExecutor = EventLoopTaskExecutor(loop: context.eventLoop)
         let limits = HTTP2SessionLimits(
             maxConcurrentStreams: self.configuration.maxConcurrentStreams,
             maxHeaderListSize: self.configuration.maxHeaderListSize
@@ -107,6 +110,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         }
         if buffer.readableBytes > 0 {
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        }
+        for event in session.takeEvents() {
+            self.handle(event)
         }
         self.releaseWriteWaiters()
         if !session.isAlive || (self.closing && self.streams.isEmpty) {

@@ -88,15 +88,23 @@ final class HTTP2Session {
 
     // MARK: Input
 
-    /// Feeds bytes to nghttp2 and returns what happened, in order.
+    /// Feeds bytes to nghttp2 and returns what happened, in order (with anything recorded
+    /// while sending since the last call).
     func receive(_ buffer: ByteBuffer) throws(HTTP2Error) -> [HTTP2Event] {
-        self.events.removeAll(keepingCapacity: true)
         let result = buffer.withUnsafeReadableBytes { bytes in
             nghttp2_session_mem_recv(self.raw, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
         }
         if result < 0 {
             throw HTTP2Error(code: Int32(result), message: String(cString: nghttp2_strerror(Int32(result))))
         }
+        return self.takeEvents()
+    }
+
+    /// Events recorded since the last call. Sending records some too: a stream closes when our
+    /// END_STREAM goes out, so callers drain this after `pendingOutput`.
+    func takeEvents() -> [HTTP2Event] {
+        guard !self.events.isEmpty else { return [] }
+        defer { self.events.removeAll(keepingCapacity: true) }
         return self.events
     }
 

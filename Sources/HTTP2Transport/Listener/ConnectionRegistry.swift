@@ -7,6 +7,8 @@ final class ConnectionRegistry: Sendable {
         var channel: any Channel
         /// Starts a graceful close on the connection's own event loop.
         var drain: (@Sendable () -> Void)?
+        /// Counts the connection's open streams, on its own event loop.
+        var openStreams: (@Sendable () -> EventLoopFuture<Int>)?
     }
 
     private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
@@ -34,6 +36,18 @@ final class ConnectionRegistry: Sendable {
     /// Registers how to drain a connection once its protocol is known.
     func setDrain(for channel: any Channel, _ drain: @escaping @Sendable () -> Void) {
         self.entries.withLock { $0[ObjectIdentifier(channel)]?.drain = drain }
+    }
+
+    func setOpenStreams(for channel: any Channel, _ count: @escaping @Sendable () -> EventLoopFuture<Int>) {
+        self.entries.withLock { $0[ObjectIdentifier(channel)]?.openStreams = count }
+    }
+
+    /// Streams open across every HTTP/2 connection.
+    func openStreamCount() async -> Int {
+        let counters = self.entries.withLock { $0.values.compactMap(\.openStreams) }
+        var total = 0
+        for counter in counters { total += (try? await counter().get()) ?? 0 }
+        return total
     }
 
     var count: Int { self.entries.withLock { $0.count } }

@@ -51,6 +51,9 @@ package final class TransportServer: Sendable {
                             connections.setDrain(for: channel) {
                                 channel.eventLoop.execute { loopBound.value.beginGracefulShutdown() }
                             }
+                            connections.setOpenStreams(for: channel) {
+                                channel.eventLoop.submit { loopBound.value.streams.count }
+                            }
                         }
                     },
                     configureHTTP1: { channel in
@@ -90,6 +93,11 @@ package final class TransportServer: Sendable {
 
     /// Open client connections.
     package var connectionCount: Int { self.connections.count }
+
+    /// HTTP/2 streams currently open on all connections (finished calls must not linger).
+    package func openStreamCount() async -> Int {
+        await self.connections.openStreamCount()
+    }
 
     /// Graceful shutdown: stop accepting, send GOAWAY, let in-flight calls finish within
     /// `gracePeriod`, then close whatever is left.

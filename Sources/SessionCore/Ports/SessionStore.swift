@@ -1,0 +1,120 @@
+import Foundation
+
+/// Durable storage of sessions and everything attached to them. Implementations: SQLite
+/// (embedded default) and PostgreSQL; both pass the same contract tests.
+///
+/// Writes are non-interactive: a use case reads, decides in memory, then commits a `ChangeSet`
+/// that applies atomically or not at all. Updates carry the version they were based on; a
+/// concurrent change makes the commit fail with `aborted`, and the use case retries.
+/// Uniqueness rules (one session per org/job/tester, one feedback and one payout per session)
+/// are enforced by the store and surface as `alreadyExists`.
+package protocol SessionStore: Sendable {
+    /// Applies every change or none; returns once durable.
+    func commit(_ changes: ChangeSet) async throws
+
+    func session(withID id: String) async throws -> TestSession?
+    func session(org: String, jobID: String, testerID: String) async throws -> TestSession?
+    /// How many sessions of a job have each variant.
+    func variantCounts(org: String, jobID: String) async throws -> [Variant: Int]
+    func sessions(matching query: SessionQuery) async throws -> [TestSession]
+    func notes(sessionID: String) async throws -> [Note]
+    func feedback(sessionID: String) async throws -> Feedback?
+    func analysis(sessionID: String) async throws -> Analysis?
+    /// Completed durations (seconds) of a job's other sessions, for the median.
+    func completedDurations(org: String, jobID: String) async throws -> [Int64]
+
+    /// Analysis jobs waiting for the worker, oldest first.
+    func queuedAnalysisJobs(limit: Int) async throws -> [AnalysisJob]
+    /// Queued payouts due at `now`, oldest first.
+    func duePayouts(at now: Date, limit: Int) async throws -> [Payout]
+    func payouts(matching query: PayoutQuery) async throws -> [Payout]
+
+    func idempotencyRecord(org: String, key: String) async throws -> IdempotencyRecord?
+}
+
+/// Changes applied together by `SessionStore.commit`.
+package struct ChangeSet: Sendable {
+    package enum Change: Sendable {
+        case insertSession(TestSession)
+        /// Replaces the session whose stored version is `session.version - 1`.
+        case updateSession(TestSession)
+        case insertNote(Note)
+        /// Replaces a note of `note.sessionID`; `notFound` when there is none.
+        case updateNote(Note)
+        case insertFeedback(Feedback)
+        case insertConfirmation(Confirmation)
+        case enqueueAnalysis(AnalysisJob)
+        /// Stores an analysis and removes its job.
+        case saveAnalysis(Analysis)
+        case removeAnalysisJob(sessionID: String)
+        case insertPayout(Payout)
+        case updatePayout(Payout)
+        case insertIdempotencyRecord(IdempotencyRecord)
+    }
+
+    package var changes: [Change]
+
+    package init(_ changes: [Change] = []) {
+        self.changes = changes
+    }
+
+    package mutating func append(_ change: Change) {
+        self.changes.append(change)
+    }
+}
+
+/// Filters and paging for `ListSessions`, in creation order (oldest first, ties by ID).
+package struct SessionQuery: Sendable, Equatable {
+    package var org: String
+    package var jobID: String?
+    package var testerID: String?
+    package var status: SessionStatus?
+    /// Only sessions after this (createdAt, id) position.
+    package var after: (createdAt: Date, id: String)?
+    package var limit: Int
+
+    package init(org: String, jobID: String? = nil, testerID: String? = nil, status: SessionStatus? = nil, limit: Int) {
+        self.org = org
+        self.jobID = jobID
+        self.testerID = testerID
+        self.status = status
+        self.limit = limit
+    }
+
+    package static func == (lhs: SessionQuery, rhs: SessionQuery) -> Bool {
+        lhs.org == rhs.org && lhs.jobID == rhs.jobID && lhs.testerID == rhs.testerID && lhs.status == rhs.status
+            && lhs.limit == rhs.limit && lhs.after?.createdAt == rhs.after?.createdAt && lhs.after?.id == rhs.after?.id
+    }
+}
+
+package struct PayoutQuery: Sendable {
+    package var org: String
+    package var testerID: String?
+    /// Only payouts after this (createdAt, id) position.
+    package var after: (createdAt: Date, id: String)?
+    package var limit: Int
+
+    package init(org: String, testerID: String? = nil, limit: Int) {
+        self.org = org
+        self.testerID = testerID
+        self.limit = limit
+    }
+}
+
+/// The first reply to a mutating request, kept so a retry with the same key gets it again.
+package struct IdempotencyRecord: Sendable, Equatable {
+    package var org: String
+    package var key: String
+    /// Which method and request body the key was first used with.
+    package var fingerprint: String
+    package var reply: [UInt8]
+    package var createdAt: Date
+
+    package init(org: String, key: String, fingerprint: String, reply: [UInt8], createdAt: Date) {
+        self.org = org
+        self.key = key
+        self.fingerprint = fingerprint
+        self.reply = reply
+        self.createdAt = createdAt
+    }
+}
