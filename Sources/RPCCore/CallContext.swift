@@ -13,6 +13,8 @@ package struct CallContext: Sendable {
     package var requestCompressed: Bool = false
     /// What the handler sends back besides messages.
     package let response = ResponseMetadata()
+    /// Who is calling, set by the authentication interceptor; nil on public methods.
+    package var caller: Caller?
 
     package init(
         method: RPCMethod,
@@ -42,5 +44,18 @@ package struct CallOptions: Sendable {
     package init(metadata: Metadata = Metadata(), timeout: Duration? = nil) {
         self.metadata = metadata
         self.timeout = timeout
+    }
+}
+
+/// An authenticated caller, as the token said: subject, role and organization.
+package struct Caller: Sendable, Equatable {
+    package var subject: String
+    package var role: String
+    package var org: String
+
+    package init(subject: String, role: String, org: String) {
+        self.subject = subject
+        self.role = role
+        self.org = org
     }
 }

@@ -7,6 +7,9 @@ import NIOCore
 import NIOPosix
 import RPCCore
 import SessionAPI
+import SessionCore
+import SessionRPC
+import SessionStoreSQLite
 import StandardServices
 
 /// `sessiond serve`: runs the server until SIGINT or SIGTERM.
@@ -70,9 +73,25 @@ struct Serve: AsyncParsableCommand {
             logger.notice("created a new JWT secret", metadata: ["path": "\(path)"])
         }
 
+        if configuration.databaseURL != nil {
+            throw ValidationError("--database-url: the PostgreSQL store is not available in this build yet")
+        }
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let databasePath = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("sessions.sqlite").path
+        let store = try SQLiteSessionStore(path: databasePath)
+        let clock = SystemWallClock()
+        let sessions = SessionService(store: store, clock: clock)
+        let provider = SessionRPCProvider(service: sessions, store: store, clock: clock)
+        let auth = AuthInterceptor(verifier: JWTVerifier(secrets: [secret.secret]))
+        let sink = try LedgerPayoutSink(
+            path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path)
+        let analysisWorker = AnalysisWorker(service: sessions, analyzer: LocalAnalyzer(), logger: logger)
+        let payoutDispatcher = PayoutDispatcher(store: store, sink: sink, clock: clock, logger: logger)
+
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let health = HealthService()
         var router = RPCRouter(routes: health.routes)
+        router.register(provider.routes.map { $0.intercepted(by: auth) })
         let reflection = ReflectionService(
             files: SessionAPISchema.files + StandardServicesSchema.files,
             services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]
@@ -95,6 +114,9 @@ struct Serve: AsyncParsableCommand {
 
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         await withTaskGroup(of: Void.self) { tasks in
+            // Workers run as children of the server's task, stopped with it.
+            tasks.addTask { await analysisWorker.run() }
+            tasks.addTask { await payoutDispatcher.run() }
             tasks.addTask {
                 let signal = await signals.next()
                 logger.info("shutting down", metadata: ["signal": "\(signal)"])
@@ -102,7 +124,7 @@ struct Serve: AsyncParsableCommand {
                 await server.shutdown(gracePeriod: .seconds(10))
             }
             tasks.addTask { await server.waitUntilClosed() }
-            await tasks.next()
+            await tasks.next()  // the listener closed (after a signal's graceful shutdown)
             tasks.cancelAll()
         }
         try await group.shutdownGracefully()

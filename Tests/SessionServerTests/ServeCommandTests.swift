@@ -21,6 +21,23 @@ struct ServeCommandTests {
         #expect(try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int == 0o600)
     }
 
+    @Test("the documented lifecycle over gRPC with stock clients (grpcio, PyJWT): auth, idempotency, payout")
+    func lifecycleOverGRPC() async throws {
+        let data = try PythonScript.temporaryDirectory()
+        let server = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path])
+        let port = try #require(server.port)
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/lifecycle_grpc.py",
+            ["--port", String(port), "--secret-file", data.appendingPathComponent("jwt-secret").path]
+        )
+        await server.stop()
+        print(output.text)
+        #expect(output.status == 0, "\(output.text)")
+        #expect(output.text.contains(" 0 failed"), "\(output.text)")
+        let ledger = try String(contentsOf: data.appendingPathComponent("payout-ledger.jsonl"), encoding: .utf8)
+        #expect(ledger.split(separator: "\n").count == 1, "one payout in the ledger: \(ledger)")
+    }
+
     @Test("rejects bad flags with a message naming the flag")
     func badFlags() async throws {
         let (status, text) = try await runCommand(

@@ -18,6 +18,8 @@ package protocol SessionStore: Sendable {
     func variantCounts(org: String, jobID: String) async throws -> [Variant: Int]
     func sessions(matching query: SessionQuery) async throws -> [TestSession]
     func notes(sessionID: String) async throws -> [Note]
+    /// Notes of every session of a job (bounded), for themes across sessions.
+    func notes(org: String, jobID: String) async throws -> [Note]
     func feedback(sessionID: String) async throws -> Feedback?
     func analysis(sessionID: String) async throws -> Analysis?
     /// Completed durations (seconds) of a job's other sessions, for the median.

@@ -26,18 +26,27 @@ package final class AnalysisQueue: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Waits for a signal (returns at once if one came since the last wait).
+    /// Waits for a signal (returns at once if one came since the last wait, or when the task is
+    /// cancelled, so a stopping worker never hangs here).
     package func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = self.state.withLock { state in
-                if state.pendingSignal {
-                    state.pendingSignal = false
-                    return true
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = self.state.withLock { state in
+                    if state.pendingSignal || Task.isCancelled {
+                        state.pendingSignal = false
+                        return true
+                    }
+                    state.waiters.append(continuation)
+                    return false
                 }
-                state.waiters.append(continuation)
-                return false
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            let waiters = self.state.withLock { state in
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
         }
     }
 

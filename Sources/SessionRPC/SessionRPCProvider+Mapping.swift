@@ -1,0 +1,177 @@
+import Foundation
+import ProtoWire
+import RPCCore
+import ServiceErrors
+import SessionAPI
+import SessionCore
+
+extension SessionRPCProvider {
+    /// The caller the authentication interceptor established.
+    static func principal(_ context: CallContext) throws(ServiceError) -> Principal {
+        guard let caller = context.caller, let role = Principal.Role(rawValue: caller.role) else {
+            throw ServiceError(.unauthenticated, "the call is not authenticated")
+        }
+        return Principal(subject: caller.subject, role: role, org: caller.org)
+    }
+
+    func message(_ session: TestSession, for caller: Principal) -> SessionAPI.Session {
+        var message = SessionAPI.Session()
+        message.sessionID = session.id
+        message.jobID = session.jobID
+        message.testerID = session.testerID
+        message.variant = session.variant.rawValue
+        message.status = Self.status(session.status)
+        message.createdAt = ProtoTimestamp(session.createdAt)
+        message.startedAt = ProtoTimestamp(session.startedAt)
+        message.completedAt = session.completedAt.map(ProtoTimestamp.init)
+        message.durationSeconds = session.durationSeconds(at: Date())
+        message.allowedActions = session.allowedActions(for: caller)
+        message.updatedAt = ProtoTimestamp(session.updatedAt)
+        message.pausedAt = session.pausedAt.map(ProtoTimestamp.init)
+        message.analyzedAt = session.analyzedAt.map(ProtoTimestamp.init)
+        message.confirmedAt = session.confirmedAt.map(ProtoTimestamp.init)
+        message.lastAnalysisError = session.lastAnalysisError ?? ""
+        return message
+    }
+
+    static func message(_ analysis: SessionCore.Analysis) -> SessionAPI.Analysis {
+        var message = SessionAPI.Analysis()
+        message.summary = analysis.summary
+        var sentiment = SessionAPI.Analysis.Sentiment()
+        sentiment.score = analysis.sentimentScore
+        sentiment.label = analysis.sentimentLabel
+        message.sentiment = sentiment
+        message.frictionPoints = analysis.frictionPoints.map { point in
+            var friction = SessionAPI.Analysis.FrictionPoint()
+            friction.quote = point.quote
+            friction.category = point.category
+            friction.severity = point.severity
+            friction.noteID = point.noteID
+            return friction
+        }
+        message.themes = analysis.themes
+        var duration = SessionAPI.Analysis.DurationComparison()
+        duration.durationSeconds = analysis.durationSeconds
+        duration.jobMedianSeconds = analysis.jobMedianSeconds
+        duration.ratio = analysis.jobMedianSeconds > 0 ? Double(analysis.durationSeconds) / Double(analysis.jobMedianSeconds) : 0
+        message.duration = duration
+        message.suggestedRating = Int32(analysis.suggestedRating)
+        message.analyzedAt = ProtoTimestamp(analysis.analyzedAt)
+        message.analyzer = analysis.analyzer
+        return message
+    }
+
+    static func status(_ status: SessionCore.SessionStatus) -> SessionAPI.SessionStatus {
+        switch status {
+        case .active: .active
+        case .paused: .paused
+        case .completed: .completed
+        case .analyzing: .analyzing
+        case .analyzed: .analyzed
+        case .confirmed: .confirmed
+        }
+    }
+
+    /// A list filter: unspecified means any status.
+    static func status(_ status: SessionAPI.SessionStatus) throws(ServiceError) -> SessionCore.SessionStatus? {
+        switch status {
+        case .unspecified: nil
+        case .active: .active
+        case .paused: .paused
+        case .completed: .completed
+        case .analyzing: .analyzing
+        case .analyzed: .analyzed
+        case .confirmed: .confirmed
+        case .unrecognized(let value): throw ServiceError.invalidField("status", "unknown status \(value)")
+        }
+    }
+
+    /// Runs a mutating call at most once per idempotency key (metadata `idempotency-key`): a retry
+    /// with the same key and request gets the first reply; the same key with another request is
+    /// FAILED_PRECONDITION. Without a key the call simply runs.
+    func idempotent<Request: ProtoMessage, Reply: ProtoMessage>(
+        _ request: Request,
+        _ context: CallContext,
+        _ caller: Principal,
+        _ body: () async throws -> Reply
+    ) async throws -> Reply {
+        guard let key = context.metadata["idempotency-key"], !key.isEmpty else { return try await body() }
+        guard key.count <= 255 else { throw ServiceError.invalidField("Idempotency-Key", "must be at most 255 characters") }
+        let fingerprint = "\(context.method.path) \(Self.digest(request.serializedBytes()))"
+        if let record = try await self.store.idempotencyRecord(org: caller.org, key: key) {
+            return try Self.replay(record, fingerprint: fingerprint, key: key)
+        }
+        let reply = try await body()
+        let record = IdempotencyRecord(org: caller.org, key: key, fingerprint: fingerprint,
+                                       reply: reply.serializedBytes(), createdAt: self.clock.now)
+        do {
+            try await self.store.commit(ChangeSet([.insertIdempotencyRecord(record)]))
+        } catch let error as ServiceError where error.code == .alreadyExists {
+            // A concurrent retry stored its reply first; answer consistently with it.
+            if let stored = try await self.store.idempotencyRecord(org: caller.org, key: key) {
+                return try Self.replay(stored, fingerprint: fingerprint, key: key)
+            }
+        }
+        return reply
+    }
+
+    private static func replay<Reply: ProtoMessage>(_ record: IdempotencyRecord, fingerprint: String, key: String)
+        throws -> Reply
+    {
+        guard record.fingerprint == fingerprint else {
+            throw ServiceError(
+                .failedPrecondition,
+                "idempotency key '\(key)' was already used with a different request",
+                fieldViolations: [FieldViolation(field: "Idempotency-Key", description: "reused with a different request")]
+            )
+        }
+        return try Reply(decodingReply: record.reply)
+    }
+
+    /// FNV-1a over the request bytes, with their length: tells requests apart under one key.
+    private static func digest(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return String(hash, radix: 16) + "-" + String(bytes.count)
+    }
+}
+
+extension TestSession {
+    /// `allowed_actions` narrowed to what the caller's role may do.
+    func allowedActions(for caller: Principal) -> [String] {
+        self.allowedActions.filter { action in
+            switch action {
+            case "pause", "resume", "complete": true
+            case "feedback": caller.role == .tester
+            case "analyze", "notes": caller.role != .tester
+            case "confirm": caller.role == .researcher || caller.role == .admin
+            default: true
+            }
+        }
+    }
+}
+
+/// Opaque list cursors: base64url of "createdAt-microseconds:id".
+enum PageToken {
+    static func encode(_ cursor: SessionCursor) -> String {
+        let micros = Int64((cursor.createdAt.timeIntervalSince1970 * 1_000_000).rounded())
+        let raw = "\(micros):\(cursor.id)"
+        return Data(raw.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ token: String, field: String) throws(ServiceError) -> SessionCursor? {
+        guard !token.isEmpty else { return nil }
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let raw = String(data: data, encoding: .utf8) else {
+            throw ServiceError.invalidField(field, "is not a cursor returned by this API")
+        }
+        let parts = raw.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, let micros = Int64(parts[0]), !parts[1].isEmpty else {
+            throw ServiceError.invalidField(field, "is not a cursor returned by this API")
+        }
+        return SessionCursor(createdAt: Date(timeIntervalSince1970: Double(micros) / 1_000_000), id: String(parts[1]))
+    }
+}

@@ -1,0 +1,112 @@
+import ServiceErrors
+
+/// The store's schema as numbered, append-only migrations, applied at start-up.
+enum SQLiteSchema {
+    static let migrations: [String] = [
+        // 1: sessions and everything attached to them.
+        """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            org TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            tester_id TEXT NOT NULL,
+            variant TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            started_at REAL NOT NULL,
+            completed_at REAL,
+            paused_at REAL,
+            active_seconds REAL NOT NULL,
+            resumed_at REAL NOT NULL,
+            analyzed_at REAL,
+            confirmed_at REAL,
+            last_analysis_error TEXT,
+            updated_at REAL NOT NULL,
+            version INTEGER NOT NULL,
+            UNIQUE (org, job_id, tester_id)
+        );
+        CREATE INDEX sessions_by_org ON sessions (org, created_at, id);
+        CREATE INDEX sessions_by_job ON sessions (org, job_id, created_at, id);
+        CREATE INDEX sessions_by_tester ON sessions (org, tester_id, created_at, id);
+        CREATE INDEX sessions_by_status ON sessions (org, status, created_at, id);
+        CREATE TABLE notes (
+            id TEXT PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions (id),
+            content TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            sequence INTEGER NOT NULL
+        );
+        CREATE INDEX notes_by_session ON notes (session_id, sequence);
+        CREATE TABLE feedback (
+            session_id TEXT PRIMARY KEY REFERENCES sessions (id),
+            id TEXT NOT NULL UNIQUE,
+            clarity INTEGER NOT NULL,
+            difficulty INTEGER NOT NULL,
+            technical_issues INTEGER NOT NULL,
+            comment TEXT NOT NULL,
+            submitted_at REAL NOT NULL
+        );
+        CREATE TABLE confirmations (
+            session_id TEXT PRIMARY KEY REFERENCES sessions (id),
+            rating INTEGER NOT NULL,
+            comment TEXT NOT NULL,
+            confirmed_by TEXT NOT NULL,
+            confirmed_at REAL NOT NULL
+        );
+        CREATE TABLE analysis_jobs (
+            session_id TEXT PRIMARY KEY REFERENCES sessions (id),
+            queued_at REAL NOT NULL
+        );
+        CREATE INDEX analysis_jobs_by_age ON analysis_jobs (queued_at);
+        CREATE TABLE analyses (
+            session_id TEXT PRIMARY KEY REFERENCES sessions (id),
+            body TEXT NOT NULL,
+            analyzed_at REAL NOT NULL
+        );
+        CREATE TABLE payouts (
+            id TEXT PRIMARY KEY,
+            org TEXT NOT NULL,
+            session_id TEXT NOT NULL UNIQUE REFERENCES sessions (id),
+            tester_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            delivered_at REAL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at REAL NOT NULL
+        );
+        CREATE INDEX payouts_due ON payouts (status, next_attempt_at);
+        CREATE INDEX payouts_by_org ON payouts (org, created_at, id);
+        CREATE TABLE idempotency_keys (
+            org TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            reply BLOB NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (org, key)
+        );
+        CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+        """,
+    ]
+
+    /// Brings the database up to the newest migration, each in its own transaction.
+    static func migrate(_ connection: SQLiteConnection) throws(ServiceError) {
+        try connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+        var applied = 0
+        try connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") { row in
+            applied = Int(row.integer(0))
+        }
+        for (index, migration) in self.migrations.enumerated() where index + 1 > applied {
+            try connection.execute("BEGIN IMMEDIATE")
+            do {
+                try connection.execute(migration)
+                try connection.query("INSERT INTO schema_migrations (version) VALUES (?)", [.integer(Int64(index + 1))])
+                try connection.execute("COMMIT")
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,423 @@
+import Foundation
+import ServiceErrors
+import SessionCore
+import Synchronization
+
+/// The embedded store: one SQLite file in WAL mode with `synchronous = FULL`, so a commit is on
+/// disk before it is acknowledged.
+///
+/// Writes go to one writer thread, which applies every change set queued while it was busy in a
+/// single transaction (group commit: one fsync for the batch), each inside its own SAVEPOINT so
+/// one failing change set rolls back alone. Reads run on a reader thread (WAL readers never
+/// block the writer). Sessions are also kept in a read-through cache the writer updates after
+/// each commit, so hot reads do no I/O.
+package final class SQLiteSessionStore: SessionStore {
+    private let writer: DatabaseThread
+    private let reader: DatabaseThread
+    private let cache = SessionCache(limit: 200_000)
+    /// Change sets committed per transaction, for the benchmark and tests.
+    package let batchSizes = Mutex<[Int]>([])
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    package init(path: String) throws(ServiceError) {
+        let writeConnection = try SQLiteConnection(path: path)
+        try writeConnection.execute("PRAGMA journal_mode = WAL")
+        try writeConnection.execute("PRAGMA synchronous = FULL")
+        try writeConnection.execute("PRAGMA foreign_keys = ON")
+        try SQLiteSchema.migrate(writeConnection)
+        let readConnection = try SQLiteConnection(path: path)
+        try readConnection.execute("PRAGMA foreign_keys = ON")
+        self.writer = DatabaseThread(name: "sqlite-writer", connection: writeConnection)
+        self.reader = DatabaseThread(name: "sqlite-reader", connection: readConnection)
+    }
+
+    deinit {
+        self.writer.stop()
+        self.reader.stop()
+    }
+
+    // MARK: Writes
+
+    package func commit(_ changes: ChangeSet) async throws {
+        let result: Result<Void, ServiceError> = await withCheckedContinuation { continuation in
+            self.writer.submit { connection in
+                self.enqueue(changes, continuation, connection)
+            }
+        }
+        try result.get()
+    }
+
+    private struct Pending {
+        var changes: ChangeSet
+        var continuation: CheckedContinuation<Result<Void, ServiceError>, Never>
+        var result: Result<Void, ServiceError> = .success(())
+    }
+
+    /// Pending change sets of the current batch; touched only on the writer thread.
+    private nonisolated(unsafe) var batch: [Pending] = []
+
+    /// Called on the writer thread once per change set. The thread runs every job it found
+    /// queued before looking again, so the last job of a run commits the whole batch.
+    private func enqueue(
+        _ changes: ChangeSet,
+        _ continuation: CheckedContinuation<Result<Void, ServiceError>, Never>,
+        _ connection: SQLiteConnection
+    ) {
+        self.batch.append(Pending(changes: changes, continuation: continuation))
+        self.writer.afterCurrentRun { [self] in self.flushBatch(connection) }
+    }
+
+    private func flushBatch(_ connection: SQLiteConnection) {
+        var pending = self.batch
+        self.batch = []
+        guard !pending.isEmpty else { return }
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            for item in pending { item.continuation.resume(returning: .failure(error)) }
+            return
+        }
+        for index in pending.indices {
+            do {
+                try connection.execute("SAVEPOINT change_set")
+                do {
+                    try self.apply(pending[index].changes, connection)
+                    try connection.execute("RELEASE change_set")
+                } catch {
+                    try? connection.execute("ROLLBACK TO change_set")
+                    try? connection.execute("RELEASE change_set")
+                    throw error
+                }
+            } catch let error as ServiceError {
+                pending[index].result = .failure(error)
+            } catch {
+                pending[index].result = .failure(ServiceError(.internal, "\(error)", cause: error))
+            }
+        }
+        do {
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            for item in pending { item.continuation.resume(returning: .failure(error)) }
+            return
+        }
+        // Durable now: publish to the cache, then acknowledge.
+        for item in pending {
+            if case .success = item.result { self.updateCache(item.changes) }
+        }
+        self.batchSizes.withLock { sizes in
+            sizes.append(pending.count)
+            if sizes.count > 10_000 { sizes.removeFirst(5_000) }
+        }
+        for item in pending { item.continuation.resume(returning: item.result) }
+    }
+
+    private func updateCache(_ changes: ChangeSet) {
+        for change in changes.changes {
+            switch change {
+            case .insertSession(let session), .updateSession(let session):
+                self.cache.store(session)
+            default:
+                break
+            }
+        }
+    }
+
+    private func apply(_ changes: ChangeSet, _ connection: SQLiteConnection) throws(ServiceError) {
+        for change in changes.changes {
+            switch change {
+            case .insertSession(let session):
+                try connection.query(
+                    """
+                    INSERT INTO sessions (id, org, job_id, tester_id, variant, status, created_at, started_at,
+                        completed_at, paused_at, active_seconds, resumed_at, analyzed_at, confirmed_at,
+                        last_analysis_error, updated_at, version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [.text(session.id), .text(session.org), .text(session.jobID), .text(session.testerID)]
+                        + SessionRows.mutableValues(session)
+                )
+            case .updateSession(let session):
+                try connection.query(
+                    """
+                    UPDATE sessions SET variant = ?, status = ?, created_at = ?, started_at = ?, completed_at = ?,
+                        paused_at = ?, active_seconds = ?, resumed_at = ?, analyzed_at = ?, confirmed_at = ?,
+                        last_analysis_error = ?, updated_at = ?, version = ?
+                    WHERE id = ? AND version = ?
+                    """,
+                    SessionRows.mutableValues(session) + [.text(session.id), .integer(session.version - 1)]
+                )
+                guard connection.changes == 1 else {
+                    throw ServiceError(.aborted, "session \(session.id) was changed concurrently; retry")
+                }
+            case .insertNote(let note):
+                try connection.query(
+                    "INSERT INTO notes (id, session_id, content, author_id, created_at, updated_at, sequence) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [.text(note.id), .text(note.sessionID), .text(note.content), .text(note.authorID),
+                     .date(note.createdAt), .date(note.updatedAt), .integer(note.sequence)]
+                )
+            case .updateNote(let note):
+                try connection.query(
+                    "UPDATE notes SET content = ?, updated_at = ? WHERE id = ? AND session_id = ?",
+                    [.text(note.content), .date(note.updatedAt), .text(note.id), .text(note.sessionID)]
+                )
+                guard connection.changes == 1 else {
+                    throw ServiceError(.notFound, "note \(note.id) not found in session \(note.sessionID)")
+                }
+            case .insertFeedback(let feedback):
+                try connection.query(
+                    "INSERT INTO feedback (session_id, id, clarity, difficulty, technical_issues, comment, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [.text(feedback.sessionID), .text(feedback.id), .integer(Int64(feedback.clarity)),
+                     .integer(Int64(feedback.difficulty)), .integer(feedback.technicalIssues ? 1 : 0),
+                     .text(feedback.comment), .date(feedback.submittedAt)]
+                )
+            case .insertConfirmation(let confirmation):
+                try connection.query(
+                    "INSERT INTO confirmations (session_id, rating, comment, confirmed_by, confirmed_at) VALUES (?, ?, ?, ?, ?)",
+                    [.text(confirmation.sessionID), .integer(Int64(confirmation.rating)), .text(confirmation.comment),
+                     .text(confirmation.confirmedBy), .date(confirmation.confirmedAt)]
+                )
+            case .enqueueAnalysis(let job):
+                try connection.query(
+                    "INSERT OR REPLACE INTO analysis_jobs (session_id, queued_at) VALUES (?, ?)",
+                    [.text(job.sessionID), .date(job.queuedAt)]
+                )
+            case .saveAnalysis(let analysis):
+                let body = try SessionRows.json(analysis)
+                try connection.query(
+                    "INSERT OR REPLACE INTO analyses (session_id, body, analyzed_at) VALUES (?, ?, ?)",
+                    [.text(analysis.sessionID), .text(body), .date(analysis.analyzedAt)]
+                )
+                try connection.query("DELETE FROM analysis_jobs WHERE session_id = ?", [.text(analysis.sessionID)])
+            case .removeAnalysisJob(let sessionID):
+                try connection.query("DELETE FROM analysis_jobs WHERE session_id = ?", [.text(sessionID)])
+            case .insertPayout(let payout):
+                try connection.query(
+                    """
+                    INSERT INTO payouts (id, org, session_id, tester_id, status, created_at, delivered_at, attempts,
+                        next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [.text(payout.id), .text(payout.org), .text(payout.sessionID), .text(payout.testerID),
+                     .text(payout.status.rawValue), .date(payout.createdAt), .date(payout.deliveredAt),
+                     .integer(Int64(payout.attempts)), .date(payout.nextAttemptAt)]
+                )
+            case .updatePayout(let payout):
+                try connection.query(
+                    "UPDATE payouts SET status = ?, delivered_at = ?, attempts = ?, next_attempt_at = ? WHERE id = ?",
+                    [.text(payout.status.rawValue), .date(payout.deliveredAt), .integer(Int64(payout.attempts)),
+                     .date(payout.nextAttemptAt), .text(payout.id)]
+                )
+                guard connection.changes == 1 else { throw ServiceError(.notFound, "payout \(payout.id) not found") }
+            case .insertIdempotencyRecord(let record):
+                try connection.query(
+                    "INSERT INTO idempotency_keys (org, key, fingerprint, reply, created_at) VALUES (?, ?, ?, ?, ?)",
+                    [.text(record.org), .text(record.key), .text(record.fingerprint), .blob(record.reply),
+                     .date(record.createdAt)]
+                )
+            }
+        }
+    }
+
+    // MARK: Reads
+
+    package func session(withID id: String) async throws -> TestSession? {
+        if let cached = self.cache.session(id) { return cached }
+        let session = try await self.reader.run { connection in
+            var found: TestSession?
+            try connection.query("SELECT \(SessionRows.columns) FROM sessions WHERE id = ?", [.text(id)]) { row in
+                found = SessionRows.session(row)
+            }
+            return found
+        }
+        if let session { self.cache.storeIfNewer(session) }
+        return session
+    }
+
+    /// A session served from memory without I/O, when it is cached (for answers on the event loop).
+    package func cachedSession(withID id: String) -> TestSession? {
+        self.cache.session(id)
+    }
+
+    package func session(org: String, jobID: String, testerID: String) async throws -> TestSession? {
+        try await self.reader.run { connection in
+            var found: TestSession?
+            try connection.query(
+                "SELECT \(SessionRows.columns) FROM sessions WHERE org = ? AND job_id = ? AND tester_id = ?",
+                [.text(org), .text(jobID), .text(testerID)]
+            ) { row in found = SessionRows.session(row) }
+            return found
+        }
+    }
+
+    package func variantCounts(org: String, jobID: String) async throws -> [Variant: Int] {
+        try await self.reader.run { connection in
+            var counts: [Variant: Int] = [:]
+            try connection.query(
+                "SELECT variant, COUNT(*) FROM sessions WHERE org = ? AND job_id = ? GROUP BY variant",
+                [.text(org), .text(jobID)]
+            ) { row in
+                if let variant = Variant(rawValue: row.text(0)) { counts[variant] = Int(row.integer(1)) }
+            }
+            return counts
+        }
+    }
+
+    package func sessions(matching query: SessionQuery) async throws -> [TestSession] {
+        try await self.reader.run { connection in
+            var sql = "SELECT \(SessionRows.columns) FROM sessions WHERE org = ?"
+            var values: [SQLiteValue] = [.text(query.org)]
+            if let jobID = query.jobID {
+                sql += " AND job_id = ?"
+                values.append(.text(jobID))
+            }
+            if let testerID = query.testerID {
+                sql += " AND tester_id = ?"
+                values.append(.text(testerID))
+            }
+            if let status = query.status {
+                sql += " AND status = ?"
+                values.append(.text(status.rawValue))
+            }
+            if let after = query.after {
+                sql += " AND (created_at > ? OR (created_at = ? AND id > ?))"
+                values += [.date(after.createdAt), .date(after.createdAt), .text(after.id)]
+            }
+            sql += " ORDER BY created_at, id LIMIT ?"
+            values.append(.integer(Int64(query.limit)))
+            var sessions: [TestSession] = []
+            try connection.query(sql, values) { row in sessions.append(SessionRows.session(row)) }
+            return sessions
+        }
+    }
+
+    package func notes(sessionID: String) async throws -> [Note] {
+        try await self.reader.run { connection in
+            var notes: [Note] = []
+            try connection.query(
+                "SELECT id, session_id, content, author_id, created_at, updated_at, sequence FROM notes WHERE session_id = ? ORDER BY sequence",
+                [.text(sessionID)]
+            ) { row in notes.append(SessionRows.note(row)) }
+            return notes
+        }
+    }
+
+    package func notes(org: String, jobID: String) async throws -> [Note] {
+        try await self.reader.run { connection in
+            var notes: [Note] = []
+            try connection.query(
+                """
+                SELECT n.id, n.session_id, n.content, n.author_id, n.created_at, n.updated_at, n.sequence
+                FROM notes n JOIN sessions s ON s.id = n.session_id
+                WHERE s.org = ? AND s.job_id = ? ORDER BY n.session_id, n.sequence LIMIT 5000
+                """,
+                [.text(org), .text(jobID)]
+            ) { row in notes.append(SessionRows.note(row)) }
+            return notes
+        }
+    }
+
+    package func feedback(sessionID: String) async throws -> Feedback? {
+        try await self.reader.run { connection in
+            var feedback: Feedback?
+            try connection.query(
+                "SELECT id, session_id, clarity, difficulty, technical_issues, comment, submitted_at FROM feedback WHERE session_id = ?",
+                [.text(sessionID)]
+            ) { row in
+                feedback = Feedback(id: row.text(0), sessionID: row.text(1), clarity: Int(row.integer(2)),
+                                    difficulty: Int(row.integer(3)), technicalIssues: row.integer(4) != 0,
+                                    comment: row.text(5), submittedAt: row.date(6))
+            }
+            return feedback
+        }
+    }
+
+    package func analysis(sessionID: String) async throws -> Analysis? {
+        try await self.reader.run { connection in
+            var body: String?
+            try connection.query("SELECT body FROM analyses WHERE session_id = ?", [.text(sessionID)]) { row in
+                body = row.text(0)
+            }
+            return try body.map(SessionRows.analysis)
+        }
+    }
+
+    package func completedDurations(org: String, jobID: String) async throws -> [Int64] {
+        try await self.reader.run { connection in
+            var durations: [Int64] = []
+            try connection.query(
+                "SELECT active_seconds FROM sessions WHERE org = ? AND job_id = ? AND completed_at IS NOT NULL",
+                [.text(org), .text(jobID)]
+            ) { row in durations.append(Int64(row.real(0))) }
+            return durations
+        }
+    }
+
+    package func queuedAnalysisJobs(limit: Int) async throws -> [AnalysisJob] {
+        try await self.reader.run { connection in
+            var jobs: [AnalysisJob] = []
+            try connection.query(
+                "SELECT session_id, queued_at FROM analysis_jobs ORDER BY queued_at LIMIT ?",
+                [.integer(Int64(limit))]
+            ) { row in jobs.append(AnalysisJob(sessionID: row.text(0), queuedAt: row.date(1))) }
+            return jobs
+        }
+    }
+
+    package func duePayouts(at now: Date, limit: Int) async throws -> [Payout] {
+        try await self.reader.run { connection in
+            var payouts: [Payout] = []
+            try connection.query(
+                "SELECT \(SessionRows.payoutColumns) FROM payouts WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+                [.date(now), .integer(Int64(limit))]
+            ) { row in payouts.append(SessionRows.payout(row)) }
+            return payouts
+        }
+    }
+
+    package func payouts(matching query: PayoutQuery) async throws -> [Payout] {
+        try await self.reader.run { connection in
+            var sql = "SELECT \(SessionRows.payoutColumns) FROM payouts WHERE org = ?"
+            var values: [SQLiteValue] = [.text(query.org)]
+            if let testerID = query.testerID {
+                sql += " AND tester_id = ?"
+                values.append(.text(testerID))
+            }
+            if let after = query.after {
+                sql += " AND (created_at > ? OR (created_at = ? AND id > ?))"
+                values += [.date(after.createdAt), .date(after.createdAt), .text(after.id)]
+            }
+            sql += " ORDER BY created_at, id LIMIT ?"
+            values.append(.integer(Int64(query.limit)))
+            var payouts: [Payout] = []
+            try connection.query(sql, values) { row in payouts.append(SessionRows.payout(row)) }
+            return payouts
+        }
+    }
+
+    package func idempotencyRecord(org: String, key: String) async throws -> IdempotencyRecord? {
+        try await self.reader.run { connection in
+            var record: IdempotencyRecord?
+            try connection.query(
+                "SELECT org, key, fingerprint, reply, created_at FROM idempotency_keys WHERE org = ? AND key = ?",
+                [.text(org), .text(key)]
+            ) { row in
+                record = IdempotencyRecord(org: row.text(0), key: row.text(1), fingerprint: row.text(2),
+                                           reply: row.blob(3), createdAt: row.date(4))
+            }
+            return record
+        }
+    }
+
+    /// Runs `PRAGMA integrity_check` and foreign key checks; returns the problems found.
+    package func integrityProblems() async throws -> [String] {
+        try await self.reader.run { connection in
+            var problems: [String] = []
+            try connection.query("PRAGMA integrity_check") { row in
+                let text = row.text(0)
+                if text != "ok" { problems.append(text) }
+            }
+            try connection.query("PRAGMA foreign_key_check") { row in problems.append("foreign key: \(row.text(0))") }
+            return problems
+        }
+    }
+}

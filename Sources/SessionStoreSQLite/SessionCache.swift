@@ -1,0 +1,39 @@
+import SessionCore
+import Synchronization
+
+/// Sessions by ID, kept current by the writer after each commit. Bounded: past `limit` entries,
+/// a tenth is dropped (any tenth: reads fall back to the database).
+final class SessionCache: Sendable {
+    private let entries = Mutex<[String: TestSession]>([:])
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func session(_ id: String) -> TestSession? {
+        self.entries.withLock { $0[id] }
+    }
+
+    /// After a commit: the committed state wins.
+    func store(_ session: TestSession) {
+        self.entries.withLock { entries in
+            self.makeRoom(&entries)
+            entries[session.id] = session
+        }
+    }
+
+    /// After a read: keep it unless a commit already stored something newer.
+    func storeIfNewer(_ session: TestSession) {
+        self.entries.withLock { entries in
+            if let current = entries[session.id], current.version >= session.version { return }
+            self.makeRoom(&entries)
+            entries[session.id] = session
+        }
+    }
+
+    private func makeRoom(_ entries: inout [String: TestSession]) {
+        guard entries.count >= self.limit else { return }
+        for key in entries.keys.prefix(self.limit / 10) { entries.removeValue(forKey: key) }
+    }
+}
