@@ -18,24 +18,53 @@ package struct RPCMessageSink: Sendable {
 }
 
 /// A stream of serialized messages arriving from the peer.
+///
+/// When built by a transport, taking each message tells the transport it was consumed, so flow
+/// control admits more only as fast as the handler reads.
 package struct RPCMessageSource: AsyncSequence, Sendable {
     package typealias Element = [UInt8]
-    private let stream: AsyncThrowingStream<[UInt8], any Error>
 
-    package init(_ stream: AsyncThrowingStream<[UInt8], any Error>) {
+    /// A message and the bytes it took on the wire.
+    package struct Delivery: Sendable {
+        package var bytes: [UInt8]
+        package var size: Int
+
+        package init(bytes: [UInt8], size: Int) {
+            self.bytes = bytes
+            self.size = size
+        }
+    }
+
+    private let stream: AsyncThrowingStream<Delivery, any Error>
+    private let consumed: @Sendable (Int) -> Void
+
+    package init(_ stream: AsyncThrowingStream<Delivery, any Error>, consumed: @escaping @Sendable (Int) -> Void) {
         self.stream = stream
+        self.consumed = consumed
     }
 
     /// A source that yields `messages` and ends.
     package init(_ messages: [[UInt8]]) {
         self.stream = AsyncThrowingStream { continuation in
-            for message in messages { continuation.yield(message) }
+            for message in messages { continuation.yield(Delivery(bytes: message, size: message.count)) }
             continuation.finish()
+        }
+        self.consumed = { _ in }
+    }
+
+    package struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<Delivery, any Error>.AsyncIterator
+        let consumed: @Sendable (Int) -> Void
+
+        package mutating func next() async throws -> [UInt8]? {
+            guard let delivery = try await self.base.next() else { return nil }
+            self.consumed(delivery.size)
+            return delivery.bytes
         }
     }
 
-    package func makeAsyncIterator() -> AsyncThrowingStream<[UInt8], any Error>.AsyncIterator {
-        self.stream.makeAsyncIterator()
+    package func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: self.stream.makeAsyncIterator(), consumed: self.consumed)
     }
 }
 

@@ -29,6 +29,9 @@ final class ProbeService: Sendable {
     let started = Mutex(0)
     static let slow = RPCMethod(service: "test.Probe", name: "Slow", kind: .unary)
     static let echo = RPCMethod(service: "test.Probe", name: "Echo", kind: .unary)
+    static let slowReader = RPCMethod(service: "test.Probe", name: "SlowReader", kind: .clientStreaming)
+    /// When the slow reader started reading.
+    let readingStarted = Mutex<ContinuousClock.Instant?>(nil)
 
     var routes: [RPCRoute] {
         [
@@ -43,6 +46,13 @@ final class ProbeService: Sendable {
                 return request
             }),
             RPCRoute(method: Self.echo, handler: .unary { request, _ in request }),
+            RPCRoute(method: Self.slowReader, handler: .clientStreaming { requests, _ in
+                try await Task.sleep(for: .seconds(1))  // reads nothing for a second
+                self.readingStarted.withLock { $0 = .now }
+                var total = 0
+                for try await message in requests { total += message.count }
+                return Array(String(total).utf8)
+            }),
         ]
     }
 }
@@ -99,6 +109,24 @@ struct GRPCTransportTests {
             }
             try await Task.sleep(for: .milliseconds(50))
             #expect(await server.openStreamCount() == 0)
+        }
+    }
+
+    @Test("a handler that does not read stops a streaming client through flow control")
+    func streamingBackpressure() async throws {
+        try await Self.withClient { channel, probe, _ in
+            let chunk = [UInt8](repeating: 1, count: 64 * 1024)
+            let sentEarly = Mutex(0)
+            let reply = try await channel.clientStreaming(ProbeService.slowReader, options: CallOptions()) { sink in
+                for _ in 0..<64 {  // 4 MiB, four times the stream window
+                    try await sink.send(chunk)
+                    if probe.readingStarted.withLock({ $0 == nil }) { sentEarly.withLock { $0 += 1 } }
+                }
+            }
+            #expect(String(decoding: reply, as: UTF8.self) == String(64 * (64 * 1024 + 0)))
+            // Before the handler read, only about one stream window (1 MiB) could be in flight.
+            let early = sentEarly.withLock { $0 }
+            #expect(early < 32, "\(early) of 64 chunks were accepted before the handler read anything")
         }
     }
 

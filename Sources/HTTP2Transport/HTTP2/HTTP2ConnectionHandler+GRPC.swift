@@ -122,9 +122,9 @@ extension HTTP2ConnectionHandler {
         }
         stream.reader.append(bytes)
         do throws(ServiceError) {
-            while let message = try self.nextMessage(stream) {
+            while let (message, wireSize) = try self.nextMessage(stream) {
                 if let input = stream.input {
-                    input.yield(message)
+                    input.yield(RPCMessageSource.Delivery(bytes: message, size: wireSize))
                 } else {
                     stream.requestMessages.append(message)
                     if stream.requestMessages.count > 1 {
@@ -139,7 +139,8 @@ extension HTTP2ConnectionHandler {
         }
     }
 
-    private func nextMessage(_ stream: ServerStream) throws(ServiceError) -> [UInt8]? {
+    /// The next request message and how many DATA bytes it took on the wire.
+    private func nextMessage(_ stream: ServerStream) throws(ServiceError) -> ([UInt8], Int)? {
         let message: LengthPrefixedMessageReader.Message
         do {
             guard let next = try stream.reader.next() else { return nil }
@@ -155,14 +156,15 @@ extension HTTP2ConnectionHandler {
                 throw ServiceError(.internal, "invalid compressed-flag byte \(flag)")
             }
         }
-        guard message.compressed else { return message.bytes }
+        let wireSize = 5 + message.bytes.count
+        guard message.compressed else { return (message.bytes, wireSize) }
         guard stream.requestEncoding == "gzip" else {
             // PROTOCOL-HTTP2: a compressed message without an agreed encoding is a protocol error.
             throw ServiceError(.internal, "compressed message received without grpc-encoding")
         }
         stream.callContext?.requestCompressed = true
         do {
-            return try Gzip.decompress(message.bytes, limit: self.configuration.maxReceiveMessageSize)
+            return (try Gzip.decompress(message.bytes, limit: self.configuration.maxReceiveMessageSize), wireSize)
         } catch {
             throw ServiceError(.internal, "cannot decompress message: \(error.message)")
         }
@@ -231,11 +233,21 @@ extension HTTP2ConnectionHandler {
     func dispatchStreaming(_ stream: ServerStream, route: RPCRoute) {
         guard let context = self.context, let callContext = stream.callContext else { return }
         let streamID = stream.id
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        let (requests, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let (requests, continuation) = AsyncThrowingStream<RPCMessageSource.Delivery, any Error>.makeStream()
         stream.input = continuation
-        let source = RPCMessageSource(requests)
+        // The window reopens as the handler takes each message, so a handler that stops reading
+        // stops the client (HTTP/2 flow control) instead of making us buffer without bound.
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let source = RPCMessageSource(requests) { size in
+            handler.eventLoop.onLoop {
+                guard let stream = handler.value.streams[streamID] else { return }
+                let count = min(size, stream.unconsumedBytes)
+                stream.unconsumedBytes -= count
+                handler.value.session?.consume(count, on: streamID)
+                handler.value.scheduleOutput()
+            }
+        }
         switch route.handler {
         case .clientStreaming(let call):
             stream.task = Task(executorPreference: self.taskExecutor) {

@@ -40,10 +40,11 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.taskExecutor = EventLoopTaskExecutor(loop: context.eventLoop)
-        let limits = HTTP2SessionLimits(
+        var limits = HTTP2SessionLimits(
             maxConcurrentStreams: self.configuration.maxConcurrentStreams,
             maxHeaderListSize: self.configuration.maxHeaderListSize
         )
+        limits.manualFlowControl = true
         do {
             self.session = try HTTP2Session(role: .server, limits: limits, allocator: context.channel.allocator)
             self.writeOutput()  // our SETTINGS go out first
@@ -154,13 +155,24 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
                 self.openStream(streamID, fields: fields, endStream: endStream)
             }
         case .data(let streamID, let bytes):
-            guard let stream = self.streams[streamID] else { return }
+            guard let stream = self.streams[streamID] else {
+                self.session?.consume(bytes.readableBytes, on: streamID)
+                return
+            }
+            stream.unconsumedBytes += bytes.readableBytes
             self.receiveData(bytes, on: stream)
+            if stream.input == nil || stream.finished {
+                // Buffered whole and bounded by the message or body limit: release the window now.
+                self.session?.consume(stream.unconsumedBytes, on: streamID)
+                stream.unconsumedBytes = 0
+            }
         case .endStream(let streamID):
             guard let stream = self.streams[streamID] else { return }
             self.endOfRequest(stream)
         case .streamClosed(let streamID, _):
             guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+            self.session?.consume(stream.unconsumedBytes, on: streamID)
+            stream.unconsumedBytes = 0
             self.abandon(stream)
             if self.closing && self.streams.isEmpty { self.scheduleOutput() }
         case .goAway:

@@ -38,4 +38,7 @@ struct HTTP2SessionLimits {
     var maxSettings: Int = 32
     var maxOutboundAcks: Int = 1_000
     var maxContinuations: Int = 8
+    /// When set, received DATA only reopens the peer's window once `consume` says it was used
+    /// (backpressure for streaming requests); nghttp2 counts padding as consumed by itself.
+    var manualFlowControl = false
 }

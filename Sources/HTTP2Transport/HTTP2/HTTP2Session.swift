@@ -44,6 +44,9 @@ final class HTTP2Session {
         nghttp2_option_set_max_outbound_ack(option, limits.maxOutboundAcks)
         nghttp2_option_set_stream_reset_rate_limit(option, limits.streamResetBurst, limits.streamResetRatePerSecond)
         nghttp2_option_set_max_continuations(option, limits.maxContinuations)
+        if limits.manualFlowControl {
+            nghttp2_option_set_no_auto_window_update(option, 1)
+        }
 
         var session: OpaquePointer?
         let userData = Unmanaged.passUnretained(self).toOpaque()
@@ -194,6 +197,16 @@ final class HTTP2Session {
     /// Bytes queued for a stream and not yet taken by nghttp2 (for backpressure).
     func bufferedBytes(on streamID: Int32) -> Int {
         self.outbound[streamID]?.buffer.readableBytes ?? 0
+    }
+
+    /// Tells nghttp2 that `count` received bytes of a stream were used, reopening the stream's
+    /// and the connection's windows by that much (manual flow control).
+    func consume(_ count: Int, on streamID: Int32) {
+        guard count > 0 else { return }
+        if nghttp2_session_consume(self.raw, streamID, count) != 0 {
+            // The stream is already gone: the connection window still needs the bytes back.
+            _ = nghttp2_session_consume_connection(self.raw, count)
+        }
     }
 
     /// Resets one stream (RFC 9113 §6.4).

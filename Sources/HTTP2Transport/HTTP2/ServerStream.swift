@@ -20,7 +20,7 @@ final class ServerStream {
     var requestEncoding: String?
     var acceptsGzip = false
     var requestMessages: [[UInt8]] = []
-    var input: AsyncThrowingStream<[UInt8], any Error>.Continuation?
+    var input: AsyncThrowingStream<RPCMessageSource.Delivery, any Error>.Continuation?
     var task: Task<Void, Never>?
     var responseHeadersSent = false
     var responseCompressed = false
@@ -29,6 +29,10 @@ final class ServerStream {
     var deadlineTimer: Scheduled<Void>?
     /// Senders waiting for the outbound buffer to drain (HTTP/2 flow control backpressure).
     var writeWaiters: [EventLoopPromise<Void>] = []
+
+    /// DATA bytes received and not yet handed back to flow control; returned when the handler
+    /// takes a message (streaming requests) or at once (everything else, bounded by limits).
+    var unconsumedBytes = 0
 
     // Plain HTTP (REST over h2)
     var body: [UInt8] = []
