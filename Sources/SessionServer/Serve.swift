@@ -40,6 +40,47 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert. (env: SESSIOND_TLS_KEY)")
     var tlsKey: String?
 
+    @Option(name: .customLong("max-connections"), help: "Open connections at most; more are refused. (env: SESSIOND_MAX_CONNECTIONS; default 10000)")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("max-concurrent-streams"), help: "HTTP/2 streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS). (env: SESSIOND_MAX_CONCURRENT_STREAMS; default 256)")
+    var maxConcurrentStreams: Int?
+
+    @Option(name: .customLong("max-message-bytes"), help: "Largest gRPC request message; larger is RESOURCE_EXHAUSTED. (env: SESSIOND_MAX_MESSAGE_BYTES; default 4194304)")
+    var maxMessageBytes: Int?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an HTTP/2 connection may sit without streams or traffic before GOAWAY. (env: SESSIOND_IDLE_TIMEOUT; default 300)")
+    var idleTimeout: Int?
+
+    @Option(name: .customLong("keepalive-interval"), help: "Seconds of silence before a keepalive PING; a peer silent 20 s more is dropped. (env: SESSIOND_KEEPALIVE_INTERVAL; default 120)")
+    var keepaliveInterval: Int?
+
+    /// Transport limits from flags and environment, over the transport's safe defaults.
+    func transportConfiguration(host: String, port: Int) throws -> TransportConfiguration {
+        var transport = TransportConfiguration(host: host, port: port)
+        func positive(_ flag: Int?, _ variable: String, _ name: String) throws -> Int? {
+            guard let value = try flag ?? EnvironmentValue.integer(variable) else { return nil }
+            guard value > 0 else { throw ValidationError("--\(name) must be positive, not \(value)") }
+            return value
+        }
+        if let value = try positive(self.maxConnections, "SESSIOND_MAX_CONNECTIONS", "max-connections") {
+            transport.maxConnections = value
+        }
+        if let value = try positive(self.maxConcurrentStreams, "SESSIOND_MAX_CONCURRENT_STREAMS", "max-concurrent-streams") {
+            transport.maxConcurrentStreams = value
+        }
+        if let value = try positive(self.maxMessageBytes, "SESSIOND_MAX_MESSAGE_BYTES", "max-message-bytes") {
+            transport.maxReceiveMessageSize = value
+        }
+        if let value = try positive(self.idleTimeout, "SESSIOND_IDLE_TIMEOUT", "idle-timeout") {
+            transport.idleTimeout = .seconds(value)
+        }
+        if let value = try positive(self.keepaliveInterval, "SESSIOND_KEEPALIVE_INTERVAL", "keepalive-interval") {
+            transport.keepaliveInterval = .seconds(value)
+        }
+        return transport
+    }
+
     func resolvedConfiguration() throws -> ServerConfiguration {
         let configuration = ServerConfiguration(
             host: self.host ?? EnvironmentValue.string("SESSIOND_HOST") ?? "127.0.0.1",
@@ -97,7 +138,7 @@ struct Serve: AsyncParsableCommand {
             services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]
         )
         router.register(reflection.allRoutes)
-        var transport = TransportConfiguration(host: configuration.host, port: configuration.port)
+        var transport = try self.transportConfiguration(host: configuration.host, port: configuration.port)
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
             transport.tls = try TLSContext(certificateChainFile: certificate, privateKeyFile: key)
         }

@@ -21,9 +21,30 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Set on shutdown: answer what is in flight with `connection: close`, then close.
     private var draining = false
 
-    init(service: any HTTPService, maxBodySize: Int) {
+    private let requestTimeout: TimeAmount
+    private var requestDeadline: Scheduled<Void>?
+
+    init(service: any HTTPService, maxBodySize: Int, requestTimeout: TimeAmount = .seconds(30)) {
         self.service = service
         self.maxBodySize = maxBodySize
+        self.requestTimeout = requestTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.armRequestDeadline(context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.requestDeadline?.cancel()
+    }
+
+    /// The next request must arrive whole in time (slowloris, and the keep-alive idle limit).
+    private func armRequestDeadline(_ context: ChannelHandlerContext) {
+        self.requestDeadline?.cancel()
+        let channel = context.channel
+        self.requestDeadline = context.eventLoop.scheduleTask(in: self.requestTimeout) {
+            channel.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -43,6 +64,8 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head = self.head else { return }
             self.head = nil
+            self.requestDeadline?.cancel()
+            self.requestDeadline = nil
             let sequence = self.nextToStart
             self.nextToStart += 1
             if self.bodyTooLarge {
@@ -92,6 +115,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         } else {
             context.flush()
+            if self.nextToWrite == self.nextToStart && self.head == nil { self.armRequestDeadline(context) }
         }
     }
 

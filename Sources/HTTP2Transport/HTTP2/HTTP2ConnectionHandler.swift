@@ -27,6 +27,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     var closing = false
     /// Handlers' tasks run on this connection's event loop unless they choose otherwise.
     var taskExecutor: EventLoopTaskExecutor?
+    /// Liveness bookkeeping for the idle and keepalive timers.
+    private var lastRead = NIODeadline.now()
+    private var pingSentAt: NIODeadline?
+    private var livenessTimer: RepeatedTask?
 
     init(router: RPCRouter, httpService: any HTTPService, configuration: TransportConfiguration, logger: Logger) {
         self.router = router
@@ -48,6 +52,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         do {
             self.session = try HTTP2Session(role: .server, limits: limits, allocator: context.channel.allocator)
             self.writeOutput()  // our SETTINGS go out first
+            self.startLivenessTimer(context)
         } catch {
             self.logger.error("cannot start an HTTP/2 session", metadata: ["error": "\(error)"])
             context.close(promise: nil)
@@ -56,6 +61,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session = self.session else { return }
+        self.lastRead = .now()
+        self.pingSentAt = nil
         let events: [HTTP2Event]
         do {
             events = try session.receive(self.unwrapInboundIn(data))
@@ -76,6 +83,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.livenessTimer?.cancel()
         for stream in self.streams.values {
             self.abandon(stream)
         }
@@ -95,6 +103,47 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         self.session?.goAway()
         self.writeOutput()
         if self.streams.isEmpty { self.context?.close(promise: nil) }
+    }
+
+    // MARK: Idle and keepalive
+
+    /// Checks a few times per period whether the connection idled out or stopped answering.
+    private func startLivenessTimer(_ context: ChannelHandlerContext) {
+        let shortest = min(self.configuration.idleTimeout, self.configuration.keepaliveInterval,
+                           self.configuration.keepaliveTimeout)
+        let period = TimeAmount.nanoseconds(max(10_000_000, Self.nanoseconds(shortest) / 4))
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.livenessTimer = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            handler.value.checkLiveness()
+        }
+    }
+
+    private func checkLiveness() {
+        guard let context = self.context, let session = self.session else { return }
+        let now = NIODeadline.now()
+        let quiet = now - self.lastRead
+        if let sent = self.pingSentAt {
+            if now - sent >= .nanoseconds(Self.nanoseconds(self.configuration.keepaliveTimeout)) {
+                self.logger.debug("closing a connection that stopped answering PINGs")
+                context.close(promise: nil)
+            }
+            return
+        }
+        if self.streams.isEmpty && quiet >= .nanoseconds(Self.nanoseconds(self.configuration.idleTimeout)) {
+            self.beginGracefulShutdown()
+            return
+        }
+        if quiet >= .nanoseconds(Self.nanoseconds(self.configuration.keepaliveInterval)) {
+            self.pingSentAt = now
+            session.ping()
+            self.writeOutput()
+        }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : nanos &+ attoseconds / 1_000_000_000
     }
 
     // MARK: Output

@@ -61,7 +61,8 @@ package final class TransportServer: Sendable {
                             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
                             let handler = HTTP1ServerHandler(
                                 service: httpService,
-                                maxBodySize: configuration.maxHTTPBodySize
+                                maxBodySize: configuration.maxHTTPBodySize,
+                                requestTimeout: .nanoseconds(HTTP2ConnectionHandler.nanoseconds(configuration.http1RequestTimeout))
                             )
                             try channel.pipeline.syncOperations.addHandler(handler)
                             let loopBound = NIOLoopBound(handler, eventLoop: channel.eventLoop)

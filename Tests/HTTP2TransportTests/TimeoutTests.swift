@@ -1,0 +1,68 @@
+import HTTP2Transport
+import NIOPosix
+import RPCCore
+import TestSupport
+import Testing
+
+@Suite("idle, keepalive and slow-request timeouts")
+struct TimeoutTests {
+    static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 4, 0, 0, 0, 0, 0]  // + empty SETTINGS
+
+    /// True when `bytes` hold an HTTP/2 GOAWAY frame (type 7) after the server's SETTINGS.
+    static func containsGoAway(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset + 9 <= bytes.count {
+            let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+            if bytes[offset + 3] == 7 { return true }
+            offset += 9 + length
+        }
+        return false
+    }
+
+    @Test("an idle HTTP/2 connection gets GOAWAY and is closed")
+    func http2Idle() async throws {
+        try await withRunningTransport(routes: [], configure: { $0.idleTimeout = .milliseconds(300) }) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send(Self.preface)
+            let bytes = try await connection.waitFor(timeout: .seconds(5)) { _ in false }
+            #expect(connection.isClosed)
+            #expect(Self.containsGoAway(bytes))
+        }
+    }
+
+    @Test("a peer that stops answering PINGs is cut off; a live client is kept")
+    func keepalive() async throws {
+        let probe = ProbeService()
+        try await withRunningTransport(routes: probe.routes, configure: {
+            $0.keepaliveInterval = .milliseconds(200)
+            $0.keepaliveTimeout = .milliseconds(200)
+        }) { server, group in
+            let silent = try await TestConnection.connect(port: server.localPort, group: group)
+            try await silent.send(Self.preface)  // then never reads or acknowledges anything
+            _ = try await silent.waitFor(timeout: .seconds(5)) { _ in false }
+            #expect(silent.isClosed)
+
+            let channel = GRPCChannel(host: "127.0.0.1", port: server.localPort, group: group)
+            _ = try await channel.unary(ProbeService.echo, request: [1], options: CallOptions())
+            try await Task.sleep(for: .seconds(1))  // several keepalive rounds, answered by nghttp2
+            #expect(try await channel.unary(ProbeService.echo, request: [2], options: CallOptions()) == [2])
+            #expect(server.connectionCount == 1, "the live client kept its one connection")
+            await channel.close()
+        }
+    }
+
+    @Test("an HTTP/1.1 request that trickles in too slowly is cut off (slowloris)")
+    func slowHTTP1Request() async throws {
+        try await withRunningTransport(routes: [], configure: { $0.http1RequestTimeout = .milliseconds(300) }) { server, group in
+            let slow = try await TestConnection.connect(port: server.localPort, group: group)
+            try await slow.send("GET /healthz HTTP/1.1\r\nHo")
+            _ = try await slow.waitFor(timeout: .seconds(5)) { _ in false }
+            #expect(slow.isClosed)
+            let quick = try await TestConnection.connect(port: server.localPort, group: group)
+            try await quick.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            let reply = try await quick.waitFor { $0.text.contains("ok") }
+            #expect(reply.text.hasPrefix("HTTP/1.1 200"))
+            await quick.close()
+        }
+    }
+}
