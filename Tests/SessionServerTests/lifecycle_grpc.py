@@ -12,6 +12,8 @@ import time
 import grpc
 import grpc_tools
 import jwt
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from grpc_tools import protoc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -85,10 +87,22 @@ def main():
                                                          metadata=auth(tester), timeout=10))
     check(code == grpc.StatusCode.ALREADY_EXISTS and created.session_id in details,
           "a second session for (job, tester) is ALREADY_EXISTS naming the first")
-    code, details = status_of(lambda: stub.CreateSession(pb.CreateSessionRequest(job_id="", tester_id="tester-1",
-                                                                                 variant="C"),
-                                                         metadata=auth(tester), timeout=10))
-    check(code == grpc.StatusCode.INVALID_ARGUMENT and "jobId" in details, "invalid fields are INVALID_ARGUMENT by name")
+    try:
+        stub.CreateSession(pb.CreateSessionRequest(job_id="", tester_id="tester-1", variant="C"),
+                           metadata=auth(tester), timeout=10)
+        check(False, "invalid fields are INVALID_ARGUMENT by name")
+    except grpc.RpcError as error:
+        check(error.code() == grpc.StatusCode.INVALID_ARGUMENT and "jobId" in error.details(),
+              "invalid fields are INVALID_ARGUMENT by name")
+        # Rich details: google.rpc.Status in grpc-status-details-bin, read with grpcio-status.
+        status = rpc_status.from_call(error)
+        violations = []
+        for detail in status.details if status else []:
+            if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                violations += [v.field for v in bad.field_violations]
+        check(violations == ["jobId"], f"grpc-status-details-bin carries a BadRequest naming the field: {violations}")
 
     sid = created.session_id
     other_org = token("res-9", "researcher", org="org-2")

@@ -44,6 +44,15 @@ def main():
     except grpc.RpcError as error:
         check(error.code() == grpc.StatusCode.NOT_FOUND, "health Check of an unknown service is NOT_FOUND")
 
+    watch = health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=10)
+    first = next(watch)
+    watch.cancel()
+    check(first.status == health_pb2.HealthCheckResponse.SERVING, "health Watch('') starts with SERVING")
+    unknown = health.Watch(health_pb2.HealthCheckRequest(service="no.such.Service"), timeout=10)
+    first = next(unknown)
+    unknown.cancel()
+    check(first.status == health_pb2.HealthCheckResponse.SERVICE_UNKNOWN, "health Watch of an unknown service says SERVICE_UNKNOWN")
+
     for version in ("v1", "v1alpha"):
         path = f"/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo"
         listed = reflect(channel, path, reflection_pb2.ServerReflectionRequest(list_services=""))
