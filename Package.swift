@@ -157,6 +157,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "SessionRPCTests",
+            dependencies: ["SessionRPC", "SessionCore", "ServiceErrors"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SessionStoreSQLiteTests",
             dependencies: ["SessionCore", "SessionStoreSQLite", "ServiceErrors"],
             swiftSettings: strictSettings
@@ -164,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "SessionServerTests",
             dependencies: ["TestSupport"],
-            exclude: ["standard_services.py", "lifecycle_grpc.py"],
+            exclude: ["standard_services.py", "lifecycle_grpc.py", "crash_test.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(

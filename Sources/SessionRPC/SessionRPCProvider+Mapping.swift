@@ -151,11 +151,13 @@ extension TestSession {
     }
 }
 
-/// Opaque list cursors: base64url of "createdAt-microseconds:id".
+/// Opaque list cursors: base64url of "<createdAt as the exact bits of its Double>:<id>". The
+/// exact bits matter: a rounded time could compare past (or short of) the stored one and repeat
+/// or skip a row at a page boundary.
 enum PageToken {
     static func encode(_ cursor: SessionCursor) -> String {
-        let micros = Int64((cursor.createdAt.timeIntervalSince1970 * 1_000_000).rounded())
-        let raw = "\(micros):\(cursor.id)"
+        let bits = String(cursor.createdAt.timeIntervalSince1970.bitPattern, radix: 16)
+        let raw = "\(bits):\(cursor.id)"
         return Data(raw.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
@@ -169,9 +171,11 @@ enum PageToken {
             throw ServiceError.invalidField(field, "is not a cursor returned by this API")
         }
         let parts = raw.split(separator: ":", maxSplits: 1)
-        guard parts.count == 2, let micros = Int64(parts[0]), !parts[1].isEmpty else {
+        guard parts.count == 2, let bits = UInt64(parts[0], radix: 16), !parts[1].isEmpty else {
             throw ServiceError.invalidField(field, "is not a cursor returned by this API")
         }
-        return SessionCursor(createdAt: Date(timeIntervalSince1970: Double(micros) / 1_000_000), id: String(parts[1]))
+        let seconds = Double(bitPattern: bits)
+        guard seconds.isFinite else { throw ServiceError.invalidField(field, "is not a cursor returned by this API") }
+        return SessionCursor(createdAt: Date(timeIntervalSince1970: seconds), id: String(parts[1]))
     }
 }

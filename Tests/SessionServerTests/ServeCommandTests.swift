@@ -38,6 +38,18 @@ struct ServeCommandTests {
         #expect(ledger.split(separator: "\n").count == 1, "one payout in the ledger: \(ledger)")
     }
 
+    @Test("kill -9 under write load loses no acknowledged create or confirm and never doubles a payout")
+    func crashRecovery() async throws {
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/crash_test.py",
+            ["--binary", ServerProcess.productsDirectory.appendingPathComponent("sessiond").path, "--iterations", "10"],
+            timeout: .seconds(600)
+        )
+        print(output.text.split(separator: "\n").suffix(6).joined(separator: "\n"))
+        #expect(output.status == 0, "\(output.text)")
+        #expect(output.text.contains(" 0 failed"), "\(output.text)")
+    }
+
     @Test("rejects bad flags with a message naming the flag")
     func badFlags() async throws {
         let (status, text) = try await runCommand(
