@@ -154,6 +154,7 @@ let package = Package(
         .testTarget(
             name: "SessionCoreTests",
             dependencies: ["SessionCore", "SessionStoreSQLite", "ServiceErrors"],
+            exclude: ["Analysis/labelled-notes.tsv"],
             swiftSettings: strictSettings
         ),
         .testTarget(

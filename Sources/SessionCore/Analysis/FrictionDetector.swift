@@ -26,23 +26,31 @@ package enum FrictionDetector {
             "not working", "failed", "fails", "404", "500", "froze", "frozen", "glitch", "blank page", "blank screen",
             "wouldn't load", "would not load", "didn't load", "did not load", "disappeared", "wrong total",
             "double charged", "charged twice", "reset the form", "lost their input", "lost the input",
+            "did nothing", "as a valid", "did not match", "didn't match", "doesn't match", "reset itself",
         ]),
         (.performance, [
             "slow", "loading", "took forever", "took a long time", "lag", "laggy", "spinner", "timed out", "timeout",
-            "waited", "wait for", "sluggish", "delay", "hang", "hung",
+            "waited", "wait for", "sluggish", "delay", "hang", "hung", "seconds to", "took almost", "took nearly",
         ]),
         (.navigation, [
             "couldn't find", "could not find", "can't find", "cannot find", "didn't find", "did not find",
             "looking for", "where to", "lost", "back button", "menu", "navigate", "navigation", "scrolled past",
             "hidden", "went back", "wrong page", "dead end", "searched for", "hunted for", "missed the",
-            "kept going back", "tab",
+            "kept going back", "wrong tab", "locate", "find how",
         ]),
         (.comprehension, [
             "confus", "unclear", "didn't understand", "did not understand", "not sure what", "unsure",
             "wasn't sure", "was not sure", "misread", "misunderstood", "ambiguous", "what it meant",
             "meaning of", "instructions", "jargon", "wording", "label", "didn't know", "did not know",
-            "hesitated", "puzzled",
+            "hesitated", "puzzled", "meant nothing", "not sure which",
         ]),
+    ]
+
+    /// Cues that say plainly what kind of problem it was; they outweigh an incidental word of
+    /// another category ("the error text meant nothing to her" is about understanding).
+    static let strongCues: Set<String> = [
+        "meant nothing", "didn't understand", "did not understand", "not sure what", "not sure which",
+        "couldn't find", "could not find", "crash", "took forever",
     ]
 
     static let severe = [
@@ -56,7 +64,7 @@ package enum FrictionDetector {
 
     /// Sentences that describe no problem at all, even if they mention a cue word.
     static let negations = ["no error", "no errors", "without error", "no issues", "no problem", "not confus",
-                            "wasn't confus", "not slow", "no lag", "easily found", "found it easily"]
+                            "wasn't confus", "not slow", "no lag", "easily found", "found it easily", "with ease"]
 
     package static func detect(in text: String) -> [Finding] {
         var findings: [Finding] = []
@@ -66,7 +74,7 @@ package enum FrictionDetector {
             // How bad it was is often said in the next sentence ("… an error. They gave up.").
             let context = index + 1 < sentences.count ? lower + " " + sentences[index + 1].lowercased() : lower
             if self.negations.contains(where: lower.contains) { continue }
-            guard let category = self.cues.first(where: { $0.1.contains(where: lower.contains) })?.0 else { continue }
+            guard let category = self.category(of: lower) else { continue }
             var severity = Severity.medium
             if self.severe.contains(where: context.contains) {
                 severity = .high
@@ -78,6 +86,16 @@ package enum FrictionDetector {
             findings.append(Finding(quote: sentence, category: category, severity: severity))
         }
         return findings
+    }
+
+    /// The category whose cues weigh most in the sentence; ties go to the earlier category.
+    static func category(of sentence: String) -> Category? {
+        var best: (Category, Int)?
+        for (category, cues) in self.cues {
+            let weight = cues.filter { sentence.contains($0) }.reduce(0) { $0 + (self.strongCues.contains($1) ? 2 : 1) }
+            if weight > 0 && weight > (best?.1 ?? 0) { best = (category, weight) }
+        }
+        return best?.0
     }
 
     static func sentences(_ text: String) -> [String] {
