@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries, each behind a module map and a shim header.
@@ -72,6 +73,15 @@ let package = Package(
             dependencies: ["SessionCore", "SessionAPI", "RPCCore", "ServiceErrors", "ProtoWire"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "SessionStorePostgres",
+            dependencies: [
+                "SessionCore", "ServiceErrors",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(name: "Auth", dependencies: ["COpenSSL", "RPCCore", "ServiceErrors"], swiftSettings: strictSettings),
         .target(
             name: "HTTP2Transport",
@@ -89,7 +99,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "HTTP2Transport", "RPCCore",
+                "HTTP2Transport", "RPCCore", "SessionCore", "SessionStoreSQLite", "SessionStorePostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,7 +112,7 @@ let package = Package(
             name: "SessionServer",
             dependencies: [
                 "Auth", "HTTP2Transport", "RPCCore", "SessionAPI", "ServiceErrors", "StandardServices",
-                "SessionCore", "SessionRPC", "SessionStoreSQLite",
+                "SessionCore", "SessionRPC", "SessionStoreSQLite", "SessionStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -153,7 +163,7 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strictSettings),
         .testTarget(
             name: "SessionCoreTests",
-            dependencies: ["SessionCore", "SessionStoreSQLite", "ServiceErrors"],
+            dependencies: ["SessionCore", "SessionStoreSQLite", "ServiceErrors", "TestSupport"],
             exclude: ["Analysis/labelled-notes.tsv"],
             swiftSettings: strictSettings
         ),
@@ -164,7 +174,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SessionStoreSQLiteTests",
-            dependencies: ["SessionCore", "SessionStoreSQLite", "ServiceErrors"],
+            dependencies: ["SessionCore", "SessionStoreSQLite", "ServiceErrors", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

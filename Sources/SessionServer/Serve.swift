@@ -9,6 +9,7 @@ import RPCCore
 import SessionAPI
 import SessionCore
 import SessionRPC
+import SessionStorePostgres
 import SessionStoreSQLite
 import StandardServices
 
@@ -114,12 +115,15 @@ struct Serve: AsyncParsableCommand {
             logger.notice("created a new JWT secret", metadata: ["path": "\(path)"])
         }
 
-        if configuration.databaseURL != nil {
-            throw ValidationError("--database-url: the PostgreSQL store is not available in this build yet")
-        }
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let databasePath = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("sessions.sqlite").path
-        let store = try SQLiteSessionStore(path: databasePath)
+        let store: any SessionStore
+        if let url = configuration.databaseURL {
+            store = try await PostgresSessionStore.connect(url: url, logger: logger)
+            logger.info("using PostgreSQL", metadata: ["host": "\(URLComponents(string: url)?.host ?? "?")"])
+        } else {
+            let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("sessions.sqlite").path
+            store = try SQLiteSessionStore(path: path)
+        }
         let clock = SystemWallClock()
         let sessions = SessionService(store: store, clock: clock)
         let provider = SessionRPCProvider(service: sessions, store: store, clock: clock)

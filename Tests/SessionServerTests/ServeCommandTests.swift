@@ -21,10 +21,15 @@ struct ServeCommandTests {
         #expect(try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int == 0o600)
     }
 
-    @Test("the documented lifecycle over gRPC with stock clients (grpcio, PyJWT): auth, idempotency, payout")
-    func lifecycleOverGRPC() async throws {
+    @Test(
+        "the documented lifecycle over gRPC with stock clients (grpcio, PyJWT): auth, idempotency, payout",
+        arguments: StoreKind.allCases
+    )
+    func lifecycleOverGRPC(kind: StoreKind) async throws {
         let data = try PythonScript.temporaryDirectory()
-        let server = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path])
+        var arguments = ["serve", "--port", "0", "--data-dir", data.path]
+        if kind == .postgres { arguments += ["--database-url", try await StoreKind.freshDatabase()] }
+        let server = try await ServerProcess("sessiond", arguments)
         let port = try #require(server.port)
         let output = try await PythonScript.run(
             "Tests/SessionServerTests/lifecycle_grpc.py",

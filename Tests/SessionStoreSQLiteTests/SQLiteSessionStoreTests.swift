@@ -2,6 +2,7 @@ import Foundation
 import ServiceErrors
 import SessionCore
 import SessionStoreSQLite
+import TestSupport
 import Testing
 
 @Suite("SQLite store")
@@ -28,34 +29,6 @@ struct SQLiteSessionStoreTests {
         #expect(try await reopened.integrityProblems().isEmpty)
     }
 
-    @Test("an update based on a stale version is ABORTED and changes nothing")
-    func optimisticConcurrency() async throws {
-        let store = try SQLiteSessionStore(path: try Self.path())
-        var session = Self.session("s1")
-        try await store.commit(ChangeSet([.insertSession(session)]))
-        session.version = 2
-        session.status = .paused
-        try await store.commit(ChangeSet([.updateSession(session)]))
-        var stale = session
-        stale.status = .completed  // still version 2: based on version 1
-        await #expect { try await store.commit(ChangeSet([.updateSession(stale)])) } throws: {
-            ($0 as? ServiceError)?.code == .aborted
-        }
-        #expect(try await store.session(withID: "s1")?.status == .paused)
-    }
-
-    @Test("uniqueness rules surface as ALREADY_EXISTS, and a failed change set leaves nothing behind")
-    func uniqueness() async throws {
-        let store = try SQLiteSessionStore(path: try Self.path())
-        try await store.commit(ChangeSet([.insertSession(Self.session("s1"))]))
-        let note = Note(id: "n1", sessionID: "s1", content: "x", authorID: "a", createdAt: .now, sequence: 1)
-        await #expect {
-            try await store.commit(ChangeSet([.insertNote(note), .insertSession(Self.session("s2"))]))  // same org/job/tester
-        } throws: { ($0 as? ServiceError)?.code == .alreadyExists }
-        #expect(try await store.notes(sessionID: "s1").isEmpty, "the note of the failed change set was rolled back")
-        #expect(try await store.session(withID: "s2") == nil)
-    }
-
     @Test("concurrent commits are grouped into shared transactions, each change set still atomic")
     func groupCommit() async throws {
         let store = try SQLiteSessionStore(path: try Self.path())
@@ -78,5 +51,86 @@ struct SQLiteSessionStoreTests {
         let sizes = store.batchSizes.withLock { $0 }
         #expect(sizes.reduce(0, +) == 200)
         #expect(sizes.contains { $0 > 1 }, "no transaction carried more than one change set: \(sizes)")
+    }
+}
+
+/// The same behaviour from every backend.
+@Suite("store contract")
+struct SessionStoreContractTests {
+    static func session(_ id: String, tester: String = "t", org: String = "o") -> TestSession {
+        SQLiteSessionStoreTests.session(id, tester: tester, org: org)
+    }
+
+    @Test("an update based on a stale version is ABORTED and changes nothing", arguments: StoreKind.allCases)
+    func optimisticConcurrency(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        var session = Self.session("s1")
+        try await store.commit(ChangeSet([.insertSession(session)]))
+        session.version = 2
+        session.status = .paused
+        try await store.commit(ChangeSet([.updateSession(session)]))
+        var stale = session
+        stale.status = .completed  // still version 2: based on version 1
+        await #expect { try await store.commit(ChangeSet([.updateSession(stale)])) } throws: {
+            ($0 as? ServiceError)?.code == .aborted
+        }
+        #expect(try await store.session(withID: "s1")?.status == .paused)
+    }
+
+    @Test("uniqueness rules surface as ALREADY_EXISTS, and a failed change set leaves nothing behind", arguments: StoreKind.allCases)
+    func uniqueness(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        try await store.commit(ChangeSet([.insertSession(Self.session("s1"))]))
+        let note = Note(id: "n1", sessionID: "s1", content: "x", authorID: "a", createdAt: .now, sequence: 1)
+        await #expect {
+            try await store.commit(ChangeSet([.insertNote(note), .insertSession(Self.session("s2"))]))  // same org/job/tester
+        } throws: { ($0 as? ServiceError)?.code == .alreadyExists }
+        #expect(try await store.notes(sessionID: "s1").isEmpty, "the note of the failed change set was rolled back")
+        #expect(try await store.session(withID: "s2") == nil)
+    }
+
+    @Test("writes read back exactly, including times to the last bit and the analysis", arguments: StoreKind.allCases)
+    func roundTrip(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        var session = Self.session("s1")
+        session.createdAt = Date(timeIntervalSince1970: 1_795_953_418.204_614_437)
+        session.completedAt = Date(timeIntervalSince1970: 1_795_953_500.5)
+        session.lastAnalysisError = "é \u{1F608}"
+        try await store.commit(ChangeSet([.insertSession(session)]))
+        let stored = try #require(try await store.session(withID: "s1"))
+        #expect(stored == session)
+        let analysis = Analysis(sessionID: "s1", summary: "s", sentimentScore: -0.5, sentimentLabel: "negative",
+                                frictionPoints: [.init(quote: "q", category: "bug", severity: "high", noteID: "n")],
+                                themes: ["bug"], durationSeconds: 10, jobMedianSeconds: 20, suggestedRating: 4,
+                                analyzedAt: Date(timeIntervalSince1970: 1_795_953_600), analyzer: "a")
+        try await store.commit(ChangeSet([.enqueueAnalysis(AnalysisJob(sessionID: "s1", queuedAt: .now)), .saveAnalysis(analysis)]))
+        #expect(try await store.analysis(sessionID: "s1") == analysis)
+        #expect(try await store.queuedAnalysisJobs(limit: 5).isEmpty)
+        let record = IdempotencyRecord(org: "o", key: "k", fingerprint: "f", reply: [0, 1, 255], createdAt: .now)
+        try await store.commit(ChangeSet([.insertIdempotencyRecord(record)]))
+        #expect(try await store.idempotencyRecord(org: "o", key: "k")?.reply == [0, 1, 255])
+        #expect(try await store.idempotencyRecord(org: "other", key: "k") == nil)
+    }
+
+    @Test("list queries filter, order by creation and page after a cursor", arguments: StoreKind.allCases)
+    func listQueries(kind: StoreKind) async throws {
+        let store = try await kind.makeStore()
+        var changes = ChangeSet()
+        for index in 0..<10 {
+            var session = Self.session("s\(index)", tester: "t\(index)")
+            session.createdAt = Date(timeIntervalSince1970: 1000 + Double(index / 2))  // pairs share a time
+            session.status = index % 2 == 0 ? .active : .completed
+            changes.append(.insertSession(session))
+        }
+        try await store.commit(changes)
+        var query = SessionQuery(org: "o", limit: 4)
+        let first = try await store.sessions(matching: query)
+        #expect(first.map(\.id) == ["s0", "s1", "s2", "s3"])
+        query.after = (first[3].createdAt, first[3].id)
+        #expect(try await store.sessions(matching: query).map(\.id) == ["s4", "s5", "s6", "s7"])
+        #expect(try await store.sessions(matching: SessionQuery(org: "o", status: .completed, limit: 10)).count == 5)
+        #expect(try await store.sessions(matching: SessionQuery(org: "o", testerID: "t3", limit: 10)).map(\.id) == ["s3"])
+        #expect(try await store.sessions(matching: SessionQuery(org: "other", limit: 10)).isEmpty)
+        #expect(try await store.variantCounts(org: "o", jobID: "j") == [.a: 10])
     }
 }

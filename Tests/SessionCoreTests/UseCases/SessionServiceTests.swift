@@ -1,20 +1,19 @@
 import Foundation
 import ServiceErrors
 @testable import SessionCore
-import SessionStoreSQLite
+import TestSupport
 import Testing
 
-/// The use cases against the real SQLite store, in a fresh file per test.
+/// The use cases against each real store (a fresh SQLite file or PostgreSQL database per test).
 struct Harness {
-    let store: SQLiteSessionStore
-    let clock = ManualClock(.testEpoch)
+    let store: any SessionStore
+    let clock: ManualClock
     let service: SessionService
 
-    init() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("core-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        self.store = try SQLiteSessionStore(path: directory.appendingPathComponent("test.sqlite").path)
-        self.service = SessionService(store: self.store, clock: self.clock)
+    static func make(_ kind: StoreKind) async throws -> Harness {
+        let clock = ManualClock(.testEpoch)
+        let store = try await kind.makeStore()
+        return Harness(store: store, clock: clock, service: SessionService(store: store, clock: clock))
     }
 
     static let researcher = Principal(subject: "r1", role: .researcher, org: "org1")
@@ -50,20 +49,21 @@ func expectError(_ code: ServiceError.Code, field: String? = nil, _ body: () asy
 
 @Suite("session use cases")
 struct SessionServiceTests {
-    @Test("create validates its fields, naming each", arguments: [
+    @Test("create validates its fields, naming each", arguments: StoreKind.allCases, [
         ("", "t1", "", "jobId"), ("j", "", "", "testerId"), ("j j", "t1", "", "jobId"),
         (String(repeating: "x", count: 129), "t1", "", "jobId"), ("j", "t\u{7}", "", "testerId"), ("j", "t1", "C", "variant"),
     ])
-    func createValidation(job: String, tester: String, variant: String, field: String) async throws {
-        let harness = try Harness()
+    func createValidation(kind: StoreKind, row: (job: String, tester: String, variant: String, field: String)) async throws {
+        let (job, tester, variant, field) = row
+        let harness = try await Harness.make(kind)
         await expectError(.invalidArgument, field: field) {
             _ = try await harness.service.create(jobID: job, testerID: tester, variant: variant, by: Harness.service)
         }
     }
 
-    @Test("a new session is active, started now, with a prefixed time-sortable ID")
-    func createSession() async throws {
-        let harness = try Harness()
+    @Test("a new session is active, started now, with a prefixed time-sortable ID", arguments: StoreKind.allCases)
+    func createSession(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let session = try await harness.service.create(jobID: "job1", testerID: "t1", variant: "B", by: Harness.service)
         #expect(session.status == .active && session.variant == .b)
         #expect(session.createdAt == .testEpoch && session.startedAt == .testEpoch)
@@ -73,9 +73,9 @@ struct SessionServiceTests {
         #expect(later.id > session.id, "IDs sort by creation time")
     }
 
-    @Test("a second session for the same (org, job, tester) is ALREADY_EXISTS naming the first")
-    func duplicateCreate() async throws {
-        let harness = try Harness()
+    @Test("a second session for the same (org, job, tester) is ALREADY_EXISTS naming the first", arguments: StoreKind.allCases)
+    func duplicateCreate(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let first = try await harness.created()
         do {
             _ = try await harness.created()
@@ -89,9 +89,9 @@ struct SessionServiceTests {
         #expect(other.id != first.id)
     }
 
-    @Test("omitted variants keep each job's A and B counts balanced")
-    func variantBalancing() async throws {
-        let harness = try Harness()
+    @Test("omitted variants keep each job's A and B counts balanced", arguments: StoreKind.allCases)
+    func variantBalancing(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         var counts: [Variant: Int] = [:]
         for index in 0..<20 {
             let session = try await harness.created("tester\(index)")
@@ -100,18 +100,18 @@ struct SessionServiceTests {
         #expect(counts[.a] == 10 && counts[.b] == 10)
     }
 
-    @Test("a tester may create a session only for themselves")
-    func testerCreatesOwn() async throws {
-        let harness = try Harness()
+    @Test("a tester may create a session only for themselves", arguments: StoreKind.allCases)
+    func testerCreatesOwn(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         _ = try await harness.service.create(jobID: "j", testerID: "t1", variant: "", by: Harness.tester("t1"))
         await expectError(.permissionDenied) {
             _ = try await harness.service.create(jobID: "j", testerID: "t2", variant: "", by: Harness.tester("t1"))
         }
     }
 
-    @Test("other orgs and other testers see NOT_FOUND; a visible but forbidden action is PERMISSION_DENIED")
-    func visibility() async throws {
-        let harness = try Harness()
+    @Test("other orgs and other testers see NOT_FOUND; a visible but forbidden action is PERMISSION_DENIED", arguments: StoreKind.allCases)
+    func visibility(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let session = try await harness.created("t1")
         await expectError(.notFound) {
             _ = try await harness.service.session(session.id, by: Principal(subject: "r", role: .researcher, org: "org2"))
@@ -122,9 +122,9 @@ struct SessionServiceTests {
         await expectError(.notFound) { _ = try await harness.service.session("sess_nope", by: Harness.researcher) }
     }
 
-    @Test("pause and resume follow the lifecycle; duration excludes the pause")
-    func pauseResume() async throws {
-        let harness = try Harness()
+    @Test("pause and resume follow the lifecycle; duration excludes the pause", arguments: StoreKind.allCases)
+    func pauseResume(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let session = try await harness.created()
         harness.clock.advance(by: 60)
         _ = try await harness.service.pause(session.id, by: Harness.tester())
@@ -138,9 +138,9 @@ struct SessionServiceTests {
         #expect(stored == completed, "what was acknowledged is what is stored")
     }
 
-    @Test("a note batch applies atomically: an unknown note ID changes nothing")
-    func noteBatchAtomicity() async throws {
-        let harness = try Harness()
+    @Test("a note batch applies atomically: an unknown note ID changes nothing", arguments: StoreKind.allCases)
+    func noteBatchAtomicity(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let session = try await harness.created()
         let (_, created) = try await harness.service.updateNotes(
             session.id, edits: [.init(noteID: "", content: "first"), .init(noteID: "", content: "second")],
@@ -163,11 +163,12 @@ struct SessionServiceTests {
             == ["first", "second, edited", "third"])
     }
 
-    @Test("note limits: 1 to 10,000 characters, at most 100 per batch", arguments: [
+    @Test("note limits: 1 to 10,000 characters, at most 100 per batch", arguments: StoreKind.allCases, [
         (0, 1, "notes[0].content"), (10_001, 1, "notes[0].content"), (10, 101, "notes"), (10, 0, "notes"),
     ])
-    func noteLimits(length: Int, count: Int, field: String) async throws {
-        let harness = try Harness()
+    func noteLimits(kind: StoreKind, row: (length: Int, count: Int, field: String)) async throws {
+        let (length, count, field) = row
+        let harness = try await Harness.make(kind)
         let session = try await harness.created()
         let edits = (0..<count).map { _ in SessionService.NoteEdit(noteID: "", content: String(repeating: "n", count: length)) }
         await expectError(.invalidArgument, field: field) {
@@ -175,9 +176,9 @@ struct SessionServiceTests {
         }
     }
 
-    @Test("confirm needs analyzed and a 1–5 rating, queues exactly one payout, and never a second")
-    func confirmExactlyOnce() async throws {
-        let harness = try Harness()
+    @Test("confirm needs analyzed and a 1–5 rating, queues exactly one payout, and never a second", arguments: StoreKind.allCases)
+    func confirmExactlyOnce(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let fresh = try await harness.created("t9")
         await expectError(.failedPrecondition) {
             _ = try await harness.service.confirm(fresh.id, rating: 5, comment: "", by: Harness.researcher)
@@ -208,9 +209,9 @@ struct SessionServiceTests {
         #expect(payouts.count == 1 && payouts[0].sessionID == session.id && payouts[0].testerID == "t1")
     }
 
-    @Test("feedback needs completed or later, validates its fields, and is taken once")
-    func feedbackOnce() async throws {
-        let harness = try Harness()
+    @Test("feedback needs completed or later, validates its fields, and is taken once", arguments: StoreKind.allCases)
+    func feedbackOnce(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let session = try await harness.created()
         await expectError(.failedPrecondition) {
             _ = try await harness.service.submitFeedback(session.id, clarity: 4, difficulty: 3, technicalIssues: false, comment: "", by: Harness.tester())
@@ -235,9 +236,9 @@ struct SessionServiceTests {
         }
     }
 
-    @Test("analysis runs in the worker and moves the session to analyzed with a stored analysis")
-    func analysisFlow() async throws {
-        let harness = try Harness()
+    @Test("analysis runs in the worker and moves the session to analyzed with a stored analysis", arguments: StoreKind.allCases)
+    func analysisFlow(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let session = try await harness.created()
         _ = try await harness.service.updateNotes(
             session.id, edits: [.init(noteID: "", content: "The page froze and showed an error. Tester gave up.")],
@@ -255,12 +256,12 @@ struct SessionServiceTests {
         #expect(try await harness.store.queuedAnalysisJobs(limit: 10).isEmpty)
     }
 
-    @Test("a failing analyzer returns the session to completed with the error recorded")
-    func analysisFailure() async throws {
+    @Test("a failing analyzer returns the session to completed with the error recorded", arguments: StoreKind.allCases)
+    func analysisFailure(kind: StoreKind) async throws {
         struct Broken: Analyzer {
             func analyze(_ input: AnalysisInput) async throws -> Analysis { throw ServiceError(.unavailable, "model down") }
         }
-        let harness = try Harness()
+        let harness = try await Harness.make(kind)
         let session = try await harness.created()
         _ = try await harness.service.complete(session.id, completedAt: nil, by: Harness.tester())
         _ = try await harness.service.analyze(session.id, by: Harness.researcher)
@@ -270,9 +271,9 @@ struct SessionServiceTests {
         _ = try await harness.service.analyze(session.id, by: Harness.researcher)  // retry allowed
     }
 
-    @Test("lists are oldest first, filtered, paged with cursors, and a tester sees only their own")
-    func listing() async throws {
-        let harness = try Harness()
+    @Test("lists are oldest first, filtered, paged with cursors, and a tester sees only their own", arguments: StoreKind.allCases)
+    func listing(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         var ids: [String] = []
         for index in 0..<7 {
             harness.clock.advance(by: 1)
@@ -295,9 +296,9 @@ struct SessionServiceTests {
         }
     }
 
-    @Test("watchers see each status change after it commits")
-    func watchEvents() async throws {
-        let harness = try Harness()
+    @Test("watchers see each status change after it commits", arguments: StoreKind.allCases)
+    func watchEvents(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
         let session = try await harness.created()
         let events = harness.service.events.subscribe(sessionID: session.id)
         _ = try await harness.service.pause(session.id, by: Harness.tester())

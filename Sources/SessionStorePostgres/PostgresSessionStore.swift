@@ -1,0 +1,209 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceErrors
+import SessionCore
+
+/// The shared store for several instances: PostgreSQL through PostgresNIO's connection pool,
+/// with the same schema and semantics as the SQLite store. Each change set is one transaction;
+/// the database's constraints enforce uniqueness, and version checks catch lost updates.
+package final class PostgresSessionStore: SessionStore {
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+
+    /// Connects to `url` (`postgres://user:password@host:port/database`), runs the pool and
+    /// migrates the schema.
+    package static func connect(url: String, logger: Logger) async throws -> PostgresSessionStore {
+        let store = PostgresSessionStore(client: PostgresClient(configuration: try Self.configuration(url)), logger: logger)
+        do {
+            try await PostgresSchema.migrate(store.client, logger: logger)
+        } catch {
+            store.close()
+            throw Self.serviceError(error)
+        }
+        return store
+    }
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        self.runner = Task { await client.run() }
+    }
+
+    /// Stops the connection pool.
+    package func close() {
+        self.runner.cancel()
+    }
+
+    deinit {
+        self.runner.cancel()
+    }
+
+    static func configuration(_ url: String) throws(ServiceError) -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), components.scheme == "postgres" || components.scheme == "postgresql",
+            let host = components.host, let user = components.user
+        else {
+            throw ServiceError.invalidField("databaseUrl", "must look like postgres://user:password@host:port/database")
+        }
+        let database = String(components.path.drop { $0 == "/" })
+        var configuration = PostgresClient.Configuration(
+            host: host,
+            port: components.port ?? 5432,
+            username: user,
+            password: components.password,
+            database: database.isEmpty ? user : database,
+            tls: .disable
+        )
+        configuration.options.maximumConnections = 16
+        return configuration
+    }
+
+    /// PostgreSQL errors in the one error model: unique violations are `alreadyExists`, foreign
+    /// keys `notFound`, serialization failures `aborted`, anything on the way `unavailable`.
+    static func serviceError(_ error: any Error) -> ServiceError {
+        if let error = error as? ServiceError { return error }
+        if let psql = error as? PSQLError {
+            switch psql.serverInfo?[.sqlState] {
+            case "23505": return ServiceError(.alreadyExists, "already exists", cause: error)
+            case "23503": return ServiceError(.notFound, "a referenced record does not exist", cause: error)
+            case "40001", "40P01": return ServiceError(.aborted, "a concurrent transaction won; retry", cause: error)
+            case .some(let state): return ServiceError(.internal, "database error \(state)", cause: error)
+            case .none: return ServiceError(.unavailable, "the database is unavailable", cause: error)
+            }
+        }
+        if error is CancellationError { return ServiceError(.cancelled, "the request was cancelled", cause: error) }
+        return ServiceError(.unavailable, "the database is unavailable", cause: error)
+    }
+
+    // MARK: Writes
+
+    package func commit(_ changes: ChangeSet) async throws {
+        do {
+            try await self.client.withConnection { connection in
+                _ = try await connection.query("BEGIN", logger: self.logger)
+                do {
+                    for change in changes.changes {
+                        try await self.apply(change, connection)
+                    }
+                    _ = try await connection.query("COMMIT", logger: self.logger)
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: self.logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.serviceError(error)
+        }
+    }
+
+    private func apply(_ change: ChangeSet.Change, _ connection: PostgresConnection) async throws {
+        let logger = self.logger
+        switch change {
+        case .insertSession(let s):
+            _ = try await connection.query("""
+                INSERT INTO sessions (id, org, job_id, tester_id, variant, status, created_at, started_at, completed_at,
+                    paused_at, active_seconds, resumed_at, analyzed_at, confirmed_at, last_analysis_error, updated_at, version)
+                VALUES (\(s.id), \(s.org), \(s.jobID), \(s.testerID), \(s.variant.rawValue), \(s.status.rawValue),
+                    \(s.createdAt.seconds), \(s.startedAt.seconds), \(s.completedAt?.seconds), \(s.pausedAt?.seconds),
+                    \(s.activeSeconds), \(s.resumedAt.seconds), \(s.analyzedAt?.seconds), \(s.confirmedAt?.seconds),
+                    \(s.lastAnalysisError), \(s.updatedAt.seconds), \(s.version))
+                """, logger: logger)
+        case .updateSession(let s):
+            let rows = try await connection.query("""
+                UPDATE sessions SET variant = \(s.variant.rawValue), status = \(s.status.rawValue),
+                    created_at = \(s.createdAt.seconds), started_at = \(s.startedAt.seconds),
+                    completed_at = \(s.completedAt?.seconds), paused_at = \(s.pausedAt?.seconds),
+                    active_seconds = \(s.activeSeconds), resumed_at = \(s.resumedAt.seconds),
+                    analyzed_at = \(s.analyzedAt?.seconds), confirmed_at = \(s.confirmedAt?.seconds),
+                    last_analysis_error = \(s.lastAnalysisError), updated_at = \(s.updatedAt.seconds), version = \(s.version)
+                WHERE id = \(s.id) AND version = \(s.version - 1)
+                RETURNING id
+                """, logger: logger)
+            guard try await Self.count(rows) == 1 else {
+                throw ServiceError(.aborted, "session \(s.id) was changed concurrently; retry")
+            }
+        case .insertNote(let n):
+            _ = try await connection.query("""
+                INSERT INTO notes (id, session_id, content, author_id, created_at, updated_at, sequence)
+                VALUES (\(n.id), \(n.sessionID), \(n.content), \(n.authorID), \(n.createdAt.seconds), \(n.updatedAt.seconds), \(n.sequence))
+                """, logger: logger)
+        case .updateNote(let n):
+            let rows = try await connection.query("""
+                UPDATE notes SET content = \(n.content), updated_at = \(n.updatedAt.seconds)
+                WHERE id = \(n.id) AND session_id = \(n.sessionID) RETURNING id
+                """, logger: logger)
+            guard try await Self.count(rows) == 1 else {
+                throw ServiceError(.notFound, "note \(n.id) not found in session \(n.sessionID)")
+            }
+        case .insertFeedback(let f):
+            _ = try await connection.query("""
+                INSERT INTO feedback (session_id, id, clarity, difficulty, technical_issues, comment, submitted_at)
+                VALUES (\(f.sessionID), \(f.id), \(f.clarity), \(f.difficulty), \(f.technicalIssues), \(f.comment), \(f.submittedAt.seconds))
+                """, logger: logger)
+        case .insertConfirmation(let c):
+            _ = try await connection.query("""
+                INSERT INTO confirmations (session_id, rating, comment, confirmed_by, confirmed_at)
+                VALUES (\(c.sessionID), \(c.rating), \(c.comment), \(c.confirmedBy), \(c.confirmedAt.seconds))
+                """, logger: logger)
+        case .enqueueAnalysis(let job):
+            _ = try await connection.query("""
+                INSERT INTO analysis_jobs (session_id, queued_at) VALUES (\(job.sessionID), \(job.queuedAt.seconds))
+                ON CONFLICT (session_id) DO UPDATE SET queued_at = EXCLUDED.queued_at
+                """, logger: logger)
+        case .saveAnalysis(let analysis):
+            let body = try Self.json(analysis)
+            _ = try await connection.query("""
+                INSERT INTO analyses (session_id, body, analyzed_at) VALUES (\(analysis.sessionID), \(body), \(analysis.analyzedAt.seconds))
+                ON CONFLICT (session_id) DO UPDATE SET body = EXCLUDED.body, analyzed_at = EXCLUDED.analyzed_at
+                """, logger: logger)
+            _ = try await connection.query("DELETE FROM analysis_jobs WHERE session_id = \(analysis.sessionID)", logger: logger)
+        case .removeAnalysisJob(let sessionID):
+            _ = try await connection.query("DELETE FROM analysis_jobs WHERE session_id = \(sessionID)", logger: logger)
+        case .insertPayout(let p):
+            _ = try await connection.query("""
+                INSERT INTO payouts (id, org, session_id, tester_id, status, created_at, delivered_at, attempts, next_attempt_at)
+                VALUES (\(p.id), \(p.org), \(p.sessionID), \(p.testerID), \(p.status.rawValue), \(p.createdAt.seconds),
+                    \(p.deliveredAt?.seconds), \(p.attempts), \(p.nextAttemptAt.seconds))
+                """, logger: logger)
+        case .updatePayout(let p):
+            let rows = try await connection.query("""
+                UPDATE payouts SET status = \(p.status.rawValue), delivered_at = \(p.deliveredAt?.seconds),
+                    attempts = \(p.attempts), next_attempt_at = \(p.nextAttemptAt.seconds)
+                WHERE id = \(p.id) RETURNING id
+                """, logger: logger)
+            guard try await Self.count(rows) == 1 else { throw ServiceError(.notFound, "payout \(p.id) not found") }
+        case .insertIdempotencyRecord(let r):
+            _ = try await connection.query("""
+                INSERT INTO idempotency_keys (org, key, fingerprint, reply, created_at)
+                VALUES (\(r.org), \(r.key), \(r.fingerprint), \(ByteBuffer(bytes: r.reply)), \(r.createdAt.seconds))
+                """, logger: logger)
+        }
+    }
+
+    private static func count(_ rows: PostgresRowSequence) async throws -> Int {
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
+    }
+
+    static func json(_ analysis: Analysis) throws(ServiceError) -> String {
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            return String(decoding: try encoder.encode(analysis), as: UTF8.self)
+        } catch {
+            throw ServiceError(.internal, "cannot encode the analysis", cause: error)
+        }
+    }
+}
+
+extension Date {
+    /// Times are stored as IEEE doubles of Unix seconds, exactly as the SQLite store does, so
+    /// list cursors compare bit for bit on both backends.
+    var seconds: Double { self.timeIntervalSince1970 }
+
+    init(seconds: Double) {
+        self.init(timeIntervalSince1970: seconds)
+    }
+}
