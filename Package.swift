@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "sessiond", targets: ["SessionServer"]),
         .executable(name: "protogen", targets: ["protogen"]),
         .executable(name: "interop-server", targets: ["InteropServer"]),
+        .executable(name: "store-bench", targets: ["StoreBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -128,6 +129,16 @@ let package = Package(
                 "InteropService", "HTTP2Transport", "RPCCore", "StandardServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // Store benchmark (tools/bench/store.sh).
+        .executableTarget(
+            name: "StoreBench",
+            dependencies: [
+                "SessionCore", "SessionStoreSQLite", "SessionStorePostgres",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -1,8 +1,9 @@
 import SessionCore
 import Synchronization
 
-/// Sessions by ID, kept current by the writer after each commit. Bounded: past `limit` entries,
-/// a tenth is dropped (any tenth: reads fall back to the database).
+/// Sessions by ID, kept current by the writer after each commit. Bounded: at `limit` entries it
+/// starts over empty (reads fall back to the database). Dropping a slice instead degenerated:
+/// repeated partial evictions left long probe chains and lookups spent their time in memcmp.
 final class SessionCache: Sendable {
     private let entries = Mutex<[String: TestSession]>([:])
     private let limit: Int
@@ -34,6 +35,6 @@ final class SessionCache: Sendable {
 
     private func makeRoom(_ entries: inout [String: TestSession]) {
         guard entries.count >= self.limit else { return }
-        for key in entries.keys.prefix(self.limit / 10) { entries.removeValue(forKey: key) }
+        entries.removeAll(keepingCapacity: true)
     }
 }
