@@ -13,13 +13,6 @@ bin=$(swift build -c release --show-bin-path)/store-bench
 echo "== SQLite ($(date -u +%FT%TZ))"
 "$bin" --rows "$ROWS" --creates "$CREATES" --callers "$CALLERS"
 
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-pg_dir=$(mktemp -d)
-as_pg=()
-if [[ $(id -u) -eq 0 ]]; then chown postgres "$pg_dir"; as_pg=(runuser -u postgres --); fi
-pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres >/dev/null
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null
-trap '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null; rm -rf "$pg_dir"' EXIT
-echo "== PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') (synchronous_commit on, fsync on)"
-"$bin" --database-url "postgres://postgres@127.0.0.1:$pg_port/postgres" --rows "$ROWS" --creates "$CREATES" --callers "$CALLERS"
+source tools/postgres.sh
+echo "== PostgreSQL $POSTGRES_VERSION (synchronous_commit on, fsync on)"
+"$bin" --database-url "$POSTGRES_URL" --rows "$ROWS" --creates "$CREATES" --callers "$CALLERS"
