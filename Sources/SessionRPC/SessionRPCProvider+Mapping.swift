@@ -24,7 +24,7 @@ extension SessionRPCProvider {
         message.createdAt = ProtoTimestamp(session.createdAt)
         message.startedAt = ProtoTimestamp(session.startedAt)
         message.completedAt = session.completedAt.map(ProtoTimestamp.init)
-        message.durationSeconds = session.durationSeconds(at: Date())
+        message.durationSeconds = session.durationSeconds(at: self.clock.now)
         message.allowedActions = session.allowedActions(for: caller)
         message.updatedAt = ProtoTimestamp(session.updatedAt)
         message.pausedAt = session.pausedAt.map(ProtoTimestamp.init)

@@ -9,6 +9,8 @@ import Synchronization
 final class LedgerPayoutSink: PayoutSink {
     private let path: String
     private let recorded: Mutex<Set<String>>
+    /// File writes and fsyncs run here, off the cooperative pool.
+    private let queue = DispatchQueue(label: "payout-ledger")
 
     init(path: String) throws {
         self.path = path
@@ -33,6 +35,14 @@ final class LedgerPayoutSink: PayoutSink {
     var payoutIDs: Set<String> { self.recorded.withLock { $0 } }
 
     func deliver(_ payout: Payout) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.queue.async {
+                continuation.resume(with: Result { try self.append(payout) })
+            }
+        }
+    }
+
+    private func append(_ payout: Payout) throws {
         try self.recorded.withLock { recorded in
             guard !recorded.contains(payout.id) else { return }
             let entry: [String: Any] = [
