@@ -10,10 +10,12 @@ package struct AuthInterceptor: RPCInterceptor {
     ]
 
     private let verifier: JWTVerifier
+    private let rateLimiter: RateLimiter?
     private let now: @Sendable () -> Date
 
-    package init(verifier: JWTVerifier, now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(verifier: JWTVerifier, rateLimiter: RateLimiter? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.verifier = verifier
+        self.rateLimiter = rateLimiter
         self.now = now
     }
 
@@ -31,5 +33,24 @@ package struct AuthInterceptor: RPCInterceptor {
         }
         let claims = try self.verifier.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), now: self.now())
         context.caller = Caller(subject: claims.subject, role: claims.role, org: claims.org)
+        guard let decision = self.rateLimiter?.check(role: claims.role, org: claims.org, subject: claims.subject) else {
+            return
+        }
+        // Advertised both ways (IETF RateLimit fields; the gateway copies them to HTTP headers).
+        switch decision {
+        case .allowed(let remaining, let limit):
+            var headers = context.response.headers
+            headers.add("ratelimit-limit", String(limit))
+            headers.add("ratelimit-remaining", String(remaining))
+            context.response.headers = headers
+        case .limited(let retryAfter, let limit):
+            let seconds = max(1, Int(retryAfter.rounded(.up)))
+            var trailers = context.response.trailers
+            trailers.add("retry-after", String(seconds))
+            trailers.add("ratelimit-limit", String(limit))
+            trailers.add("ratelimit-remaining", "0")
+            context.response.trailers = trailers
+            throw ServiceError(.resourceExhausted, "rate limit exceeded for \(claims.role) \(claims.subject); retry in \(seconds) s")
+        }
     }
 }

@@ -56,6 +56,26 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("keepalive-interval"), help: "Seconds of silence before a keepalive PING; a peer silent 20 s more is dropped. (env: SESSIOND_KEEPALIVE_INTERVAL; default 120)")
     var keepaliveInterval: Int?
 
+    @Option(name: .customLong("rate-limits"), help: "Calls per second and burst per role, e.g. tester=20/40,researcher=200/400,admin=200/400; a role left out is unlimited. (env: SESSIOND_RATE_LIMITS; default as in the example, service unlimited)")
+    var rateLimits: String?
+
+    /// Per-role rate limits from `--rate-limits` (or the defaults).
+    func rateLimiter() throws -> RateLimiter {
+        guard let text = self.rateLimits ?? EnvironmentValue.string("SESSIOND_RATE_LIMITS") else { return RateLimiter() }
+        var limits: [String: RateLimiter.Limit] = [:]
+        for entry in text.split(separator: ",") {
+            let parts = entry.split(separator: "=")
+            let numbers = parts.count == 2 ? parts[1].split(separator: "/").compactMap { Double($0) } : []
+            guard parts.count == 2, numbers.count == 2, numbers[0] > 0, numbers[1] >= 1,
+                Token.roles.contains(String(parts[0]))
+            else {
+                throw ValidationError("--rate-limits: '\(entry)' is not ROLE=RATE/BURST with a known role")
+            }
+            limits[String(parts[0])] = RateLimiter.Limit(rate: numbers[0], burst: numbers[1])
+        }
+        return RateLimiter(limits: limits)
+    }
+
     /// Transport limits from flags and environment, over the transport's safe defaults.
     func transportConfiguration(host: String, port: Int) throws -> TransportConfiguration {
         var transport = TransportConfiguration(host: host, port: port)
@@ -127,7 +147,7 @@ struct Serve: AsyncParsableCommand {
         let clock = SystemWallClock()
         let sessions = SessionService(store: store, clock: clock)
         let provider = SessionRPCProvider(service: sessions, store: store, clock: clock)
-        let auth = AuthInterceptor(verifier: JWTVerifier(secrets: [secret.secret]))
+        let auth = AuthInterceptor(verifier: JWTVerifier(secrets: [secret.secret]), rateLimiter: try self.rateLimiter())
         let sink = try LedgerPayoutSink(
             path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path)
         let analysisWorker = AnalysisWorker(service: sessions, analyzer: LocalAnalyzer(), logger: logger)

@@ -163,6 +163,23 @@ def main():
     listed = stub.ListSessions(pb.ListSessionsRequest(job_id="job-1"), metadata=auth(researcher), timeout=10)
     check([s.session_id for s in listed.sessions] == [sid] and listed.next_page_token == "", "list by job")
 
+    # Rate limits: a tester's burst is 40 calls; the rest wait, told when to retry.
+    limited = None
+    other = token("tester-2", "tester")
+    for _ in range(60):
+        try:
+            stub.ListSessions(pb.ListSessionsRequest(), metadata=auth(other), timeout=10)
+        except grpc.RpcError as error:
+            limited = error
+            break
+    check(limited is not None and limited.code() == grpc.StatusCode.RESOURCE_EXHAUSTED,
+          "a tester over the burst gets RESOURCE_EXHAUSTED")
+    trailers = dict(limited.trailing_metadata() or []) if limited else {}
+    check(trailers.get("retry-after") == "1" and trailers.get("ratelimit-remaining") == "0",
+          f"with retry-after and RateLimit fields: {trailers}")
+    listed = stub.ListSessions(pb.ListSessionsRequest(), metadata=auth(service), timeout=10)
+    check(listed is not None, "services are not rate limited")
+
     print(f"lifecycle over gRPC: {len(passes)} passed, {len(failures)} failed")
     sys.exit(1 if failures else 0)
 
