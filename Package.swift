@@ -171,7 +171,7 @@ let package = Package(
             dependencies: ["SessionAPI", "ProtoWire", "RPCCore"],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "AuthTests", dependencies: ["Auth"], swiftSettings: strictSettings),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "ServiceErrors"], swiftSettings: strictSettings),
         .testTarget(
             name: "SessionCoreTests",
             dependencies: ["SessionCore", "SessionStoreSQLite", "ServiceErrors", "TestSupport"],
