@@ -194,7 +194,9 @@ package final class SessionService: Sendable {
                 .insertPayout(queued),
             ]
         }) { session, now throws(ServiceError) in try session.confirm(at: now) }
-        return (confirmed, payout!)
+        // `extra` runs for the attempt that committed, so the payout is always set here.
+        guard let payout else { throw ServiceError(.internal, "confirmation of \(id) committed without a payout") }
+        return (confirmed, payout)
     }
 
     package func submitFeedback(
