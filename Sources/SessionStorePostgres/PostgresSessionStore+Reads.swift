@@ -148,12 +148,7 @@ extension PostgresSessionStore {
         let bodies = try await self.rows("SELECT body FROM analyses WHERE session_id = \(sessionID)") { row in
             try row.makeRandomAccess()["body"].decode(String.self)
         }
-        guard let body = bodies.first else { return nil }
-        do {
-            return try JSONDecoder().decode(Analysis.self, from: Data(body.utf8))
-        } catch {
-            throw ServiceError(.dataLoss, "a stored analysis cannot be read", cause: error)
-        }
+        return try bodies.first.map { (body) throws(ServiceError) in try Analysis(storedJSON: body) }
     }
 
     package func completedDurations(org: String, jobID: String) async throws -> [Int64] {

@@ -152,7 +152,7 @@ package final class PostgresSessionStore: SessionStore {
                 ON CONFLICT (session_id) DO UPDATE SET queued_at = EXCLUDED.queued_at
                 """, logger: logger)
         case .saveAnalysis(let analysis):
-            let body = try Self.json(analysis)
+            let body = try analysis.storedJSON()
             _ = try await connection.query("""
                 INSERT INTO analyses (session_id, body, analyzed_at) VALUES (\(analysis.sessionID), \(body), \(analysis.analyzedAt.seconds))
                 ON CONFLICT (session_id) DO UPDATE SET body = EXCLUDED.body, analyzed_at = EXCLUDED.analyzed_at
@@ -185,16 +185,6 @@ package final class PostgresSessionStore: SessionStore {
         var count = 0
         for try await _ in rows { count += 1 }
         return count
-    }
-
-    static func json(_ analysis: Analysis) throws(ServiceError) -> String {
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            return String(decoding: try encoder.encode(analysis), as: UTF8.self)
-        } catch {
-            throw ServiceError(.internal, "cannot encode the analysis", cause: error)
-        }
     }
 }
 

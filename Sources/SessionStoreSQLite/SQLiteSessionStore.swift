@@ -183,7 +183,7 @@ package final class SQLiteSessionStore: SessionStore {
                     [.text(job.sessionID), .date(job.queuedAt)]
                 )
             case .saveAnalysis(let analysis):
-                let body = try SessionRows.json(analysis)
+                let body = try analysis.storedJSON()
                 try connection.query(
                     "INSERT OR REPLACE INTO analyses (session_id, body, analyzed_at) VALUES (?, ?, ?)",
                     [.text(analysis.sessionID), .text(body), .date(analysis.analyzedAt)]
@@ -337,7 +337,7 @@ package final class SQLiteSessionStore: SessionStore {
             try connection.query("SELECT body FROM analyses WHERE session_id = ?", [.text(sessionID)]) { row in
                 body = row.text(0)
             }
-            return try body.map(SessionRows.analysis)
+            return try body.map { (body) throws(ServiceError) in try Analysis(storedJSON: body) }
         }
     }
 

@@ -62,22 +62,4 @@ enum SessionRows {
         payout.nextAttemptAt = row.date(8)
         return payout
     }
-
-    static func json(_ analysis: Analysis) throws(ServiceError) -> String {
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            return String(decoding: try encoder.encode(analysis), as: UTF8.self)
-        } catch {
-            throw ServiceError(.internal, "cannot encode the analysis", cause: error)
-        }
-    }
-
-    static func analysis(_ body: String) throws(ServiceError) -> Analysis {
-        do {
-            return try JSONDecoder().decode(Analysis.self, from: Data(body.utf8))
-        } catch {
-            throw ServiceError(.dataLoss, "a stored analysis cannot be read", cause: error)
-        }
-    }
 }

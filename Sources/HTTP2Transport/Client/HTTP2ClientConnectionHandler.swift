@@ -96,7 +96,7 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
         self.streams[streamID] = stream
         if let timeout = options.timeout {
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-            stream.deadlineTimer = context.eventLoop.scheduleTask(in: .nanoseconds(Self.nanoseconds(timeout))) {
+            stream.deadlineTimer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 handler.value.cancel(streamID, with: ServiceError(.deadlineExceeded, "the deadline passed"))
             }
         }
@@ -113,17 +113,7 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
             promise.fail(CallEnded())
             return
         }
-        var payload = message
-        var flag: UInt8 = 0
-        if compressed, let deflated = try? Gzip.compress(message) {
-            payload = deflated
-            flag = 1
-        }
-        var buffer = context.channel.allocator.buffer(capacity: 5 + payload.count)
-        buffer.writeInteger(flag)
-        buffer.writeInteger(UInt32(payload.count))
-        buffer.writeBytes(payload)
-        session.send(buffer, on: streamID)
+        session.send(GRPCWire.frame(message, compress: compressed, allocator: context.channel.allocator), on: streamID)
         self.scheduleOutput()
         if session.bufferedBytes(on: streamID) < HTTP2ConnectionHandler.streamHighWater {
             promise.succeed()
@@ -263,19 +253,11 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
             && field.name != "content-type"
         {
             if field.name.hasSuffix("-bin") {
-                var text = field.value
-                text += String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
-                metadata.add(field.name, binary: Data(base64Encoded: text).map { [UInt8]($0) } ?? [])
+                metadata.add(field.name, binary: GRPCWire.decodeBinaryHeader(field.value) ?? [])
             } else {
                 metadata.add(field.name, field.value)
             }
         }
         return metadata
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : nanos &+ attoseconds / 1_000_000_000
     }
 }

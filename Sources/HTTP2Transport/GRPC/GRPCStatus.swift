@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import ProtoWire
 import ServiceErrors
 
@@ -59,6 +60,29 @@ enum GRPCWire {
         if nanos / 1000 < 100_000_000 { return "\(nanos / 1000)u" }
         if nanos / 1_000_000 < 100_000_000 { return "\(nanos / 1_000_000)m" }
         return "\(min(99_999_999, nanos / 1_000_000_000))S"
+    }
+
+    /// One Length-Prefixed-Message: flag, big-endian length, then the message, gzipped when
+    /// `compress` is set (falling back to uncompressed if compression fails).
+    static func frame(_ message: [UInt8], compress: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var payload = message
+        var flag: UInt8 = 0
+        if compress, let deflated = try? Gzip.compress(message) {
+            payload = deflated
+            flag = 1
+        }
+        var buffer = allocator.buffer(capacity: 5 + payload.count)
+        buffer.writeInteger(flag)
+        buffer.writeInteger(UInt32(payload.count))
+        buffer.writeBytes(payload)
+        return buffer
+    }
+
+    /// A `-bin` metadata value: base64 with or without padding, as gRPC allows.
+    static func decodeBinaryHeader(_ value: String) -> [UInt8]? {
+        var text = value.trimmingCharacters(in: .whitespaces)
+        text += String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
+        return Data(base64Encoded: text).map { [UInt8]($0) }
     }
 
     /// `grpc-status-details-bin`: a serialized google.rpc.Status carrying a google.rpc.BadRequest

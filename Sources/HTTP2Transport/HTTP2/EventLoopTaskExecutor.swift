@@ -28,3 +28,12 @@ extension EventLoop {
         }
     }
 }
+
+extension TimeAmount {
+    /// A Swift `Duration` as NIO's `TimeAmount`, saturating instead of overflowing.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        self = .nanoseconds(overflow ? .max : nanos &+ attoseconds / 1_000_000_000)
+    }
+}

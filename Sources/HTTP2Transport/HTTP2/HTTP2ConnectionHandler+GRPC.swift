@@ -64,7 +64,7 @@ extension HTTP2ConnectionHandler {
         var metadata = Metadata()
         for field in stream.headers where !field.name.hasPrefix(":") && !Self.reservedHeaders.contains(field.name) {
             if field.name.hasSuffix("-bin") {
-                guard let bytes = Self.decodeBinaryHeader(field.value) else {
+                guard let bytes = GRPCWire.decodeBinaryHeader(field.value) else {
                     throw ServiceError(.invalidArgument, "metadata '\(field.name)' is not valid base64")
                 }
                 metadata.add(field.name, binary: bytes)
@@ -90,21 +90,11 @@ extension HTTP2ConnectionHandler {
         )
     }
 
-    /// Base64 with or without padding, as gRPC's binary headers allow.
-    private static func decodeBinaryHeader(_ value: String) -> [UInt8]? {
-        var text = value.trimmingCharacters(in: .whitespaces)
-        text += String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
-        return Data(base64Encoded: text).map { [UInt8]($0) }
-    }
-
     private func scheduleDeadline(_ stream: ServerStream, after duration: Duration) {
         guard let context = self.context else { return }
-        let (seconds, attoseconds) = duration.components
-        let nanos = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let amount = nanos.overflow ? Int64.max : nanos.partialValue &+ attoseconds / 1_000_000_000
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let streamID = stream.id
-        stream.deadlineTimer = context.eventLoop.scheduleTask(in: .nanoseconds(amount)) {
+        stream.deadlineTimer = context.eventLoop.scheduleTask(in: TimeAmount(duration)) {
             guard let stream = handler.value.streams[streamID], !stream.finished else { return }
             stream.task?.cancel()
             handler.value.finish(stream, with: ServiceError(.deadlineExceeded, "the deadline passed"))
@@ -359,17 +349,8 @@ extension HTTP2ConnectionHandler {
 
     private func sendMessage(_ message: [UInt8], on stream: ServerStream) {
         guard let session = self.session, let context = self.context else { return }
-        var payload = message
-        var flag: UInt8 = 0
-        if stream.responseCompressed, let compressed = try? Gzip.compress(message) {
-            payload = compressed
-            flag = 1
-        }
-        var buffer = context.channel.allocator.buffer(capacity: 5 + payload.count)
-        buffer.writeInteger(flag)
-        buffer.writeInteger(UInt32(payload.count))
-        buffer.writeBytes(payload)
-        session.send(buffer, on: stream.id)
+        let frame = GRPCWire.frame(message, compress: stream.responseCompressed, allocator: context.channel.allocator)
+        session.send(frame, on: stream.id)
     }
 
     /// Ends the call with a status: trailers after the messages, or Trailers-Only when no

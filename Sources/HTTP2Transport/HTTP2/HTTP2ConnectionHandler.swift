@@ -111,7 +111,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     private func startLivenessTimer(_ context: ChannelHandlerContext) {
         let shortest = min(self.configuration.idleTimeout, self.configuration.keepaliveInterval,
                            self.configuration.keepaliveTimeout)
-        let period = TimeAmount.nanoseconds(max(10_000_000, Self.nanoseconds(shortest) / 4))
+        let period = TimeAmount.nanoseconds(max(10_000_000, TimeAmount(shortest).nanoseconds / 4))
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.livenessTimer = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
             handler.value.checkLiveness()
@@ -123,28 +123,23 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         let now = NIODeadline.now()
         let quiet = now - self.lastRead
         if let sent = self.pingSentAt {
-            if now - sent >= .nanoseconds(Self.nanoseconds(self.configuration.keepaliveTimeout)) {
+            if now - sent >= TimeAmount(self.configuration.keepaliveTimeout) {
                 self.logger.debug("closing a connection that stopped answering PINGs")
                 context.close(promise: nil)
             }
             return
         }
-        if self.streams.isEmpty && quiet >= .nanoseconds(Self.nanoseconds(self.configuration.idleTimeout)) {
+        if self.streams.isEmpty && quiet >= TimeAmount(self.configuration.idleTimeout) {
             self.beginGracefulShutdown()
             return
         }
-        if quiet >= .nanoseconds(Self.nanoseconds(self.configuration.keepaliveInterval)) {
+        if quiet >= TimeAmount(self.configuration.keepaliveInterval) {
             self.pingSentAt = now
             session.ping()
             self.writeOutput()
         }
     }
 
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : nanos &+ attoseconds / 1_000_000_000
-    }
 
     // MARK: Output
 

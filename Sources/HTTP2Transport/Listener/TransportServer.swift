@@ -62,7 +62,7 @@ package final class TransportServer: Sendable {
                             let handler = HTTP1ServerHandler(
                                 service: httpService,
                                 maxBodySize: configuration.maxHTTPBodySize,
-                                requestTimeout: .nanoseconds(HTTP2ConnectionHandler.nanoseconds(configuration.http1RequestTimeout))
+                                requestTimeout: TimeAmount(configuration.http1RequestTimeout)
                             )
                             try channel.pipeline.syncOperations.addHandler(handler)
                             let loopBound = NIOLoopBound(handler, eventLoop: channel.eventLoop)

@@ -33,10 +33,7 @@ package final class SessionService: Sendable {
         after cursor: SessionCursor?,
         by caller: Principal
     ) async throws -> (sessions: [TestSession], next: SessionCursor?) {
-        guard (0...200).contains(pageSize) else {
-            throw ServiceError.invalidField("limit", "must be between 1 and 200")
-        }
-        let limit = pageSize == 0 ? 50 : pageSize
+        let limit = try Paging.limit(pageSize, field: "limit")
         var query = SessionQuery(org: caller.org, jobID: jobID, testerID: testerID, status: status, limit: limit + 1)
         if caller.role == .tester {
             // A tester lists only their own sessions, whatever filter they ask for.
@@ -44,13 +41,9 @@ package final class SessionService: Sendable {
             query.testerID = caller.subject
         }
         query.after = cursor.map { ($0.createdAt, $0.id) }
-        var sessions = try await self.store.sessions(matching: query)
-        var next: SessionCursor?
-        if sessions.count > limit {
-            sessions.removeLast()
-            next = sessions.last.map { SessionCursor(createdAt: $0.createdAt, id: $0.id) }
+        return Paging.page(try await self.store.sessions(matching: query), limit: limit) {
+            SessionCursor(createdAt: $0.createdAt, id: $0.id)
         }
-        return (sessions, next)
     }
 
     package func notes(_ sessionID: String, by caller: Principal) async throws -> [Note] {
@@ -77,17 +70,12 @@ package final class SessionService: Sendable {
         case .tester, .researcher:
             throw ServiceError(.permissionDenied, "a \(caller.role.rawValue) may not list payouts")
         }
-        guard (0...200).contains(pageSize) else { throw ServiceError.invalidField("pageSize", "must be between 1 and 200") }
-        let limit = pageSize == 0 ? 50 : pageSize
+        let limit = try Paging.limit(pageSize, field: "pageSize")
         var query = PayoutQuery(org: caller.org, testerID: testerID, limit: limit + 1)
         query.after = cursor.map { ($0.createdAt, $0.id) }
-        var payouts = try await self.store.payouts(matching: query)
-        var next: SessionCursor?
-        if payouts.count > limit {
-            payouts.removeLast()
-            next = payouts.last.map { SessionCursor(createdAt: $0.createdAt, id: $0.id) }
+        return Paging.page(try await self.store.payouts(matching: query), limit: limit) {
+            SessionCursor(createdAt: $0.createdAt, id: $0.id)
         }
-        return (payouts, next)
     }
 
     // MARK: Writes
@@ -314,6 +302,22 @@ package final class SessionService: Sendable {
                 current = nil
             }
         }
+    }
+}
+
+/// Page sizes and pages: queries ask for one item more than the page, and that extra item only
+/// says a next page exists.
+enum Paging {
+    /// 0 means the default of 50; at most 200.
+    static func limit(_ pageSize: Int, field: String) throws(ServiceError) -> Int {
+        guard (0...200).contains(pageSize) else { throw ServiceError.invalidField(field, "must be between 1 and 200") }
+        return pageSize == 0 ? 50 : pageSize
+    }
+
+    static func page<Item>(_ items: [Item], limit: Int, cursor: (Item) -> SessionCursor) -> ([Item], SessionCursor?) {
+        guard items.count > limit else { return (items, nil) }
+        let page = Array(items.prefix(limit))
+        return (page, page.last.map(cursor))
     }
 }
 
