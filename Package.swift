@@ -42,9 +42,10 @@ let package = Package(
         .target(name: "ProtoWire", swiftSettings: strictSettings),
         .target(name: "ServiceErrors", swiftSettings: strictSettings),
         .target(name: "RPCCore", dependencies: ["ProtoWire", "ServiceErrors"], swiftSettings: strictSettings),
+        .target(name: "ProtoJSON", dependencies: ["ProtoWire", "RPCCore", "ServiceErrors"], swiftSettings: strictSettings),
         .target(
             name: "SessionAPI",
-            dependencies: ["ProtoWire", "RPCCore"],
+            dependencies: ["ProtoJSON", "ProtoWire", "RPCCore"],
             exclude: [],
             swiftSettings: strictSettings
         ),
@@ -98,6 +99,14 @@ let package = Package(
 
         // Helpers shared by tests: running servers, the Python test environment.
         .target(
+            name: "RESTGateway",
+            dependencies: [
+                "HTTP2Transport", "ProtoJSON", "RPCCore", "ServiceErrors",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "TestSupport",
             dependencies: [
                 "HTTP2Transport", "RPCCore", "SessionCore", "SessionStoreSQLite", "SessionStorePostgres",
@@ -112,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "SessionServer",
             dependencies: [
-                "Auth", "HTTP2Transport", "RPCCore", "SessionAPI", "ServiceErrors", "StandardServices",
+                "Auth", "HTTP2Transport", "RESTGateway", "RPCCore", "SessionAPI", "ServiceErrors", "StandardServices",
                 "SessionCore", "SessionRPC", "SessionStoreSQLite", "SessionStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -160,9 +169,10 @@ let package = Package(
 
         // Tests, one target per module.
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"], swiftSettings: strictSettings),
+        .testTarget(name: "ProtoJSONTests", dependencies: ["ProtoJSON", "ProtoWire"], swiftSettings: strictSettings),
         .testTarget(
             name: "ProtoGenTests",
-            dependencies: ["ProtoGen", "ProtoWire", "RPCCore", "SessionAPI", "StandardServices", "InteropService", "TestSupport"],
+            dependencies: ["ProtoGen", "ProtoJSON", "ProtoWire", "RPCCore", "SessionAPI", "StandardServices", "InteropService", "TestSupport"],
             exclude: ["Schema", "CrossCheck"],
             swiftSettings: strictSettings
         ),
@@ -191,7 +201,7 @@ let package = Package(
         .testTarget(
             name: "SessionServerTests",
             dependencies: ["TestSupport"],
-            exclude: ["standard_services.py", "lifecycle_grpc.py", "crash_test.py"],
+            exclude: ["standard_services.py", "lifecycle_grpc.py", "crash_test.py", "rest_gateway.py", "rest_openapi.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(

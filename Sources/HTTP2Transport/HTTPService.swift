@@ -28,16 +28,26 @@ package struct HTTPRequest: Sendable {
     }
 }
 
-/// A complete HTTP response.
+/// An HTTP response: a complete body, or a body streamed as it is produced.
 package struct HTTPResponse: Sendable {
     package var status: Int
     package var headers: [(name: String, value: String)]
     package var body: [UInt8]
+    /// When set, the body is produced over time (Server-Sent Events) instead of `body`; over
+    /// HTTP/1.1 the connection closes when it ends.
+    package var stream: HTTPBodyStream?
 
     package init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    package init(status: Int, headers: [(name: String, value: String)], stream: HTTPBodyStream) {
+        self.status = status
+        self.headers = headers
+        self.body = []
+        self.stream = stream
     }
 
     /// A JSON response with the gateway's content type.
@@ -47,6 +57,17 @@ package struct HTTPResponse: Sendable {
             headers: [("content-type", "application/json; charset=utf-8")] + headers,
             body: Array(body.utf8)
         )
+    }
+}
+
+/// Produces a streamed body: `produce` writes chunks (each sent at once) until it returns.
+/// The transport cancels it when the client goes away.
+package struct HTTPBodyStream: Sendable {
+    package typealias Write = @Sendable ([UInt8]) async throws -> Void
+    package let produce: @Sendable (_ write: Write) async throws -> Void
+
+    package init(_ produce: @escaping @Sendable (_ write: Write) async throws -> Void) {
+        self.produce = produce
     }
 }
 

@@ -40,6 +40,8 @@ package struct CallOptions: Sendable {
     package var compressRequests = false
     /// When set, receives the response headers and trailers of the call.
     package var responseMetadata: ResponseMetadata?
+    /// The original client's address, for calls made on its behalf (the in-process gateway).
+    package var peer: String?
 
     package init(metadata: Metadata = Metadata(), timeout: Duration? = nil) {
         self.metadata = metadata

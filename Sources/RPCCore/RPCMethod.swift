@@ -37,14 +37,18 @@ package struct HTTPRoute: Sendable, Hashable {
     package var pathTemplate: String
     /// `*` when the whole request message is the body, empty when there is no body.
     package var body: String
+    /// The response field (proto name) that is the REST `data`; the others become `metadata`.
+    /// Empty: the whole response is `data`.
+    package var responseBody: String
     /// The HTTP status of a successful reply (200 unless the schema says otherwise).
     package var successStatus: Int
     package var rpc: RPCMethod
 
-    package init(method: String, pathTemplate: String, body: String, successStatus: Int, rpc: RPCMethod) {
+    package init(method: String, pathTemplate: String, body: String, responseBody: String = "", successStatus: Int, rpc: RPCMethod) {
         self.method = method
         self.pathTemplate = pathTemplate
         self.body = body
+        self.responseBody = responseBody
         self.successStatus = successStatus
         self.rpc = rpc
     }

@@ -44,7 +44,8 @@ package struct SessionRPCProvider: SessionServiceProvider {
         )
         var response = ListSessionsResponse()
         response.sessions = page.sessions.map { self.message($0, for: caller) }
-        response.nextPageToken = page.next.map(PageToken.encode) ?? ""
+        response.nextPageToken = page.next.map(PageToken.encode)
+        response.pageSize = Int32(try Paging.limit(Int(request.pageSize), field: "limit"))
         return response
     }
 

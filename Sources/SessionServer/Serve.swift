@@ -5,6 +5,7 @@ import HTTP2Transport
 import Logging
 import NIOCore
 import NIOPosix
+import RESTGateway
 import RPCCore
 import SessionAPI
 import SessionCore
@@ -55,6 +56,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("keepalive-interval"), help: "Seconds of silence before a keepalive PING; a peer silent 20 s more is dropped. (env: SESSIOND_KEEPALIVE_INTERVAL; default 120)")
     var keepaliveInterval: Int?
+
+    @Option(name: .customLong("cors-origins"), help: "Comma-separated browser origins allowed to call the REST API (CORS), e.g. https://app.example.com, or * for any; none by default. (env: SESSIOND_CORS_ORIGINS)")
+    var corsOrigins: String?
+
+    @Option(help: "Run only the REST gateway, forwarding every call over gRPC to the sessiond at this URL, e.g. http://10.0.0.5:8080. (env: SESSIOND_UPSTREAM)")
+    var upstream: String?
 
     @Option(name: .customLong("rate-limits"), help: "Calls per second and burst per role, e.g. tester=20/40,researcher=200/400,admin=200/400; a role left out is unlimited. (env: SESSIOND_RATE_LIMITS; default as in the example, service unlimited)")
     var rateLimits: String?
@@ -118,45 +125,102 @@ struct Serve: AsyncParsableCommand {
         guard (configuration.tlsCertificate == nil) == (configuration.tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
-        return configuration
+        var resolved = configuration
+        if let origins = self.corsOrigins ?? EnvironmentValue.string("SESSIOND_CORS_ORIGINS") {
+            resolved.corsOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for origin in resolved.corsOrigins where origin != "*" {
+                guard let url = URLComponents(string: origin), url.scheme == "http" || url.scheme == "https", url.host != nil,
+                    url.path.isEmpty
+                else {
+                    throw ValidationError("--cors-origins: '\(origin)' is not an origin such as https://app.example.com")
+                }
+            }
+        }
+        if let upstream = self.upstream ?? EnvironmentValue.string("SESSIOND_UPSTREAM") {
+            guard let url = URLComponents(string: upstream), url.scheme == "http", let host = url.host, !host.isEmpty,
+                let port = url.port, url.path.isEmpty || url.path == "/"
+            else {
+                throw ValidationError("--upstream must be http://HOST:PORT, not '\(upstream)'")
+            }
+            resolved.upstream = (host, port)
+        }
+        return resolved
     }
 
     func run() async throws {
         let configuration = try self.resolvedConfiguration()
         let logger = Logger(label: "sessiond")
-
-        let secret = try JWTSecret.load(
-            file: configuration.jwtSecretFile,
-            environment: ProcessInfo.processInfo.environment,
-            dataDirectory: configuration.dataDirectory,
-            createIfMissing: true
-        )
-        if case .created(let path) = secret.source {
-            logger.notice("created a new JWT secret", metadata: ["path": "\(path)"])
-        }
-
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        let store: any SessionStore
-        if let url = configuration.databaseURL {
-            store = try await PostgresSessionStore.connect(url: url, logger: logger)
-            logger.info("using PostgreSQL", metadata: ["host": "\(URLComponents(string: url)?.host ?? "?")"])
-        } else {
-            let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("sessions.sqlite").path
-            store = try SQLiteSessionStore(path: path)
-        }
-        let clock = SystemWallClock()
-        let sessions = SessionService(store: store, clock: clock)
-        let provider = SessionRPCProvider(service: sessions, store: store, clock: clock)
-        let auth = AuthInterceptor(verifier: JWTVerifier(secrets: [secret.secret]), rateLimiter: try self.rateLimiter())
-        let sink = try LedgerPayoutSink(
-            path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path)
-        let analysisWorker = AnalysisWorker(service: sessions, analyzer: LocalAnalyzer(), logger: logger)
-        let payoutDispatcher = PayoutDispatcher(store: store, sink: sink, clock: clock, logger: logger)
-
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let health = HealthService()
         var router = RPCRouter(routes: health.routes)
-        router.register(provider.routes.map { $0.intercepted(by: auth) })
+        let gateway: RESTGateway
+        var workers: [@Sendable () async -> Void] = []
+
+        if let upstream = configuration.upstream {
+            // Gateway only: the upstream checks tokens and owns the data. With the secret at hand
+            // (--jwt-secret-file or SESSIOND_JWT_SECRET), a malformed body from a caller without
+            // valid credentials is still answered 401 first, as in process.
+            let channel = GRPCChannel(host: upstream.host, port: upstream.port, group: group)
+            var authenticator: AuthInterceptor?
+            if configuration.jwtSecretFile != nil || EnvironmentValue.string("SESSIOND_JWT_SECRET") != nil {
+                let secret = try JWTSecret.load(
+                    file: configuration.jwtSecretFile,
+                    environment: ProcessInfo.processInfo.environment,
+                    dataDirectory: configuration.dataDirectory,
+                    createIfMissing: false
+                )
+                authenticator = AuthInterceptor(verifier: JWTVerifier(secrets: [secret.secret]))
+            }
+            gateway = RESTGateway(
+                channel: channel,
+                bindings: SessionServiceHTTPRoutes.bindings,
+                openAPIDocument: SessionAPIOpenAPI.document,
+                authenticator: authenticator,
+                cors: CORSPolicy(origins: configuration.corsOrigins),
+                logger: logger
+            )
+            logger.info("forwarding REST to the upstream sessiond", metadata: ["upstream": "\(upstream.host):\(upstream.port)"])
+        } else {
+            let secret = try JWTSecret.load(
+                file: configuration.jwtSecretFile,
+                environment: ProcessInfo.processInfo.environment,
+                dataDirectory: configuration.dataDirectory,
+                createIfMissing: true
+            )
+            if case .created(let path) = secret.source {
+                logger.notice("created a new JWT secret", metadata: ["path": "\(path)"])
+            }
+
+            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+            let store: any SessionStore
+            if let url = configuration.databaseURL {
+                store = try await PostgresSessionStore.connect(url: url, logger: logger)
+                logger.info("using PostgreSQL", metadata: ["host": "\(URLComponents(string: url)?.host ?? "?")"])
+            } else {
+                let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("sessions.sqlite").path
+                store = try SQLiteSessionStore(path: path)
+            }
+            let clock = SystemWallClock()
+            let sessions = SessionService(store: store, clock: clock)
+            let provider = SessionRPCProvider(service: sessions, store: store, clock: clock)
+            let auth = AuthInterceptor(verifier: JWTVerifier(secrets: [secret.secret]), rateLimiter: try self.rateLimiter())
+            let sink = try LedgerPayoutSink(
+                path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path)
+            let analysisWorker = AnalysisWorker(service: sessions, analyzer: LocalAnalyzer(), logger: logger)
+            let payoutDispatcher = PayoutDispatcher(store: store, sink: sink, clock: clock, logger: logger)
+            workers = [{ await analysisWorker.run() }, { await payoutDispatcher.run() }]
+
+            router.register(provider.routes.map { $0.intercepted(by: auth) })
+            // REST calls go through the same router (and so the same interceptor) in process.
+            gateway = RESTGateway(
+                channel: InProcessChannel(router: router),
+                bindings: SessionServiceHTTPRoutes.bindings,
+                openAPIDocument: SessionAPIOpenAPI.document,
+                authenticator: auth,
+                cors: CORSPolicy(origins: configuration.corsOrigins),
+                logger: logger
+            )
+        }
         let reflection = ReflectionService(
             files: SessionAPISchema.files + StandardServicesSchema.files,
             services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]
@@ -169,7 +233,7 @@ struct Serve: AsyncParsableCommand {
         let server = try await TransportServer.start(
             configuration: transport,
             router: router,
-            httpService: HTTPHealthService(),
+            httpService: gateway,
             group: group,
             logger: logger
         )
@@ -180,8 +244,7 @@ struct Serve: AsyncParsableCommand {
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         await withTaskGroup(of: Void.self) { tasks in
             // Workers run as children of the server's task, stopped with it.
-            tasks.addTask { await analysisWorker.run() }
-            tasks.addTask { await payoutDispatcher.run() }
+            for worker in workers { tasks.addTask { await worker() } }
             tasks.addTask {
                 let signal = await signals.next()
                 logger.info("shutting down", metadata: ["signal": "\(signal)"])

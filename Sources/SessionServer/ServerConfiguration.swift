@@ -10,6 +10,10 @@ struct ServerConfiguration: Sendable {
     var jwtSecretFile: String?
     var tlsCertificate: String?
     var tlsKey: String?
+    /// Browser origins allowed by CORS (`*` for any); empty: CORS off.
+    var corsOrigins: [String] = []
+    /// `host:port` of a remote sessiond: serve only the REST gateway and forward to it.
+    var upstream: (host: String, port: Int)?
 }
 
 /// Reads an option's fallback from the environment, with a clear error for bad values.

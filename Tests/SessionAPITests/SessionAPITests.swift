@@ -49,7 +49,7 @@ struct SessionAPITests {
             "durationSeconds",
         ])
         #expect(ListSessionsRequest.jsonFields.map(\.jsonName) == ["jobId", "testerId", "status", "limit", "cursor"])
-        #expect(ListSessionsResponse.jsonFields.map(\.jsonName) == ["sessions", "nextCursor"])
+        #expect(ListSessionsResponse.jsonFields.map(\.jsonName) == ["sessions", "nextCursor", "limit"])
     }
 
     @Test("the peers' request bytes decode as documented (GetSessionRequest{session_id: sess_00042})")

@@ -43,6 +43,75 @@ struct ServeCommandTests {
         #expect(ledger.split(separator: "\n").count == 1, "one payout in the ledger: \(ledger)")
     }
 
+    @Test(
+        "the documented REST lifecycle and every error class with a plain HTTP client (requests, curl)",
+        arguments: StoreKind.allCases
+    )
+    func restGateway(kind: StoreKind) async throws {
+        let data = try PythonScript.temporaryDirectory()
+        var arguments = ["serve", "--port", "0", "--data-dir", data.path, "--cors-origins", "https://app.example.com"]
+        if kind == .postgres { arguments += ["--database-url", try await StoreKind.freshDatabase()] }
+        let server = try await ServerProcess("sessiond", arguments)
+        let port = try #require(server.port)
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/rest_gateway.py",
+            ["--port", String(port), "--secret-file", data.appendingPathComponent("jwt-secret").path,
+                "--cors-origin", "https://app.example.com"]
+        )
+        await server.stop()
+        Self.expectAllPassed(output)
+    }
+
+    @Test("the REST gateway as its own process (--upstream) forwards to a remote sessiond over gRPC")
+    func restGatewayUpstream() async throws {
+        let data = try PythonScript.temporaryDirectory()
+        let backend = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path])
+        let backendPort = try #require(backend.port)
+        let secret = data.appendingPathComponent("jwt-secret").path
+        let gateway = try await ServerProcess(
+            "sessiond",
+            ["serve", "--port", "0", "--data-dir", data.appendingPathComponent("gateway").path,
+                "--upstream", "http://127.0.0.1:\(backendPort)", "--jwt-secret-file", secret,
+                "--cors-origins", "https://app.example.com"]
+        )
+        let port = try #require(gateway.port)
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/rest_gateway.py",
+            ["--port", String(port), "--secret-file", secret, "--cors-origin", "https://app.example.com"]
+        )
+        await gateway.stop()
+        await backend.stop()
+        Self.expectAllPassed(output)
+    }
+
+    /// A check script's verdict: every check passed (failures are printed, passes are not).
+    private static func expectAllPassed(_ output: PythonScript.Output) {
+        print(output.text.split(separator: "\n").filter { !$0.hasPrefix("PASS") }.joined(separator: "\n"))
+        #expect(output.status == 0, "\(output.text)")
+        #expect(output.text.contains(" 0 failed"), "\(output.text)")
+    }
+
+    @Test("/openapi.json is valid OpenAPI 3.1 and schemathesis finds no reply that contradicts it")
+    func openAPIDocument() async throws {
+        let data = try PythonScript.temporaryDirectory()
+        let server = try await ServerProcess(
+            "sessiond",
+            ["serve", "--port", "0", "--data-dir", data.path,
+                // The fuzzer sends far more than a person would; it is not what is under test here.
+                "--rate-limits", "tester=2000/4000,researcher=2000/4000,admin=2000/4000"]
+        )
+        let port = try #require(server.port)
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/rest_openapi.py",
+            ["--port", String(port), "--secret-file", data.appendingPathComponent("jwt-secret").path],
+            timeout: .seconds(900)
+        )
+        await server.stop()
+        print(output.text)
+        #expect(output.status == 0, "\(output.text)")
+        #expect(output.text.contains(" 0 failed"), "\(output.text)")
+    }
+
     @Test("kill -9 under write load loses no acknowledged create or confirm and never doubles a payout")
     func crashRecovery() async throws {
         let output = try await PythonScript.run(

@@ -244,7 +244,9 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
         }
         guard number != 0 else { return nil }
         let message = fields.first { $0.name == "grpc-message" }.map { GRPCWire.percentDecoded($0.value) } ?? ""
-        return ServiceError(ServiceError.Code(grpcStatus: number) ?? .unknown, message)
+        let violations = fields.first { $0.name == "grpc-status-details-bin" }
+            .map { GRPCWire.fieldViolations(fromStatusDetails: $0.value) } ?? []
+        return ServiceError(ServiceError.Code(grpcStatus: number) ?? .unknown, message, fieldViolations: violations)
     }
 
     private static func metadata(from fields: [(name: String, value: String)]) -> Metadata {

@@ -107,4 +107,57 @@ enum GRPCWire {
         }
         return Data(status.bytes).base64EncodedString().replacingOccurrences(of: "=", with: "")
     }
+
+    /// The field violations of a `grpc-status-details-bin` value (google.rpc.Status whose details
+    /// hold a google.rpc.BadRequest); empty when there are none or the value is malformed.
+    static func fieldViolations(fromStatusDetails value: String) -> [FieldViolation] {
+        guard let bytes = self.decodeBinaryHeader(value) else { return [] }
+        /// Calls `visit` for each field of the message in `bytes`; false when malformed.
+        func fields(_ bytes: [UInt8], _ visit: (FieldTag, inout ProtoReader) throws(ProtoDecodingError) -> Bool) -> Bool {
+            bytes.withUnsafeBytes { raw in
+                var reader = ProtoReader(raw)
+                var skipped = UnknownFields()
+                do {
+                    while let tag = try reader.nextTag() {
+                        if try !visit(tag, &reader) { try reader.skipField(tag, into: &skipped) }
+                    }
+                    return true
+                } catch {
+                    return false
+                }
+            }
+        }
+        var violations: [FieldViolation] = []
+        _ = fields(bytes) { tag, reader throws(ProtoDecodingError) in
+            guard tag.fieldNumber == 3, tag.wireType == .lengthDelimited else { return false }  // Status.details
+            let any = try reader.readBytes()
+            var typeURL = ""
+            var payload: [UInt8] = []
+            _ = fields(any) { tag, reader throws(ProtoDecodingError) in
+                switch (tag.fieldNumber, tag.wireType) {
+                case (1, .lengthDelimited): typeURL = try reader.readString()
+                case (2, .lengthDelimited): payload = try reader.readBytes()
+                default: return false
+                }
+                return true
+            }
+            guard typeURL.hasSuffix("/google.rpc.BadRequest") else { return true }
+            _ = fields(payload) { tag, reader throws(ProtoDecodingError) in
+                guard tag.fieldNumber == 1, tag.wireType == .lengthDelimited else { return false }  // field_violations
+                var violation = FieldViolation(field: "", description: "")
+                _ = fields(try reader.readBytes()) { tag, reader throws(ProtoDecodingError) in
+                    switch (tag.fieldNumber, tag.wireType) {
+                    case (1, .lengthDelimited): violation.field = try reader.readString()
+                    case (2, .lengthDelimited): violation.description = try reader.readString()
+                    default: return false
+                    }
+                    return true
+                }
+                violations.append(violation)
+                return true
+            }
+            return true
+        }
+        return violations
+    }
 }

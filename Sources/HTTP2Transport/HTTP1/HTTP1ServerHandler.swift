@@ -23,6 +23,8 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let requestTimeout: TimeAmount
     private var requestDeadline: Scheduled<Void>?
+    /// Writes a streamed response body; the connection closes when it ends.
+    private var streamTask: Task<Void, Never>?
 
     init(service: any HTTPService, maxBodySize: Int, requestTimeout: TimeAmount = .seconds(30)) {
         self.service = service
@@ -36,6 +38,12 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.requestDeadline?.cancel()
+        self.streamTask?.cancel()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.streamTask?.cancel()
+        context.fireChannelInactive()
     }
 
     /// The next request must arrive whole in time (slowloris, and the keep-alive idle limit).
@@ -99,8 +107,13 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.finished[sequence] = (response, keepAlive)
         var wrote = false
         var close = false
-        while let (response, keepAlive) = self.finished.removeValue(forKey: self.nextToWrite) {
+        while self.streamTask == nil, let (response, keepAlive) = self.finished.removeValue(forKey: self.nextToWrite) {
             self.nextToWrite += 1
+            if let stream = response.stream {
+                // Later pipelined requests go unanswered: the stream ends the connection.
+                self.startStream(stream, head: response, context: context)
+                return
+            }
             let keepAlive = keepAlive && !(self.draining && self.nextToWrite == self.nextToStart)
             self.write(response, keepAlive: keepAlive, context: context)
             wrote = true
@@ -136,6 +149,38 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if keepAlive {
             context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    /// Sends the head, then each chunk as the producer writes it (waiting for the socket, so a
+    /// slow reader slows the producer), then ends and closes the connection.
+    private func startStream(_ stream: HTTPBodyStream, head response: HTTPResponse, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
+        headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+        headers.replaceOrAdd(name: "connection", value: "close")
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        context.writeAndFlush(self.wrapOutboundOut(.head(head)), promise: nil)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        self.streamTask = Task {
+            do {
+                try await stream.produce { bytes in
+                    let promise = loop.makePromise(of: Void.self)
+                    loop.execute {
+                        let (handler, context) = loopBound.value
+                        let buffer = context.channel.allocator.buffer(bytes: bytes)
+                        context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: promise)
+                    }
+                    try await promise.futureResult.get()
+                }
+            } catch {
+                // The client left, or the producer failed mid-stream: all we can do is end it.
+            }
+            loop.execute {
+                let (handler, context) = loopBound.value
+                let channel = context.channel
+                context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            }
         }
     }
 

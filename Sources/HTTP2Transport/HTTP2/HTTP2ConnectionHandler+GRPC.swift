@@ -368,11 +368,12 @@ extension HTTP2ConnectionHandler {
         if stream.responseHeadersSent {
             session.finish(stream.id, trailers: trailers)
         } else {
-            // Trailers-Only: one HEADERS frame with END_STREAM.
+            // Trailers-Only: one HEADERS frame with END_STREAM, carrying the handler's headers too.
+            let headers = Self.headerFields(stream.callContext?.response.headers ?? Metadata())
             do {
                 try session.submitResponse(
                     streamID: stream.id,
-                    headers: Self.grpcResponseHeaders + trailers,
+                    headers: Self.grpcResponseHeaders + headers + trailers,
                     endStream: true
                 )
             } catch {

@@ -50,6 +50,16 @@ extension HTTP2ConnectionHandler {
         var headers: [(name: String, value: String)] = [(":status", String(response.status))]
         // Connection-specific headers are not allowed in HTTP/2 (RFC 9113 §8.2.2).
         headers += response.headers.filter { $0.name != "connection" && $0.name != "transfer-encoding" }
+        if let body = response.stream {
+            do {
+                try session.submitResponse(streamID: stream.id, headers: headers, endStream: false)
+            } catch {
+                session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
+                return
+            }
+            self.startBodyStream(body, on: stream)
+            return
+        }
         headers.append(("content-length", String(response.body.count)))
         do {
             try session.submitResponse(streamID: stream.id, headers: headers, endStream: response.body.isEmpty)
@@ -60,5 +70,46 @@ extension HTTP2ConnectionHandler {
         guard !response.body.isEmpty, let context = self.context else { return }
         session.send(context.channel.allocator.buffer(bytes: response.body), on: stream.id)
         session.finish(stream.id, trailers: nil)
+    }
+}
+
+extension HTTP2ConnectionHandler {
+    /// Sends each chunk the producer writes as DATA, waiting while the stream's buffer is full;
+    /// ends the stream when the producer returns. Resetting the stream cancels the producer.
+    private func startBodyStream(_ body: HTTPBodyStream, on stream: ServerStream) {
+        guard let context = self.context else { return }
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let streamID = stream.id
+        stream.task = Task(executorPreference: self.taskExecutor) {
+            do {
+                try await body.produce { bytes in
+                    let promise = loop.makePromise(of: Void.self)
+                    loop.onLoop { handler.value.sendChunk(bytes, on: streamID, promise: promise) }
+                    try await promise.futureResult.get()
+                }
+            } catch {
+                // The client reset the stream, or the producer failed mid-stream: end it either way.
+            }
+            loop.onLoop {
+                guard handler.value.streams[streamID] != nil, let session = handler.value.session else { return }
+                session.finish(streamID, trailers: nil)
+                handler.value.scheduleOutput()
+            }
+        }
+    }
+
+    private func sendChunk(_ bytes: [UInt8], on streamID: Int32, promise: EventLoopPromise<Void>) {
+        guard let stream = self.streams[streamID], let session = self.session, let context = self.context else {
+            promise.fail(CancellationError())
+            return
+        }
+        session.send(context.channel.allocator.buffer(bytes: bytes), on: streamID)
+        self.scheduleOutput()
+        if session.bufferedBytes(on: streamID) < Self.streamHighWater {
+            promise.succeed()
+        } else {
+            stream.writeWaiters.append(promise)
+        }
     }
 }

@@ -307,9 +307,9 @@ package final class SessionService: Sendable {
 
 /// Page sizes and pages: queries ask for one item more than the page, and that extra item only
 /// says a next page exists.
-enum Paging {
+package enum Paging {
     /// 0 means the default of 50; at most 200.
-    static func limit(_ pageSize: Int, field: String) throws(ServiceError) -> Int {
+    package static func limit(_ pageSize: Int, field: String) throws(ServiceError) -> Int {
         guard (0...200).contains(pageSize) else { throw ServiceError.invalidField(field, "must be between 1 and 200") }
         return pageSize == 0 ? 50 : pageSize
     }

@@ -3,20 +3,22 @@ import ServiceErrors
 /// Field rules shared by the use cases. Field names are the API's JSON names; lengths count
 /// Unicode scalars.
 enum Validation {
-    /// IDs supplied by clients (job and tester IDs): 1–128 printable characters, no spaces.
+    /// IDs supplied by clients (job and tester IDs): 1–128 characters from A–Z, a–z, 0–9 and
+    /// `._:@-` (the pattern the schema documents).
     static func identifier(_ value: String, field: String) throws(ServiceError) {
-        let scalars = value.unicodeScalars
-        guard !scalars.isEmpty else { throw ServiceError.invalidField(field, "is required") }
-        guard scalars.count <= 128 else { throw ServiceError.invalidField(field, "must be at most 128 characters") }
-        for scalar in scalars {
-            if scalar.properties.isWhitespace { throw ServiceError.invalidField(field, "must not contain spaces") }
-            switch scalar.properties.generalCategory {
-            case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator:
-                throw ServiceError.invalidField(field, "must contain only printable characters")
+        let bytes = value.utf8
+        guard !bytes.isEmpty else { throw ServiceError.invalidField(field, "is required") }
+        guard bytes.count <= 128 else { throw ServiceError.invalidField(field, "must be at most 128 characters") }
+        let allowed = bytes.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "-"):
+                true
             default:
-                continue
+                false
             }
         }
+        guard allowed else { throw ServiceError.invalidField(field, "must contain only A-Z, a-z, 0-9 and ._:@-") }
     }
 
     static func score(_ value: Int32?, field: String) throws(ServiceError) -> Int {

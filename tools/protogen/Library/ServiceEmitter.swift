@@ -6,10 +6,13 @@ struct ServiceEmitter {
 
     let schema: SchemaSet
     let names: SwiftNames
+    /// Also emit the JSON bindings of the REST routes.
+    let json: Bool
 
-    init(schema: SchemaSet) {
+    init(schema: SchemaSet, json: Bool = false) {
         self.schema = schema
         self.names = SwiftNames(schema: schema)
+        self.json = json
     }
 
     private struct Method {
@@ -85,10 +88,10 @@ struct ServiceEmitter {
             }
         }
 
-        var routes: [String] = []
+        var routes: [(route: String, method: Method)] = []
         for method in methods {
             if let route = try self.httpRoute(method, methodsType: methodsType, package: package) {
-                routes.append(route)
+                routes.append((route, method))
             }
         }
         if !routes.isEmpty {
@@ -96,8 +99,17 @@ struct ServiceEmitter {
             out.line("/// The REST mapping of `\(fullName)`, from its `(\(Self.httpOption))` options.")
             try out.block("package enum \(service.name)HTTPRoutes") { out in
                 out.line("package static let all: [HTTPRoute] = [")
-                for route in routes { out.line("    \(route),") }
+                for (route, _) in routes { out.line("    \(route),") }
                 out.line("]")
+                if self.json {
+                    out.line()
+                    out.line("/// Each route with the JSON mapping of its request and response messages.")
+                    out.line("package static let bindings: [HTTPBinding] = [")
+                    for (index, (_, method)) in routes.enumerated() {
+                        out.line("    HTTPBinding(all[\(index)], request: \(method.input).self, response: \(method.output).self),")
+                    }
+                    out.line("]")
+                }
             }
         }
     }
@@ -184,10 +196,19 @@ struct ServiceEmitter {
         }
     }
 
-    /// The `HTTPRoute(...)` initializer for a method with an HTTP option, or nil.
-    private func httpRoute(_ method: Method, methodsType: String, package: String) throws(ProtoGenError) -> String? {
+    /// A method's `(sessions.api.http)` option, checked against its messages.
+    struct HTTPRule {
+        var verb: String
+        var path: String
+        var body: String
+        var responseBody: String
+        var successStatus: Int
+    }
+
+    /// The HTTP rule of a method, or nil when it has none.
+    func httpRule(_ method: MethodDef, package: String) throws(ProtoGenError) -> HTTPRule? {
         guard
-            let option = method.def.options.first(where: {
+            let option = method.options.first(where: {
                 $0.isExtension && self.schema.resolveExtension($0.name, scope: package) == Self.httpOption
             })
         else { return nil }
@@ -197,6 +218,7 @@ struct ServiceEmitter {
         var verb: String?
         var path: String?
         var body = ""
+        var responseBody = ""
         var status = 200
         for entry in entries {
             switch (entry.name, entry.value) {
@@ -209,6 +231,8 @@ struct ServiceEmitter {
                 path = value
             case ("body", .string(let value)):
                 body = value
+            case ("response_body", .string(let value)):
+                responseBody = value
             case ("success_status", .number(let value)):
                 guard let number = Int(value), (200...299).contains(number) else {
                     throw ProtoGenError("success_status must be a 2xx status", at: entry.location)
@@ -224,9 +248,22 @@ struct ServiceEmitter {
         if verb == "GET" && !body.isEmpty {
             throw ProtoGenError("a GET rule cannot have a body", at: option.location)
         }
-        try self.checkTemplate(path, input: method.def.resolvedInput!, at: option.location)
-        return "HTTPRoute(method: \"\(verb)\", pathTemplate: \"\(path)\", body: \"\(body)\", successStatus: \(status), "
-            + "rpc: \(methodsType).\(method.swiftName))"
+        try self.checkTemplate(path, input: method.resolvedInput!, at: option.location)
+        if !responseBody.isEmpty {
+            let output = self.schema.messages[method.resolvedOutput!]
+            guard output?.fields.contains(where: { $0.name == responseBody }) == true else {
+                throw ProtoGenError("response_body '\(responseBody)' is not a field of \(method.resolvedOutput!)", at: option.location)
+            }
+        }
+        return HTTPRule(verb: verb, path: path, body: body, responseBody: responseBody, successStatus: status)
+    }
+
+    /// The `HTTPRoute(...)` initializer for a method with an HTTP option, or nil.
+    private func httpRoute(_ method: Method, methodsType: String, package: String) throws(ProtoGenError) -> String? {
+        guard let rule = try self.httpRule(method.def, package: package) else { return nil }
+        let responseArgument = rule.responseBody.isEmpty ? "" : "responseBody: \"\(rule.responseBody)\", "
+        return "HTTPRoute(method: \"\(rule.verb)\", pathTemplate: \"\(rule.path)\", body: \"\(rule.body)\", "
+            + "\(responseArgument)successStatus: \(rule.successStatus), rpc: \(methodsType).\(method.swiftName))"
     }
 
     /// Every `{field}` in a path template must name a string field of the request.

@@ -1,0 +1,148 @@
+import Foundation
+import ProtoWire
+
+/// Builds a compact JSON document into bytes, inserting commas itself.
+///
+/// Generated message code calls it field by field; nothing is built as an intermediate tree.
+package struct JSONWriter: Sendable {
+    package private(set) var bytes: [UInt8] = []
+    /// Whether the next value or key in the current container needs a comma before it.
+    private var needsComma = false
+
+    package init(capacity: Int = 256) {
+        self.bytes.reserveCapacity(capacity)
+    }
+
+    private mutating func separate() {
+        if self.needsComma { self.bytes.append(UInt8(ascii: ",")) }
+    }
+
+    package mutating func beginObject() {
+        self.separate()
+        self.bytes.append(UInt8(ascii: "{"))
+        self.needsComma = false
+    }
+
+    package mutating func endObject() {
+        self.bytes.append(UInt8(ascii: "}"))
+        self.needsComma = true
+    }
+
+    package mutating func beginArray() {
+        self.separate()
+        self.bytes.append(UInt8(ascii: "["))
+        self.needsComma = false
+    }
+
+    package mutating func endArray() {
+        self.bytes.append(UInt8(ascii: "]"))
+        self.needsComma = true
+    }
+
+    /// An object member's name; the value follows.
+    package mutating func key(_ name: StaticString) {
+        self.separate()
+        self.bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
+        self.bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        self.needsComma = false
+    }
+
+    package mutating func key(_ name: String) {
+        self.separate()
+        self.appendQuoted(name)
+        self.bytes.append(UInt8(ascii: ":"))
+        self.needsComma = false
+    }
+
+    package mutating func string(_ value: String) {
+        self.separate()
+        self.appendQuoted(value)
+        self.needsComma = true
+    }
+
+    package mutating func bool(_ value: Bool) {
+        self.raw(value ? "true" : "false")
+    }
+
+    package mutating func null() {
+        self.raw("null")
+    }
+
+    /// Integers are JSON numbers, 64-bit ones included (the API documents numbers, not strings).
+    package mutating func integer(_ value: some BinaryInteger) {
+        self.raw(String(value))
+    }
+
+    /// Finite numbers as numbers; NaN and the infinities as the protobuf JSON strings.
+    package mutating func double(_ value: Double) {
+        if value.isNaN {
+            self.string("NaN")
+        } else if value.isInfinite {
+            self.string(value < 0 ? "-Infinity" : "Infinity")
+        } else if value == 0 && value.sign == .minus {
+            self.raw("-0")
+        } else if value == value.rounded(), abs(value) < 1e15 {
+            self.raw(String(Int64(value)))
+        } else {
+            self.raw(String(value))
+        }
+    }
+
+    package mutating func bytes(_ value: [UInt8]) {
+        self.string(Data(value).base64EncodedString())
+    }
+
+    /// RFC 3339 in UTC with whole seconds, e.g. `2026-03-16T10:00:00Z`; null when unset.
+    package mutating func timestamp(_ value: ProtoTimestamp?) {
+        guard let value else { return self.null() }
+        self.separate()
+        self.bytes.append(UInt8(ascii: "\""))
+        RFC3339.append(seconds: value.seconds, to: &self.bytes)
+        self.bytes.append(UInt8(ascii: "\""))
+        self.needsComma = true
+    }
+
+    package mutating func enumeration<Value: ProtoJSONEnum>(_ value: Value) {
+        if let name = value.jsonName { self.string(name) } else { self.integer(value.protoValue) }
+    }
+
+    package mutating func message(_ value: (some ProtoJSONMessage)?) {
+        guard let value else { return self.null() }
+        value.writeJSON(to: &self)
+    }
+
+    /// Text that is already valid JSON (a literal, or a document written elsewhere).
+    package mutating func raw(_ json: String) {
+        self.separate()
+        self.bytes.append(contentsOf: json.utf8)
+        self.needsComma = true
+    }
+
+    package mutating func raw(_ json: [UInt8]) {
+        self.separate()
+        self.bytes.append(contentsOf: json)
+        self.needsComma = true
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private mutating func appendQuoted(_ text: String) {
+        self.bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x00..<0x20, 0x7F:
+                self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                self.bytes.append(Self.hexDigits[Int(byte >> 4)])
+                self.bytes.append(Self.hexDigits[Int(byte & 0xF)])
+            default: self.bytes.append(byte)
+            }
+        }
+        self.bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,63 @@
+import ProtoJSON
+import ServiceErrors
+
+/// The documented envelope: `{"success", "data", "error", "metadata"}`, always all four.
+enum RESTEnvelope {
+    /// A success: `data` (and `metadata`, when the route splits its response) from the reply.
+    static func success(_ reply: any ProtoJSONMessage, bodyField: Int) -> [UInt8] {
+        var writer = JSONWriter(capacity: 512)
+        writer.beginObject()
+        writer.key("success")
+        writer.bool(true)
+        writer.key("data")
+        if bodyField == 0 {
+            reply.writeJSON(to: &writer)
+        } else {
+            reply.writeJSONValue(ofField: bodyField, to: &writer)
+        }
+        writer.key("error")
+        writer.null()
+        writer.key("metadata")
+        if bodyField == 0 {
+            writer.null()
+        } else {
+            writer.beginObject()
+            reply.writeJSONMembers(to: &writer, excluding: bodyField)
+            writer.endObject()
+        }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// A failure: the gRPC status name, the message and every field violation.
+    static func failure(_ error: ServiceError) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.beginObject()
+        writer.key("success")
+        writer.bool(false)
+        writer.key("data")
+        writer.null()
+        writer.key("error")
+        writer.beginObject()
+        writer.key("code")
+        writer.string(error.code.name)
+        writer.key("message")
+        writer.string(error.message)
+        writer.key("details")
+        writer.beginArray()
+        for violation in error.fieldViolations {
+            writer.beginObject()
+            writer.key("field")
+            writer.string(violation.field)
+            writer.key("description")
+            writer.string(violation.description)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        writer.key("metadata")
+        writer.null()
+        writer.endObject()
+        return writer.bytes
+    }
+}

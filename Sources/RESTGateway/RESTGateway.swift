@@ -1,0 +1,330 @@
+import Foundation
+import HTTP2Transport
+import Logging
+import ProtoJSON
+import RPCCore
+import ServiceErrors
+
+/// The REST/JSON front door: each documented `/api/…` request becomes one RPC call through an
+/// `RPCChannel` (in-process or remote), and the reply becomes the documented envelope.
+///
+/// Checks run in the documented order: route, authentication, body syntax; visibility, role,
+/// field values and state are the RPC's to decide.
+package struct RESTGateway: HTTPService {
+    private let channel: any RPCChannel
+    private let routes: RESTRouteTable
+    private let openAPIDocument: [UInt8]
+    /// Checks credentials before a malformed body is reported (authentication comes first);
+    /// nil when the RPC side is remote and checks them itself.
+    private let authenticator: (any RPCInterceptor)?
+    private let cors: CORSPolicy
+    private let logger: Logger
+
+    package init(
+        channel: any RPCChannel,
+        bindings: [HTTPBinding],
+        openAPIDocument: String,
+        authenticator: (any RPCInterceptor)?,
+        cors: CORSPolicy = CORSPolicy(),
+        logger: Logger
+    ) {
+        self.channel = channel
+        self.routes = RESTRouteTable(bindings)
+        self.openAPIDocument = Array(openAPIDocument.utf8)
+        self.authenticator = authenticator
+        self.cors = cors
+        self.logger = logger
+    }
+
+    package func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let requestID = Self.requestID(request.header("x-request-id"))
+        var response: HTTPResponse
+        do {
+            response = try await self.serve(request, requestID: requestID)
+        } catch {
+            response = self.failure(error, request: request, requestID: requestID)
+        }
+        response.headers.append(("x-request-id", requestID))
+        if request.method != "OPTIONS" {
+            response.headers += self.cors.responseHeaders(origin: request.header("origin"))
+        }
+        self.logger.debug(
+            "request",
+            metadata: ["request_id": "\(requestID)", "method": "\(request.method)", "path": "\(request.path)",
+                "status": "\(response.status)"]
+        )
+        return response
+    }
+
+    /// A client's `X-Request-Id` when it is 1–128 visible ASCII characters, else a fresh one.
+    static func requestID(_ given: String?) -> String {
+        if let given, (1...128).contains(given.utf8.count), given.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
+            return given
+        }
+        return String(UInt64.random(in: .min ... .max), radix: 16) + String(UInt64.random(in: .min ... .max), radix: 16)
+    }
+
+    private func serve(_ request: HTTPRequest, requestID: String) async throws -> HTTPResponse {
+        let target = RequestTarget(request.target)
+        if target.malformed {
+            throw ServiceError(.invalidArgument, "the request path or query is not valid percent-encoded UTF-8")
+        }
+        if let fixed = self.fixedRoute(request, target) { return fixed }
+        switch self.routes.match(method: request.method, segments: target.segments) {
+        case .notFound:
+            throw ServiceError(.notFound, "no route for \(request.method) \(request.path)")
+        case .wrongMethod(let allowed):
+            if request.method == "OPTIONS" { return self.options(request, allowed: allowed) }
+            var response = self.errorResponse(
+                ServiceError(.unimplemented, "\(request.method) is not allowed on \(request.path); allowed: \(allowed.joined(separator: ", "))")
+            )
+            response.status = 405
+            response.headers.append(("allow", allowed.joined(separator: ", ")))
+            return response
+        case .found(let binding, let parameters):
+            return try await self.call(binding, parameters: parameters, request: request, target: target, requestID: requestID)
+        }
+    }
+
+    /// `/openapi.json` and the health checks: public, outside the schema's routes.
+    private func fixedRoute(_ request: HTTPRequest, _ target: RequestTarget) -> HTTPResponse? {
+        guard target.segments.count == 1 else { return nil }
+        let body: [UInt8]
+        switch target.segments[0] {
+        case "openapi.json": body = self.openAPIDocument
+        case "healthz", "readyz": body = Array(#"{"status":"ok"}"#.utf8)
+        default: return nil
+        }
+        guard request.method == "GET" || request.method == "HEAD" else {
+            var response = self.errorResponse(ServiceError(.unimplemented, "\(request.method) is not allowed on \(request.path); allowed: GET"))
+            response.status = 405
+            response.headers.append(("allow", "GET, HEAD"))
+            return response
+        }
+        return HTTPResponse(status: 200, headers: [("content-type", "application/json; charset=utf-8")], body: body)
+    }
+
+    /// `OPTIONS`: the allowed methods, and the CORS preflight answer for allowed origins.
+    private func options(_ request: HTTPRequest, allowed: [String]) -> HTTPResponse {
+        let methods = allowed + ["OPTIONS"]
+        var headers: [(name: String, value: String)] = [("allow", methods.joined(separator: ", "))]
+        if request.header("access-control-request-method") != nil {
+            headers += self.cors.preflightHeaders(origin: request.header("origin"), methods: methods)
+        }
+        return HTTPResponse(status: 204, headers: headers)
+    }
+
+    // MARK: Calls
+
+    private func call(
+        _ binding: HTTPBinding,
+        parameters: [(field: JSONFieldName, value: String)],
+        request: HTTPRequest,
+        target: RequestTarget,
+        requestID: String
+    ) async throws -> HTTPResponse {
+        var options = CallOptions(metadata: Self.metadata(request, requestID: requestID))
+        options.peer = request.peer
+        let responseMetadata = ResponseMetadata()
+        options.responseMetadata = responseMetadata
+
+        let message: [UInt8]
+        do {
+            message = try self.requestMessage(binding, parameters: parameters, request: request, target: target)
+        } catch let bodyError {
+            // Authentication is checked before the body: a client without valid credentials
+            // learns nothing from how its body is judged.
+            if let authenticator = self.authenticator, authenticator.applies(to: binding.route.rpc) {
+                var context = CallContext(method: binding.route.rpc, metadata: options.metadata, requestID: requestID)
+                do {
+                    try authenticator.intercept(&context)
+                } catch {
+                    var response = self.errorResponse(error)
+                    response.headers += Self.headers(from: context.response)
+                    return response
+                }
+            }
+            throw bodyError
+        }
+
+        do {
+            if binding.route.rpc.kind.serverStreams {
+                return try await EventStream.respond(
+                    binding, request: message, channel: self.channel, options: options,
+                    headers: Self.headers(from: responseMetadata)
+                )
+            }
+            let reply = try await self.channel.unary(binding.route.rpc, request: message, options: options)
+            let decoded = try binding.response(reply)
+            var headers: [(name: String, value: String)] = [("content-type", "application/json; charset=utf-8")]
+            if binding.route.successStatus == 201, let location = self.location(binding, reply: decoded) {
+                headers.append(("location", location))
+            }
+            headers += Self.headers(from: responseMetadata)
+            return HTTPResponse(
+                status: binding.route.successStatus,
+                headers: headers,
+                body: RESTEnvelope.success(decoded, bodyField: binding.responseBodyField)
+            )
+        } catch {
+            var response = self.failure(error, request: request, requestID: requestID)
+            response.headers += Self.headers(from: responseMetadata)
+            if response.status == 429, !response.headers.contains(where: { $0.name == "retry-after" }) {
+                response.headers.append(("retry-after", "1"))
+            }
+            return response
+        }
+    }
+
+    /// Headers and metadata the RPC side sees: credentials, idempotency key and request ID.
+    private static func metadata(_ request: HTTPRequest, requestID: String) -> Metadata {
+        var metadata = Metadata()
+        if let authorization = request.header("authorization") { metadata.add("authorization", authorization) }
+        if let key = request.header("idempotency-key") { metadata.add("idempotency-key", key) }
+        metadata.add("x-request-id", requestID)
+        return metadata
+    }
+
+    /// The RPC's response metadata (rate-limit fields, `retry-after`) as HTTP headers.
+    private static func headers(from metadata: ResponseMetadata) -> [(name: String, value: String)] {
+        (metadata.headers.entries + metadata.trailers.entries).compactMap { entry in
+            guard case .text(let text) = entry.value else { return nil }
+            return (entry.key, text)
+        }
+    }
+
+    /// Merges path parameters, the query string (GET) or the JSON body (other methods) into the
+    /// request message; throws `invalidArgument` naming every offending field.
+    private func requestMessage(
+        _ binding: HTTPBinding,
+        parameters: [(field: JSONFieldName, value: String)],
+        request: HTTPRequest,
+        target: RequestTarget
+    ) throws -> [UInt8] {
+        var context = JSONDecodingContext(valuesAreText: binding.route.body.isEmpty)
+        var members: [JSONMember] = []
+        let pathNames = Set(parameters.flatMap { [$0.field.jsonName, $0.field.protoName] })
+        if binding.route.body == "*" {
+            for parameter in target.query {
+                context.reject(parameter.name, "query parameters are not accepted by \(binding.route.method) \(binding.route.pathTemplate)")
+            }
+            if !request.body.isEmpty {
+                guard Self.isJSON(request.header("content-type")) else {
+                    throw HTTPLevelError(
+                        status: 415,
+                        error: ServiceError(
+                            .invalidArgument,
+                            "the body must be application/json, not \(request.header("content-type") ?? "untyped")"
+                        )
+                    )
+                }
+                let body: JSONValue
+                do {
+                    body = try JSONParser.parse(request.body)
+                } catch {
+                    throw ServiceError(.invalidArgument, "the body is not valid JSON: \(error)", cause: error)
+                }
+                guard case .object(let bodyMembers) = body else {
+                    throw ServiceError(.invalidArgument, "the body must be a JSON object, not \(body.kindDescription)")
+                }
+                for member in bodyMembers {
+                    if pathNames.contains(member.key) {
+                        context.reject(member.key, "is given by the path, not the body")
+                    } else {
+                        members.append(member)
+                    }
+                }
+            }
+        } else {
+            var grouped: [String: [String]] = [:]
+            var order: [String] = []
+            for parameter in target.query {
+                if grouped[parameter.name] == nil { order.append(parameter.name) }
+                grouped[parameter.name, default: []].append(parameter.value)
+            }
+            for name in order {
+                let values = grouped[name]!
+                if pathNames.contains(name) {
+                    context.reject(name, "is given by the path, not the query")
+                } else if values.count > 1 {
+                    context.reject(name, "is given more than once")
+                } else {
+                    members.append(JSONMember(name, .string(values[0])))
+                }
+            }
+        }
+        for parameter in parameters {
+            members.append(JSONMember(parameter.field.jsonName, .string(parameter.value)))
+        }
+        let bytes = binding.requestBytes(members, context: &context)
+        if let error = context.error { throw error }
+        return bytes
+    }
+
+    /// `application/json`, optionally with `charset=utf-8`.
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard parts.first == "application/json" else { return false }
+        return parts.dropFirst().allSatisfy { !$0.hasPrefix("charset=") || $0 == "charset=utf-8" || $0 == "charset=\"utf-8\"" }
+    }
+
+    /// Where a created resource can be read: the GET route under the create route's path.
+    private func location(_ binding: HTTPBinding, reply: any ProtoJSONMessage) -> String? {
+        guard let read = self.routes.readRoute(under: binding.route.pathTemplate),
+            let id = reply.stringValue(ofField: read.field), !id.isEmpty
+        else { return nil }
+        return read.template.replacingOccurrences(of: "{\(read.field)}", with: Self.percentEncodedSegment(id))
+    }
+
+    private static func percentEncodedSegment(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            let scalar = UnicodeScalar(byte)
+            if byte < 0x80, scalar.properties.isAlphabetic || ("0"..."9").contains(Character(scalar)) || "-._~".unicodeScalars.contains(scalar) {
+                result.unicodeScalars.append(scalar)
+            } else {
+                result += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }
+        }
+        return result
+    }
+
+    // MARK: Errors
+
+    private func failure(_ error: any Error, request: HTTPRequest, requestID: String) -> HTTPResponse {
+        if let error = error as? HTTPLevelError {
+            var response = self.errorResponse(error.error)
+            response.status = error.status
+            return response
+        }
+        let serviceError: ServiceError
+        if let error = error as? ServiceError {
+            serviceError = error
+        } else if error is CancellationError {
+            serviceError = ServiceError(.cancelled, "the request was cancelled")
+        } else {
+            serviceError = ServiceError(.internal, "internal error", cause: error)
+        }
+        if serviceError.code == .internal || serviceError.code == .unknown || serviceError.code == .dataLoss {
+            self.logger.error(
+                "request failed",
+                metadata: ["request_id": "\(requestID)", "method": "\(request.method)", "path": "\(request.path)",
+                    "error": "\(serviceError)", "cause": "\(serviceError.cause.map { "\($0)" } ?? "-")"]
+            )
+        }
+        return self.errorResponse(serviceError)
+    }
+
+    private func errorResponse(_ error: ServiceError) -> HTTPResponse {
+        var headers: [(name: String, value: String)] = [("content-type", "application/json; charset=utf-8")]
+        if error.code == .unauthenticated { headers.append(("www-authenticate", #"Bearer realm="sessions""#)) }
+        return HTTPResponse(status: error.code.httpStatus, headers: headers, body: RESTEnvelope.failure(error))
+    }
+}
+
+/// A gateway error whose HTTP status is not its code's usual one (415 for a wrong media type).
+private struct HTTPLevelError: Error {
+    var status: Int
+    var error: ServiceError
+}

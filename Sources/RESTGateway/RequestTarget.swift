@@ -1,0 +1,66 @@
+/// The path segments and query parameters of a request target, percent-decoded.
+struct RequestTarget {
+    var segments: [String]
+    var query: [(name: String, value: String)]
+    /// Set when a segment or parameter is not valid percent-encoded UTF-8.
+    var malformed = false
+
+    init(_ target: String) {
+        let pathEnd = target.firstIndex(of: "?") ?? target.endIndex
+        let path = target[..<pathEnd]
+        var malformed = false
+        self.segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
+            guard let decoded = Self.percentDecoded(part, plusIsSpace: false) else {
+                malformed = true
+                return ""
+            }
+            return decoded
+        }
+        // `/api/sessions/` is `/api/sessions`.
+        if self.segments.count > 1, self.segments.last == "" { self.segments.removeLast() }
+        self.query = []
+        if pathEnd < target.endIndex {
+            for pair in target[target.index(after: pathEnd)...].split(separator: "&") where !pair.isEmpty {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard let name = Self.percentDecoded(parts[0], plusIsSpace: true),
+                    let value = Self.percentDecoded(parts.count > 1 ? parts[1] : "", plusIsSpace: true)
+                else {
+                    malformed = true
+                    continue
+                }
+                self.query.append((name, value))
+            }
+        }
+        self.malformed = malformed
+    }
+
+    /// RFC 3986 percent-decoding (and `+` as space in query strings); nil for bad escapes or
+    /// bytes that are not UTF-8.
+    static func percentDecoded(_ text: Substring, plusIsSpace: Bool) -> String? {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else {
+            return String(text)
+        }
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        func hex(_ byte: UInt8?) -> UInt8? {
+            switch byte {
+            case .some(let b) where (0x30...0x39).contains(b): b - 0x30
+            case .some(let b) where (0x41...0x46).contains(b): b - 0x41 + 10
+            case .some(let b) where (0x61...0x66).contains(b): b - 0x61 + 10
+            default: nil
+            }
+        }
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "%"):
+                guard let high = hex(iterator.next()), let low = hex(iterator.next()) else { return nil }
+                bytes.append(high << 4 | low)
+            case UInt8(ascii: "+") where plusIsSpace:
+                bytes.append(UInt8(ascii: " "))
+            default:
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,118 @@
+import ServiceErrors
+
+/// Calls a router's handlers directly: no socket, no framing, same interceptors and errors.
+///
+/// The REST gateway uses it by default, so a REST request and a gRPC call meet the same
+/// authentication, handlers and status codes.
+package struct InProcessChannel: RPCChannel {
+    private let router: RPCRouter
+
+    package init(router: RPCRouter) {
+        self.router = router
+    }
+
+    private func context(_ method: RPCMethod, _ options: CallOptions) -> CallContext {
+        CallContext(
+            method: method,
+            metadata: options.metadata,
+            deadline: options.timeout.map { .now + $0 },
+            requestID: options.metadata["x-request-id"] ?? "",
+            peer: options.peer
+        )
+    }
+
+    /// Runs `body` with the handler's context, then hands its response metadata to the caller
+    /// (whether the call succeeded or not: rate-limit trailers come with errors).
+    private func call<Result: Sendable>(
+        _ method: RPCMethod,
+        _ options: CallOptions,
+        _ body: @escaping @Sendable (RPCHandler, CallContext) async throws -> Result
+    ) async throws -> Result {
+        let route = try self.router.route(forPath: method.path)
+        let context = self.context(method, options)
+        defer {
+            if let sink = options.responseMetadata {
+                sink.headers = context.response.headers
+                sink.trailers = context.response.trailers
+            }
+        }
+        guard let timeout = options.timeout else { return try await body(route.handler, context) }
+        return try await withThrowingTaskGroup(of: Result.self) { group in
+            group.addTask { try await body(route.handler, context) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ServiceError(.deadlineExceeded, "the deadline passed")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    private static func mismatch(_ method: RPCMethod) -> ServiceError {
+        ServiceError(.unimplemented, "\(method.name) is not a method of this kind")
+    }
+
+    package func unary(_ method: RPCMethod, request: [UInt8], options: CallOptions) async throws -> [UInt8] {
+        try await self.call(method, options) { handler, context in
+            guard case .unary(let call) = handler else { throw Self.mismatch(method) }
+            return try await call(request, context)
+        }
+    }
+
+    package func serverStreaming(
+        _ method: RPCMethod,
+        request: [UInt8],
+        options: CallOptions,
+        onResponse: @escaping @Sendable ([UInt8]) async throws -> Void
+    ) async throws {
+        try await self.call(method, options) { handler, context in
+            guard case .serverStreaming(let call) = handler else { throw Self.mismatch(method) }
+            try await call(request, RPCMessageSink(onResponse), context)
+        }
+    }
+
+    package func clientStreaming(
+        _ method: RPCMethod,
+        options: CallOptions,
+        requests: @escaping RPCRequestProducer
+    ) async throws -> [UInt8] {
+        try await self.call(method, options) { handler, context in
+            guard case .clientStreaming(let call) = handler else { throw Self.mismatch(method) }
+            let (source, producer) = Self.pipe(requests)
+            async let reply = call(source, context)
+            try await producer()
+            return try await reply
+        }
+    }
+
+    package func bidirectionalStreaming(
+        _ method: RPCMethod,
+        options: CallOptions,
+        requests: @escaping RPCRequestProducer,
+        onResponse: @escaping @Sendable ([UInt8]) async throws -> Void
+    ) async throws {
+        try await self.call(method, options) { handler, context in
+            guard case .bidirectionalStreaming(let call) = handler else { throw Self.mismatch(method) }
+            let (source, producer) = Self.pipe(requests)
+            async let done: Void = call(source, RPCMessageSink(onResponse), context)
+            try await producer()
+            try await done
+        }
+    }
+
+    /// Connects a request producer to a handler's message source.
+    private static func pipe(_ requests: @escaping RPCRequestProducer) -> (RPCMessageSource, @Sendable () async throws -> Void) {
+        let (stream, continuation) = AsyncThrowingStream<RPCMessageSource.Delivery, any Error>.makeStream()
+        let source = RPCMessageSource(stream) { _ in }
+        let producer: @Sendable () async throws -> Void = {
+            do {
+                try await requests(RPCMessageSink { continuation.yield(.init(bytes: $0, size: $0.count)) })
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+                throw error
+            }
+        }
+        return (source, producer)
+    }
+}

@@ -1,0 +1,231 @@
+/// Writes the JSON mapping of a file's messages and enums (conformances to `ProtoJSONMessage`
+/// and `ProtoJSONEnum`), for modules the REST gateway serves.
+struct JSONEmitter {
+    static let timestampType = "google.protobuf.Timestamp"
+
+    let schema: SchemaSet
+    let names: SwiftNames
+
+    init(schema: SchemaSet) {
+        self.schema = schema
+        self.names = SwiftNames(schema: schema)
+    }
+
+    /// The JSON name of an enum value: without the enum's `SCREAMING_SNAKE_` prefix, lower-cased.
+    static func jsonName(of value: EnumValueDef, in definition: EnumDef) -> String {
+        let prefix = Naming.screamingSnake(definition.name) + "_"
+        let strip = definition.values.allSatisfy { $0.name.hasPrefix(prefix) && $0.name.count > prefix.count }
+        return (strip ? String(value.name.dropFirst(prefix.count)) : value.name).lowercased()
+    }
+
+    func emitEnum(_ definition: EnumDef, fullName: String, into out: inout CodeWriter) throws(ProtoGenError) {
+        var seen: Set<Int32> = []
+        var primary: [(caseName: String, value: EnumValueDef)] = []
+        var byNumber: [Int32: String] = [:]
+        for value in definition.values where seen.insert(value.number).inserted {
+            let caseName = self.names.enumCaseName(value, in: definition)
+            primary.append((caseName, value))
+            byNumber[value.number] = caseName
+        }
+        try out.block("extension \(self.names.typeName(fullName)): ProtoJSONEnum") { (out: inout CodeWriter) throws(ProtoGenError) in
+            try out.block("package var jsonName: String?") { (out: inout CodeWriter) throws(ProtoGenError) in
+                try out.block("switch self") { out in
+                    for (caseName, value) in primary {
+                        out.line("case .\(caseName): \"\(Self.jsonName(of: value, in: definition))\"")
+                    }
+                    out.line("case .unrecognized: nil")
+                }
+            }
+            out.line()
+            try out.block("package init?(jsonName: String)") { (out: inout CodeWriter) throws(ProtoGenError) in
+                try out.block("switch jsonName") { out in
+                    for value in definition.values {
+                        let short = Self.jsonName(of: value, in: definition)
+                        let labels = short == value.name ? "\"\(short)\"" : "\"\(short)\", \"\(value.name)\""
+                        out.line("case \(labels): self = .\(byNumber[value.number]!)")
+                    }
+                    out.line("default: return nil")
+                }
+            }
+            out.line()
+            let names = primary.map { "\"\(Self.jsonName(of: $0.value, in: definition))\"" }.joined(separator: ", ")
+            out.line("package static let jsonNames: [String] = [\(names)]")
+        }
+    }
+
+    func emitMessage(_ message: MessageDef, fullName: String, into out: inout CodeWriter) throws(ProtoGenError) {
+        for nested in message.nestedEnums {
+            try self.emitEnum(nested, fullName: fullName + "." + nested.name, into: &out)
+            out.line()
+        }
+        for nested in message.nestedMessages where !nested.isMapEntry {
+            try self.emitMessage(nested, fullName: fullName + "." + nested.name, into: &out)
+            out.line()
+        }
+        let fields = message.fields.sorted { $0.number < $1.number }
+        try out.block("extension \(self.names.typeName(fullName)): ProtoJSONMessage") { (out: inout CodeWriter) throws(ProtoGenError) in
+            try out.block("package func writeJSONMembers(to writer: inout JSONWriter, excluding excluded: Int)") { out in
+                for field in fields {
+                    out.line("if excluded != \(field.number) {")
+                    out.line("    writer.key(\"\(field.jsonName)\")")
+                    out.line("    " + self.writeField(field, message: message))
+                    out.line("}")
+                }
+            }
+            out.line()
+            try out.block("package func writeJSONValue(ofField number: Int, to writer: inout JSONWriter)") { (out: inout CodeWriter) throws(ProtoGenError) in
+                try out.block("switch number") { out in
+                    for field in fields { out.line("case \(field.number): " + self.writeField(field, message: message)) }
+                    out.line("default: writer.null()")
+                }
+            }
+            out.line()
+            out.line("package mutating func decodeJSONMember(")
+            out.line("    _ name: String,")
+            out.line("    _ value: JSONValue,")
+            out.line("    path: String,")
+            out.line("    context: inout JSONDecodingContext")
+            try out.block(") -> Bool") { (out: inout CodeWriter) throws(ProtoGenError) in
+                guard !fields.isEmpty else {
+                    out.line("false")
+                    return
+                }
+                try out.block("switch name") { out in
+                    for field in fields {
+                        let labels = field.jsonName == field.name ? "\"\(field.name)\"" : "\"\(field.jsonName)\", \"\(field.name)\""
+                        out.line("case \(labels):")
+                        out.line("    " + self.readField(field, message: message))
+                    }
+                    out.line("default:")
+                    out.line("    return false")
+                }
+                out.line("return true")
+            }
+            out.line()
+            try out.block("package func stringValue(ofField protoName: String) -> String?") { (out: inout CodeWriter) throws(ProtoGenError) in
+                try out.block("switch protoName") { out in
+                    for field in fields
+                    where field.resolvedType == .scalar(.string) && field.label == .singular && field.oneofIndex == nil {
+                        out.line("case \"\(field.name)\": self.\(self.names.propertyName(field))")
+                    }
+                    out.line("default: nil")
+                }
+            }
+        }
+    }
+
+    // MARK: Writing
+
+    private func isTimestamp(_ type: FieldType) -> Bool { type == .message(Self.timestampType) }
+
+    /// A statement writing one non-optional value of `type`.
+    private func writeValue(_ type: FieldType, _ value: String) -> String {
+        switch type {
+        case .scalar(let scalar):
+            switch scalar {
+            case .string: "writer.string(\(value))"
+            case .bool: "writer.bool(\(value))"
+            case .bytes: "writer.bytes(\(value))"
+            case .double: "writer.double(\(value))"
+            case .float: "writer.double(Double(\(value)))"
+            default: "writer.integer(\(value))"
+            }
+        case .enumeration: "writer.enumeration(\(value))"
+        case .message where self.isTimestamp(type): "writer.timestamp(\(value))"
+        case .message: "\(value).writeJSON(to: &writer)"
+        }
+    }
+
+    private func mapTypes(_ field: FieldDef) -> (key: FieldDef, value: FieldDef)? {
+        guard field.mapEntryName != nil, case .message(let entryName) = field.resolvedType,
+            let entry = self.schema.messages[entryName], entry.fields.count == 2
+        else { return nil }
+        return (entry.fields[0], entry.fields[1])
+    }
+
+    private func writeField(_ field: FieldDef, message: MessageDef) -> String {
+        let type = field.resolvedType!
+        let property = "self." + self.names.propertyName(field)
+        if let (key, value) = self.mapTypes(field) {
+            let order: String
+            switch key.resolvedType! {
+            case .scalar(.string): order = "{ $0.utf8.lexicographicallyPrecedes($1.utf8) }"
+            case .scalar(.bool): order = "{ !$0 && $1 }"
+            default: order = "(<)"
+            }
+            return "writer.beginObject(); for key in \(property).keys.sorted(by: \(order)) { writer.key(String(key)); "
+                + self.writeValue(value.resolvedType!, "\(property)[key]!") + " }; writer.endObject()"
+        }
+        if field.label == .repeated {
+            return "writer.beginArray(); for element in \(property) { \(self.writeValue(type, "element")) }; writer.endArray()"
+        }
+        if let index = field.oneofIndex, !message.oneofs[index].isSynthetic {
+            let oneof = "self." + Naming.swiftIdentifier(Naming.lowerCamel(message.oneofs[index].name))
+            return "if case .\(self.names.propertyName(field))(let value)? = \(oneof) { \(self.writeValue(type, "value")) } else { writer.null() }"
+        }
+        if self.isTimestamp(type) { return "writer.timestamp(\(property))" }
+        if case .message = type { return "writer.message(\(property))" }
+        if field.label == .optional || field.label == .required {
+            return "if let value = \(property) { \(self.writeValue(type, "value")) } else { writer.null() }"
+        }
+        return self.writeValue(type, property)
+    }
+
+    // MARK: Reading
+
+    /// An expression reading a non-optional value of `type` from `value` at `path`.
+    private func readValue(_ type: FieldType) -> String {
+        switch type {
+        case .scalar(let scalar):
+            switch scalar {
+            case .string: return "JSONField.string(value, path, &context)"
+            case .bool: return "JSONField.bool(value, path, &context)"
+            case .bytes: return "JSONField.bytes(value, path, &context)"
+            case .double: return "JSONField.double(value, path, &context)"
+            case .float: return "JSONField.float(value, path, &context)"
+            default: return "JSONField.integer(value, path, &context) as \(self.names.scalarType(scalar))"
+            }
+        case .enumeration(let name):
+            return "JSONField.enumeration(value, path, &context) as \(self.names.typeName(name))"
+        case .message where self.isTimestamp(type):
+            return "JSONField.timestamp(value, path, &context) ?? ProtoTimestamp()"
+        case .message(let name):
+            let swiftType = self.names.typeName(name)
+            return "JSONField.message(value, path, &context) as \(swiftType)? ?? \(swiftType)()"
+        }
+    }
+
+    private func elementClosure(_ type: FieldType) -> String {
+        "{ (value: JSONValue, path: String, context: inout JSONDecodingContext) -> \(self.names.valueType(type)) in \(self.readValue(type)) }"
+    }
+
+    private func readField(_ field: FieldDef, message: MessageDef) -> String {
+        let type = field.resolvedType!
+        let property = "self." + self.names.propertyName(field)
+        if let (key, value) = self.mapTypes(field) {
+            let keyParser: String
+            switch key.resolvedType! {
+            case .scalar(.string): keyParser = "{ $0 }"
+            case .scalar(.bool): keyParser = "JSONField.boolKey"
+            case .scalar(let scalar): keyParser = "{ \(self.names.scalarType(scalar))($0) }"
+            default: keyParser = "{ _ in nil }"
+            }
+            return "\(property) = JSONField.map(value, path, &context, key: \(keyParser), \(self.elementClosure(value.resolvedType!)))"
+        }
+        if field.label == .repeated {
+            return "\(property) = JSONField.array(value, path, &context, \(self.elementClosure(type)))"
+        }
+        if let index = field.oneofIndex, !message.oneofs[index].isSynthetic {
+            let oneof = "self." + Naming.swiftIdentifier(Naming.lowerCamel(message.oneofs[index].name))
+            return "if value != .null { \(oneof) = .\(self.names.propertyName(field))(\(self.readValue(type))) }"
+        }
+        if self.isTimestamp(type) { return "\(property) = JSONField.timestamp(value, path, &context)" }
+        if case .message(let name) = type {
+            return "\(property) = JSONField.message(value, path, &context) as \(self.names.typeName(name))?"
+        }
+        if field.label == .optional || field.label == .required {
+            return "\(property) = value == .null ? nil : \(self.readValue(type))"
+        }
+        return "\(property) = \(self.readValue(type))"
+    }
+}
