@@ -11,12 +11,35 @@ package struct AuthInterceptor: RPCInterceptor {
 
     private let verifier: JWTVerifier
     private let rateLimiter: RateLimiter?
+    /// Verified tokens, so a repeated token is checked once (nil: verify every time).
+    private let cache: VerifiedTokenCache?
     private let now: @Sendable () -> Date
 
-    package init(verifier: JWTVerifier, rateLimiter: RateLimiter? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(
+        verifier: JWTVerifier,
+        rateLimiter: RateLimiter? = nil,
+        cache: VerifiedTokenCache? = VerifiedTokenCache(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.verifier = verifier
         self.rateLimiter = rateLimiter
+        self.cache = cache
         self.now = now
+    }
+
+    /// The token of `Bearer <token>` (scheme case-insensitive, surrounding spaces ignored).
+    static func bearerToken(_ header: String) -> String? {
+        let bytes = header.utf8
+        guard bytes.count > 7 else { return nil }
+        let scheme = bytes.prefix(6).map { $0 | 0x20 }
+        guard scheme.elementsEqual("bearer".utf8), bytes[bytes.index(bytes.startIndex, offsetBy: 6)] == UInt8(ascii: " ") else {
+            return nil
+        }
+        let rest = bytes.dropFirst(7).drop { $0 == UInt8(ascii: " ") }
+        var end = rest.endIndex
+        while end > rest.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: " ") { end = bytes.index(before: end) }
+        guard rest.startIndex < end else { return nil }
+        return String(Substring(header.utf8[rest.startIndex..<end]))
     }
 
     package func applies(to method: RPCMethod) -> Bool {
@@ -27,11 +50,17 @@ package struct AuthInterceptor: RPCInterceptor {
         guard let header = context.metadata["authorization"] else {
             throw ServiceError(.unauthenticated, "missing bearer token (authorization: Bearer <JWT>)")
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        guard let token = Self.bearerToken(header) else {
             throw ServiceError(.unauthenticated, "the authorization header must be 'Bearer <JWT>'")
         }
-        let claims = try self.verifier.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), now: self.now())
+        let now = self.now()
+        let claims: JWTVerifier.Claims
+        if let cached = self.cache?.claims(for: token, now: now) {
+            claims = cached
+        } else {
+            claims = try self.verifier.verify(token, now: now)
+            self.cache?.insert(token, claims, validUntil: claims.expiresAt.addingTimeInterval(self.verifier.clockSkew))
+        }
         context.caller = Caller(subject: claims.subject, role: claims.role, org: claims.org)
         guard let decision = self.rateLimiter?.check(role: claims.role, org: claims.org, subject: claims.subject) else {
             return

@@ -21,7 +21,8 @@ package struct JWTVerifier: Sendable {
     private let secrets: [[UInt8]]
     private let issuer: String?
     private let audience: String?
-    private let clockSkew: TimeInterval
+    /// How far `exp`, `nbf` and `iat` may be off (clocks differ between machines).
+    package let clockSkew: TimeInterval
 
     /// Several secrets may be valid at once (rotation).
     package init(secrets: [[UInt8]], issuer: String? = nil, audience: String? = nil, clockSkew: TimeInterval = 60) {

@@ -17,9 +17,15 @@ package struct HTTPRequest: Sendable {
         self.peer = peer
     }
 
+    /// The first value of a header; `name` must be lower-case.
     package func header(_ name: String) -> String? {
-        let name = name.lowercased()
-        return self.headers.first { $0.name == name }?.value
+        self.headers.first { $0.name == name }?.value
+    }
+
+    /// A header name in lower case (header names are ASCII; most arrive lower-case already).
+    package static func lowercasedName(_ name: String) -> String {
+        guard name.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return name }
+        return String(decoding: name.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
     /// The path without the query string.

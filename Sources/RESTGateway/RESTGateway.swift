@@ -4,6 +4,7 @@ import Logging
 import ProtoJSON
 import RPCCore
 import ServiceErrors
+import Synchronization
 
 /// The REST/JSON front door: each documented `/api/…` request becomes one RPC call through an
 /// `RPCChannel` (in-process or remote), and the reply becomes the documented envelope.
@@ -61,7 +62,7 @@ package struct RESTGateway: HTTPService {
         if let given, (1...128).contains(given.utf8.count), given.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
             return given
         }
-        return String(UInt64.random(in: .min ... .max), radix: 16) + String(UInt64.random(in: .min ... .max), radix: 16)
+        return RequestIDs.next()
     }
 
     private func serve(_ request: HTTPRequest, requestID: String) async throws -> HTTPResponse {
@@ -320,6 +321,19 @@ package struct RESTGateway: HTTPService {
         var headers: [(name: String, value: String)] = [("content-type", "application/json; charset=utf-8")]
         if error.code == .unauthenticated { headers.append(("www-authenticate", #"Bearer realm="sessions""#)) }
         return HTTPResponse(status: error.code.httpStatus, headers: headers, body: RESTEnvelope.failure(error))
+    }
+}
+
+/// Generated request IDs: a random per-process prefix and a counter, 32 hex digits; unique without
+/// asking the kernel for randomness on every request.
+enum RequestIDs {
+    private static let prefix = String(UInt64.random(in: .min ... .max) | 1 << 63, radix: 16)
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> String {
+        let number = Self.counter.add(1, ordering: .relaxed).newValue
+        let digits = String(number, radix: 16)
+        return Self.prefix + String(repeating: "0", count: 16 - digits.utf8.count) + digits
     }
 }
 

@@ -21,6 +21,7 @@ fi
 swift build -c release --product sessiond >/dev/null
 bin=$(swift build -c release --show-bin-path)/sessiond
 work=$(mktemp -d)
+chmod 755 "$work"  # nginx workers (www-data) read the static copy from here
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
 

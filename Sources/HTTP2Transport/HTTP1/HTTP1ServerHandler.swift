@@ -25,6 +25,14 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var requestDeadline: Scheduled<Void>?
     /// Writes a streamed response body; the connection closes when it ends.
     private var streamTask: Task<Void, Never>?
+    private var loopExecutor: EventLoopTaskExecutor?
+
+    private func taskExecutor(_ loop: any EventLoop) -> EventLoopTaskExecutor {
+        if let executor = self.loopExecutor { return executor }
+        let executor = EventLoopTaskExecutor(loop: loop)
+        self.loopExecutor = executor
+        return executor
+    }
 
     init(service: any HTTPService, maxBodySize: Int, requestTimeout: TimeAmount = .seconds(30)) {
         self.service = service
@@ -87,18 +95,21 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             let request = HTTPRequest(
                 method: head.method.rawValue,
                 target: head.uri,
-                headers: head.headers.map { (name: $0.name.lowercased(), value: $0.value) },
+                headers: head.headers.map { (name: HTTPRequest.lowercasedName($0.name), value: $0.value) },
                 body: self.body,
                 peer: context.channel.remoteAddress?.description
             )
             let keepAlive = head.isKeepAlive && !self.draining
             let service = self.service
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
-            promise.completeWithTask { await service.respond(to: request) }
-            promise.futureResult.whenSuccess { response in
-                let (handler, context) = loopBound.value
-                handler.complete(sequence, response, keepAlive: keepAlive, context: context)
+            let loop = context.eventLoop
+            let loopBound = NIOLoopBound((self, context), eventLoop: loop)
+            // The service runs on this connection's loop: no thread hop unless it awaits one.
+            Task(executorPreference: self.taskExecutor(loop)) {
+                let response = await service.respond(to: request)
+                loop.onLoop {
+                    let (handler, context) = loopBound.value
+                    handler.complete(sequence, response, keepAlive: keepAlive, context: context)
+                }
             }
         }
     }
