@@ -28,7 +28,7 @@ package struct AuthInterceptor: RPCInterceptor {
     }
 
     /// The token of `Bearer <token>` (scheme case-insensitive, surrounding spaces ignored).
-    static func bearerToken(_ header: String) -> String? {
+    package static func bearerToken(_ header: String) -> String? {
         let bytes = header.utf8
         guard bytes.count > 7 else { return nil }
         let scheme = bytes.prefix(6).map { $0 | 0x20 }

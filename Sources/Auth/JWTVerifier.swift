@@ -1,11 +1,13 @@
 import Foundation
 import ServiceErrors
 
-/// Verifies JWTs (RFC 7519) signed with HMAC (HS256/384/512) and returns their claims.
+/// Verifies JWTs (RFC 7519) and returns their claims. Accepted: HS256/384/512 (HMAC secrets),
+/// RS256/384/512 (RSA keys of at least 2048 bits), ES256 (P-256) and ES384 (P-384).
 ///
-/// Checks, in order: size (≤ 8 KiB), shape and strict base64url, header JSON with a known HMAC
-/// `alg` (never `none`), the signature against each configured secret (constant time), then the
-/// claims: `sub`, `role` (tester, researcher, admin, service), `org` and `exp` are required;
+/// Checks, in order: size (≤ 8 KiB), shape and strict base64url, header JSON with an accepted
+/// `alg` (never `none`), the key: the one named by `kid` if the header has one (an unknown `kid`
+/// is rejected), and only keys of the algorithm's type (an RSA public key is never an HMAC
+/// secret), the signature (HMAC compared in constant time), then the claims: `sub`, `role` (tester, researcher, admin, service), `org` and `exp` are required;
 /// `exp`, `nbf` and `iat` are checked with a small clock skew; `iss` and `aud` when configured.
 package struct JWTVerifier: Sendable {
     package struct Claims: Sendable, Equatable {
@@ -13,23 +15,79 @@ package struct JWTVerifier: Sendable {
         package var role: String
         package var org: String
         package var expiresAt: Date
+
+        package init(subject: String, role: String, org: String, expiresAt: Date) {
+            self.subject = subject
+            self.role = role
+            self.org = org
+            self.expiresAt = expiresAt
+        }
     }
 
     package static let roles: Set<String> = ["tester", "researcher", "admin", "service"]
     package static let maxTokenSize = 8 * 1024
 
-    private let secrets: [[UInt8]]
+    private let keys: JWTKeyRing
     private let issuer: String?
     private let audience: String?
     /// How far `exp`, `nbf` and `iat` may be off (clocks differ between machines).
     package let clockSkew: TimeInterval
 
-    /// Several secrets may be valid at once (rotation).
-    package init(secrets: [[UInt8]], issuer: String? = nil, audience: String? = nil, clockSkew: TimeInterval = 60) {
-        self.secrets = secrets
+    /// Several keys may be valid at once (rotation).
+    package init(keys: JWTKeyRing, issuer: String? = nil, audience: String? = nil, clockSkew: TimeInterval = 60) {
+        self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.clockSkew = clockSkew
+    }
+
+    package init(secrets: [[UInt8]], issuer: String? = nil, audience: String? = nil, clockSkew: TimeInterval = 60) {
+        self.init(keys: JWTKeyRing(secrets.map { JWTKey(.hmac($0)) }), issuer: issuer, audience: audience, clockSkew: clockSkew)
+    }
+
+    private enum Algorithm {
+        case hmac(HMAC.Algorithm)
+        case rsa(PublicKey.Digest)
+        case ecdsa(PublicKey.Digest, curve: String, half: Int)
+
+        init?(_ name: String) {
+            switch name {
+            case "HS256": self = .hmac(.sha256)
+            case "HS384": self = .hmac(.sha384)
+            case "HS512": self = .hmac(.sha512)
+            case "RS256": self = .rsa(.sha256)
+            case "RS384": self = .rsa(.sha384)
+            case "RS512": self = .rsa(.sha512)
+            case "ES256": self = .ecdsa(.sha256, curve: "P-256", half: 32)
+            case "ES384": self = .ecdsa(.sha384, curve: "P-384", half: 48)
+            default: return nil
+            }
+        }
+
+        /// Whether `key` can have made this algorithm's signatures.
+        func accepts(_ key: JWTKey) -> Bool {
+            switch (self, key.material) {
+            case (.hmac, .hmac): true
+            case (.rsa, .publicKey(let publicKey)):
+                if case .rsa(let bits) = publicKey.kind { bits >= 2048 } else { false }
+            case (.ecdsa(_, let curve, _), .publicKey(let publicKey)): publicKey.kind == .ec(curve: curve)
+            default: false
+            }
+        }
+
+        func verify(_ signature: [UInt8], _ message: [UInt8], with key: JWTKey) -> Bool {
+            switch (self, key.material) {
+            case (.hmac(let algorithm), .hmac(let secret)):
+                return HMAC.constantTimeEquals(HMAC.authenticationCode(algorithm, key: secret, message: message), signature)
+            case (.rsa(let digest), .publicKey(let publicKey)):
+                return publicKey.verify(signature: signature, message: message, digest: digest)
+            case (.ecdsa(let digest, _, let half), .publicKey(let publicKey)):
+                guard let der = DER.ecdsaSignature(raw: signature, half: half) else { return false }
+                return publicKey.verify(signature: der, message: message, digest: digest)
+            default:
+                return false
+            }
+        }
     }
 
     package func verify(_ token: String, now: Date) throws(ServiceError) -> Claims {
@@ -41,17 +99,17 @@ package struct JWTVerifier: Sendable {
         else { throw Self.reject("the token is not valid base64url") }
         guard let header = Self.object(headerBytes) else { throw Self.reject("the token header is not a JSON object") }
         guard let alg = header["alg"] as? String else { throw Self.reject("the token header has no alg") }
-        let algorithm: HMAC.Algorithm
-        switch alg {
-        case "HS256": algorithm = .sha256
-        case "HS384": algorithm = .sha384
-        case "HS512": algorithm = .sha512
-        default: throw Self.reject("algorithm \(alg) is not accepted")
+        guard let algorithm = Algorithm(alg) else { throw Self.reject("algorithm \(alg) is not accepted") }
+        var candidates = self.keys.keys
+        if let kid = header["kid"] {
+            guard let kid = kid as? String else { throw Self.reject("the token's kid is not a string") }
+            candidates = candidates.filter { $0.id == kid }
+            guard !candidates.isEmpty else { throw Self.reject("no key has the token's kid") }
         }
+        candidates = candidates.filter(algorithm.accepts)
+        guard !candidates.isEmpty else { throw Self.reject("no configured key accepts algorithm \(alg)") }
         let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
-        let valid = self.secrets.contains { secret in
-            HMAC.constantTimeEquals(HMAC.authenticationCode(algorithm, key: secret, message: signingInput), signature)
-        }
+        let valid = candidates.contains { algorithm.verify(signature, signingInput, with: $0) }
         guard valid else { throw Self.reject("the token signature is invalid") }
         guard let claims = Self.object(payloadBytes) else { throw Self.reject("the token payload is not a JSON object") }
         return try self.check(claims, now: now)

@@ -36,6 +36,18 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("jwt-secret-file"), help: "File holding the HMAC secret for HS256 tokens; surrounding whitespace is trimmed. Without it, SESSIOND_JWT_SECRET, else <data-dir>/jwt-secret (created on first start). (env: SESSIOND_JWT_SECRET_FILE)")
     var jwtSecretFile: String?
 
+    @Option(name: .customLong("jwt-public-keys"), help: "Comma-separated PEM public key files (RSA ≥ 2048 bits for RS256/384/512, EC P-256 for ES256, P-384 for ES384) accepted besides the HMAC secret. (env: SESSIOND_JWT_PUBLIC_KEYS)")
+    var jwtPublicKeys: String?
+
+    @Option(name: .customLong("jwks-file"), help: "A JWKS file (RSA, EC and oct keys with kid); re-read within seconds when it changes, so keys rotate without a restart. (env: SESSIOND_JWKS_FILE)")
+    var jwksFile: String?
+
+    @Option(name: .customLong("jwt-issuer"), help: "Accept only tokens whose iss is this. (env: SESSIOND_JWT_ISSUER)")
+    var jwtIssuer: String?
+
+    @Option(name: .customLong("jwt-audience"), help: "Accept only tokens whose aud is (or contains) this. (env: SESSIOND_JWT_AUDIENCE)")
+    var jwtAudience: String?
+
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain; with --tls-key, serve TLS (ALPN h2 and http/1.1). (env: SESSIOND_TLS_CERT)")
     var tlsCertificate: String?
 
@@ -44,6 +56,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("max-connections"), help: "Open connections at most; more are refused. (env: SESSIOND_MAX_CONNECTIONS; default 10000)")
     var maxConnections: Int?
+
+    @Option(name: .customLong("max-connections-per-client"), help: "Open connections from one client IP address at most; more are refused. (env: SESSIOND_MAX_CONNECTIONS_PER_CLIENT; default 10000)")
+    var maxConnectionsPerClient: Int?
 
     @Option(name: .customLong("max-concurrent-streams"), help: "HTTP/2 streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS). (env: SESSIOND_MAX_CONCURRENT_STREAMS; default 256)")
     var maxConcurrentStreams: Int?
@@ -83,6 +98,81 @@ struct Serve: AsyncParsableCommand {
         return RateLimiter(limits: limits)
     }
 
+    /// The JWT verification settings: public key files, JWKS file, issuer and audience.
+    struct JWTSettings {
+        var publicKeyFiles: [String]
+        var jwksFile: String?
+        var issuer: String?
+        var audience: String?
+    }
+
+    func jwtSettings() -> JWTSettings {
+        let files = (self.jwtPublicKeys ?? EnvironmentValue.string("SESSIOND_JWT_PUBLIC_KEYS") ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return JWTSettings(
+            publicKeyFiles: files,
+            jwksFile: self.jwksFile ?? EnvironmentValue.string("SESSIOND_JWKS_FILE"),
+            issuer: self.jwtIssuer ?? EnvironmentValue.string("SESSIOND_JWT_ISSUER"),
+            audience: self.jwtAudience ?? EnvironmentValue.string("SESSIOND_JWT_AUDIENCE")
+        )
+    }
+
+    /// Every key tokens may be signed with: the HMAC secret, the PEM public keys, the JWKS keys.
+    static func keys(secret: [UInt8], settings: JWTSettings) throws -> [JWTKey] {
+        var keys = [JWTKey(.hmac(secret))]
+        for file in settings.publicKeyFiles {
+            guard let pem = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("--jwt-public-keys: cannot read \(file)")
+            }
+            do {
+                keys.append(JWTKey(.publicKey(try PublicKey(pem: [UInt8](pem)))))
+            } catch {
+                throw ValidationError("--jwt-public-keys: \(file): \(error)")
+            }
+        }
+        if let file = settings.jwksFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("--jwks-file: cannot read \(file)")
+            }
+            do {
+                keys += try JWTKey.jwks([UInt8](data))
+            } catch {
+                throw ValidationError("--jwks-file: \(file): \(error)")
+            }
+        }
+        return keys
+    }
+
+    /// Re-reads the JWKS file when it changes; a file that no longer loads leaves the keys as they were.
+    static func watchJWKS(
+        _ file: String,
+        secret: [UInt8],
+        settings: JWTSettings,
+        ring: JWTKeyRing,
+        cache: VerifiedTokenCache,
+        logger: Logger
+    ) async {
+        func stamp() -> String {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: file)
+            return "\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)/\(attributes?[.size] ?? 0)"
+        }
+        var seen = stamp()
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let current = stamp()
+            guard current != seen else { continue }
+            seen = current
+            do {
+                let keys = try Self.keys(secret: secret, settings: settings)
+                ring.replace(with: keys)
+                cache.removeAll()
+                logger.notice("reloaded the JWKS file", metadata: ["path": "\(file)", "keys": "\(keys.count)"])
+            } catch {
+                logger.error("the JWKS file does not load; keeping the previous keys", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     /// Transport limits from flags and environment, over the transport's safe defaults.
     func transportConfiguration(host: String, port: Int) throws -> TransportConfiguration {
         var transport = TransportConfiguration(host: host, port: port)
@@ -93,6 +183,9 @@ struct Serve: AsyncParsableCommand {
         }
         if let value = try positive(self.maxConnections, "SESSIOND_MAX_CONNECTIONS", "max-connections") {
             transport.maxConnections = value
+        }
+        if let value = try positive(self.maxConnectionsPerClient, "SESSIOND_MAX_CONNECTIONS_PER_CLIENT", "max-connections-per-client") {
+            transport.maxConnectionsPerClient = value
         }
         if let value = try positive(self.maxConcurrentStreams, "SESSIOND_MAX_CONCURRENT_STREAMS", "max-concurrent-streams") {
             transport.maxConcurrentStreams = value
@@ -169,7 +262,13 @@ struct Serve: AsyncParsableCommand {
                     dataDirectory: configuration.dataDirectory,
                     createIfMissing: false
                 )
-                authenticator = AuthInterceptor(verifier: JWTVerifier(secrets: [secret.secret]))
+                let settings = self.jwtSettings()
+                let verifier = JWTVerifier(
+                    keys: JWTKeyRing(try Self.keys(secret: secret.secret, settings: settings)),
+                    issuer: settings.issuer,
+                    audience: settings.audience
+                )
+                authenticator = AuthInterceptor(verifier: verifier)
             }
             gateway = RESTGateway(
                 channel: channel,
@@ -203,12 +302,22 @@ struct Serve: AsyncParsableCommand {
             let clock = SystemWallClock()
             let sessions = SessionService(store: store, clock: clock)
             let provider = SessionRPCProvider(service: sessions, store: store, clock: clock)
-            let auth = AuthInterceptor(verifier: JWTVerifier(secrets: [secret.secret]), rateLimiter: try self.rateLimiter())
+            let settings = self.jwtSettings()
+            let ring = JWTKeyRing(try Self.keys(secret: secret.secret, settings: settings))
+            let tokenCache = VerifiedTokenCache()
+            let verifier = JWTVerifier(keys: ring, issuer: settings.issuer, audience: settings.audience)
+            let auth = AuthInterceptor(verifier: verifier, rateLimiter: try self.rateLimiter(), cache: tokenCache)
             let sink = try LedgerPayoutSink(
                 path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path)
             let analysisWorker = AnalysisWorker(service: sessions, analyzer: LocalAnalyzer(), logger: logger)
             let payoutDispatcher = PayoutDispatcher(store: store, sink: sink, clock: clock, logger: logger)
             workers = [{ await analysisWorker.run() }, { await payoutDispatcher.run() }]
+            if let file = settings.jwksFile {
+                let secretBytes = secret.secret
+                workers.append {
+                    await Self.watchJWKS(file, secret: secretBytes, settings: settings, ring: ring, cache: tokenCache, logger: logger)
+                }
+            }
 
             router.register(provider.routes.map { $0.intercepted(by: auth) })
             // REST calls go through the same router (and so the same interceptor) in process.

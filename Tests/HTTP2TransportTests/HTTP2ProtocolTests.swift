@@ -182,6 +182,26 @@ struct GRPCTransportTests {
         }
     }
 
+    @Test("connections over the per-client-address limit are refused; a closed one frees its slot")
+    func connectionLimitPerClient() async throws {
+        try await Self.withClient(configure: { $0.maxConnectionsPerClient = 2 }) { channel, _, server in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let first = try await TestConnection.connect(port: server.localPort, group: group)
+            _ = try await channel.unary(ProbeService.echo, request: [1], options: CallOptions())  // second
+            let third = try await TestConnection.connect(port: server.localPort, group: group)
+            _ = try await third.waitFor(timeout: .seconds(2)) { _ in false }
+            #expect(third.isClosed)
+            #expect(!first.isClosed)
+            await first.close()
+            try await Self.eventually { server.connectionCount == 1 }
+            let fourth = try await TestConnection.connect(port: server.localPort, group: group)
+            _ = try await fourth.waitFor(timeout: .milliseconds(500)) { _ in false }
+            #expect(!fourth.isClosed)
+            await fourth.close()
+            try await group.shutdownGracefully()
+        }
+    }
+
     static func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition() {

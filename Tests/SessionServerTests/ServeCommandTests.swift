@@ -60,6 +60,11 @@ struct ServeCommandTests {
         )
         await server.stop()
         Self.expectAllPassed(output)
+        // Hundreds of requests with tokens, good and bad: none of it, nor the secret, is logged.
+        let log = await server.standardError()
+        let secret = try String(contentsOf: data.appendingPathComponent("jwt-secret"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!log.contains("eyJ") && !log.contains(secret), "\(log)")
     }
 
     @Test("the REST gateway as its own process (--upstream) forwards to a remote sessiond over gRPC")
@@ -110,6 +115,31 @@ struct ServeCommandTests {
         print(output.text)
         #expect(output.status == 0, "\(output.text)")
         #expect(output.text.contains(" 0 failed"), "\(output.text)")
+    }
+
+    @Test("JWTs from PyJWT: HS, RS and ES keys from PEM files and a JWKS, every rejection, rotation without restart")
+    func jwtKeys() async throws {
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/jwt_keys.py",
+            ["--binary", ServerProcess.productsDirectory.appendingPathComponent("sessiond").path]
+        )
+        Self.expectAllPassed(output)
+    }
+
+    @Test("every RPC and REST route, with every role, on own, another tester's and another org's sessions")
+    func authorizationMatrix() async throws {
+        let data = try PythonScript.temporaryDirectory()
+        let server = try await ServerProcess(
+            "sessiond",
+            ["serve", "--port", "0", "--data-dir", data.path, "--rate-limits", "tester=2000/4000,researcher=2000/4000,admin=2000/4000"]
+        )
+        let port = try #require(server.port)
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/authz_matrix.py",
+            ["--port", String(port), "--secret-file", data.appendingPathComponent("jwt-secret").path]
+        )
+        await server.stop()
+        Self.expectAllPassed(output)
     }
 
     @Test("kill -9 under write load loses no acknowledged create or confirm and never doubles a payout")

@@ -11,50 +11,68 @@ final class ConnectionRegistry: Sendable {
         var openStreams: (@Sendable () -> EventLoopFuture<Int>)?
     }
 
-    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
+    private struct State {
+        var entries: [ObjectIdentifier: Entry] = [:]
+        /// Open connections per client IP address.
+        var perAddress: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
     private let drained = Mutex<[CheckedContinuation<Void, Never>]>([])
 
-    /// Adds a connection unless the limit is reached; removes it again when it closes.
-    func admit(_ channel: any Channel, limit: Int) -> Bool {
+    enum Admission: Equatable {
+        case admitted
+        case serverFull
+        case clientFull
+    }
+
+    /// Adds a connection unless the server's or its client address's limit is reached; removes
+    /// it again when it closes.
+    func admit(_ channel: any Channel, limit: Int, perClientLimit: Int) -> Admission {
         let id = ObjectIdentifier(channel)
-        let admitted = self.entries.withLock { entries in
-            guard entries.count < limit else { return false }
-            entries[id] = Entry(channel: channel)
-            return true
+        let address = channel.remoteAddress?.ipAddress ?? ""
+        let admission = self.state.withLock { state -> Admission in
+            guard state.entries.count < limit else { return .serverFull }
+            guard state.perAddress[address, default: 0] < perClientLimit else { return .clientFull }
+            state.entries[id] = Entry(channel: channel)
+            state.perAddress[address, default: 0] += 1
+            return .admitted
         }
-        guard admitted else { return false }
+        guard admission == .admitted else { return admission }
         channel.closeFuture.whenComplete { _ in
-            let empty = self.entries.withLock { entries in
-                entries[id] = nil
-                return entries.isEmpty
+            let empty = self.state.withLock { state in
+                state.entries[id] = nil
+                state.perAddress[address, default: 1] -= 1
+                if state.perAddress[address] == 0 { state.perAddress[address] = nil }
+                return state.entries.isEmpty
             }
             if empty { self.resumeWaiters() }
         }
-        return true
+        return .admitted
     }
 
     /// Registers how to drain a connection once its protocol is known.
     func setDrain(for channel: any Channel, _ drain: @escaping @Sendable () -> Void) {
-        self.entries.withLock { $0[ObjectIdentifier(channel)]?.drain = drain }
+        self.state.withLock { $0.entries[ObjectIdentifier(channel)]?.drain = drain }
     }
 
     func setOpenStreams(for channel: any Channel, _ count: @escaping @Sendable () -> EventLoopFuture<Int>) {
-        self.entries.withLock { $0[ObjectIdentifier(channel)]?.openStreams = count }
+        self.state.withLock { $0.entries[ObjectIdentifier(channel)]?.openStreams = count }
     }
 
     /// Streams open across every HTTP/2 connection.
     func openStreamCount() async -> Int {
-        let counters = self.entries.withLock { $0.values.compactMap(\.openStreams) }
+        let counters = self.state.withLock { $0.entries.values.compactMap(\.openStreams) }
         var total = 0
         for counter in counters { total += (try? await counter().get()) ?? 0 }
         return total
     }
 
-    var count: Int { self.entries.withLock { $0.count } }
+    var count: Int { self.state.withLock { $0.entries.count } }
 
     /// Asks every connection to finish its in-flight work and close.
     func drainAll() {
-        let entries = self.entries.withLock { Array($0.values) }
+        let entries = self.state.withLock { Array($0.entries.values) }
         for entry in entries {
             if let drain = entry.drain {
                 drain()
@@ -65,20 +83,20 @@ final class ConnectionRegistry: Sendable {
     }
 
     func closeAll() {
-        let channels = self.entries.withLock { $0.values.map(\.channel) }
+        let channels = self.state.withLock { $0.entries.values.map(\.channel) }
         for channel in channels { channel.close(promise: nil) }
     }
 
     /// Returns once no connection is open.
     func waitUntilEmpty() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let empty = self.entries.withLock { $0.isEmpty }
+            let empty = self.state.withLock { $0.entries.isEmpty }
             if empty {
                 continuation.resume()
             } else {
                 self.drained.withLock { $0.append(continuation) }
                 // The last connection may have closed between the two checks.
-                if self.entries.withLock({ $0.isEmpty }) { self.resumeWaiters() }
+                if self.state.withLock({ $0.entries.isEmpty }) { self.resumeWaiters() }
             }
         }
     }

@@ -10,6 +10,8 @@ package struct TransportConfiguration: Sendable {
     package var maxConcurrentStreams: Int = 256
     package var maxHeaderListSize: Int = 16 << 10
     package var maxConnections: Int = 10_000
+    /// Open connections from one client IP address at most.
+    package var maxConnectionsPerClient: Int = 10_000
     /// An HTTP/2 connection with no open stream and no traffic for this long gets GOAWAY and is
     /// closed.
     package var idleTimeout: Duration = .seconds(300)

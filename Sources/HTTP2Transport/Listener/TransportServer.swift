@@ -32,9 +32,19 @@ package final class TransportServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
-                guard connections.admit(channel, limit: configuration.maxConnections) else {
+                switch connections.admit(
+                    channel, limit: configuration.maxConnections, perClientLimit: configuration.maxConnectionsPerClient
+                ) {
+                case .admitted:
+                    break
+                case .serverFull:
                     logger.warning("connection limit reached; refusing a connection",
                         metadata: ["limit": "\(configuration.maxConnections)"])
+                    return channel.close()
+                case .clientFull:
+                    logger.warning("connection limit per client address reached; refusing a connection",
+                        metadata: ["limit": "\(configuration.maxConnectionsPerClient)",
+                            "client": "\(channel.remoteAddress?.ipAddress ?? "?")"])
                     return channel.close()
                 }
                 let sniffer = ProtocolSniffer(
