@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "protogen", targets: ["protogen"]),
         .executable(name: "interop-server", targets: ["InteropServer"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
+        .executable(name: "auth-bench", targets: ["AuthBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -144,6 +145,8 @@ let package = Package(
         ),
 
         // Store benchmark (tools/bench/store.sh).
+        // JWT verification cost per call (tools/bench/jwt.sh).
+        .executableTarget(name: "AuthBench", dependencies: ["Auth", "RPCCore"], swiftSettings: strictSettings),
         .executableTarget(
             name: "StoreBench",
             dependencies: [

@@ -77,9 +77,24 @@ package struct HTTPBodyStream: Sendable {
     }
 }
 
-/// Serves plain HTTP requests: health checks and, later, the REST gateway.
+/// What a service makes of a request: the response now, or work that finishes it later.
+package enum HTTPOutcome: Sendable {
+    case response(HTTPResponse)
+    case pending(@Sendable () async -> HTTPResponse)
+}
+
+/// Serves plain HTTP requests: health checks and the REST gateway.
 package protocol HTTPService: Sendable {
     func respond(to request: HTTPRequest) async -> HTTPResponse
+    /// Called on the connection's thread: answers at once when nothing needs waiting for, so
+    /// such requests cost no task (the default always defers to `respond`).
+    func handle(_ request: HTTPRequest) -> HTTPOutcome
+}
+
+extension HTTPService {
+    package func handle(_ request: HTTPRequest) -> HTTPOutcome {
+        .pending { await self.respond(to: request) }
+    }
 }
 
 /// Health endpoints only; answers 404 with the error envelope for everything else.

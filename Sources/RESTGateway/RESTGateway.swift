@@ -38,13 +38,27 @@ package struct RESTGateway: HTTPService {
     }
 
     package func respond(to request: HTTPRequest) async -> HTTPResponse {
-        let requestID = Self.requestID(request.header("x-request-id"))
-        var response: HTTPResponse
-        do {
-            response = try await self.serve(request, requestID: requestID)
-        } catch {
-            response = self.failure(error, request: request, requestID: requestID)
+        switch self.handle(request) {
+        case .response(let response): response
+        case .pending(let work): await work()
         }
+    }
+
+    /// Everything that needs no waiting happens here, on the connection's thread: routing, body
+    /// checks, and calls the RPC side can answer at once (cache hits); the rest is `pending`.
+    package func handle(_ request: HTTPRequest) -> HTTPOutcome {
+        let requestID = Self.requestID(request.header("x-request-id"))
+        switch self.serve(request, requestID: requestID) {
+        case .response(let response):
+            return .response(self.finished(response, request: request, requestID: requestID))
+        case .pending(let work):
+            return .pending { self.finished(await work(), request: request, requestID: requestID) }
+        }
+    }
+
+    /// Adds what every reply carries: the request ID and, for allowed origins, CORS headers.
+    private func finished(_ response: HTTPResponse, request: HTTPRequest, requestID: String) -> HTTPResponse {
+        var response = response
         response.headers.append(("x-request-id", requestID))
         if request.method != "OPTIONS" {
             response.headers += self.cors.responseHeaders(origin: request.header("origin"))
@@ -65,25 +79,26 @@ package struct RESTGateway: HTTPService {
         return RequestIDs.next()
     }
 
-    private func serve(_ request: HTTPRequest, requestID: String) async throws -> HTTPResponse {
+    private func serve(_ request: HTTPRequest, requestID: String) -> HTTPOutcome {
         let target = RequestTarget(request.target)
         if target.malformed {
-            throw ServiceError(.invalidArgument, "the request path or query is not valid percent-encoded UTF-8")
+            return .response(self.errorResponse(
+                ServiceError(.invalidArgument, "the request path or query is not valid percent-encoded UTF-8")))
         }
-        if let fixed = self.fixedRoute(request, target) { return fixed }
+        if let fixed = self.fixedRoute(request, target) { return .response(fixed) }
         switch self.routes.match(method: request.method, segments: target.segments) {
         case .notFound:
-            throw ServiceError(.notFound, "no route for \(request.method) \(request.path)")
+            return .response(self.errorResponse(ServiceError(.notFound, "no route for \(request.method) \(request.path)")))
         case .wrongMethod(let allowed):
-            if request.method == "OPTIONS" { return self.options(request, allowed: allowed) }
+            if request.method == "OPTIONS" { return .response(self.options(request, allowed: allowed)) }
             var response = self.errorResponse(
                 ServiceError(.unimplemented, "\(request.method) is not allowed on \(request.path); allowed: \(allowed.joined(separator: ", "))")
             )
             response.status = 405
             response.headers.append(("allow", allowed.joined(separator: ", ")))
-            return response
+            return .response(response)
         case .found(let binding, let parameters):
-            return try await self.call(binding, parameters: parameters, request: request, target: target, requestID: requestID)
+            return self.call(binding, parameters: parameters, request: request, target: target, requestID: requestID)
         }
     }
 
@@ -123,7 +138,7 @@ package struct RESTGateway: HTTPService {
         request: HTTPRequest,
         target: RequestTarget,
         requestID: String
-    ) async throws -> HTTPResponse {
+    ) -> HTTPOutcome {
         var options = CallOptions(metadata: Self.metadata(request, requestID: requestID))
         options.peer = request.peer
         let responseMetadata = ResponseMetadata()
@@ -142,39 +157,71 @@ package struct RESTGateway: HTTPService {
                 } catch {
                     var response = self.errorResponse(error)
                     response.headers += Self.headers(from: context.response)
-                    return response
+                    return .response(response)
                 }
             }
-            throw bodyError
+            return .response(self.failure(bodyError, request: request, requestID: requestID))
         }
 
-        do {
-            if binding.route.rpc.kind.serverStreams {
-                return try await EventStream.respond(
-                    binding, request: message, channel: self.channel, options: options,
-                    headers: Self.headers(from: responseMetadata)
-                )
+        if binding.route.rpc.kind.serverStreams {
+            let channel = self.channel
+            let options = options
+            return .pending {
+                do {
+                    return try await EventStream.respond(
+                        binding, request: message, channel: channel, options: options,
+                        headers: Self.headers(from: responseMetadata)
+                    )
+                } catch {
+                    return self.callFailure(error, request: request, requestID: requestID, metadata: responseMetadata)
+                }
             }
-            let reply = try await self.channel.unary(binding.route.rpc, request: message, options: options)
-            let decoded = try binding.response(reply)
-            var headers: [(name: String, value: String)] = [("content-type", "application/json; charset=utf-8")]
-            if binding.route.successStatus == 201, let location = self.location(binding, reply: decoded) {
-                headers.append(("location", location))
-            }
-            headers += Self.headers(from: responseMetadata)
-            return HTTPResponse(
-                status: binding.route.successStatus,
-                headers: headers,
-                body: RESTEnvelope.success(decoded, bodyField: binding.responseBodyField)
-            )
-        } catch {
-            var response = self.failure(error, request: request, requestID: requestID)
-            response.headers += Self.headers(from: responseMetadata)
-            if response.status == 429, !response.headers.contains(where: { $0.name == "retry-after" }) {
-                response.headers.append(("retry-after", "1"))
-            }
-            return response
         }
+        do {
+            switch try self.channel.unaryImmediately(binding.route.rpc, request: message, options: options) {
+            case .reply(let reply):
+                return .response(try self.success(binding, reply: reply, metadata: responseMetadata))
+            case .pending(let work):
+                return .pending {
+                    do {
+                        return try self.success(binding, reply: try await work(), metadata: responseMetadata)
+                    } catch {
+                        return self.callFailure(error, request: request, requestID: requestID, metadata: responseMetadata)
+                    }
+                }
+            }
+        } catch {
+            return .response(self.callFailure(error, request: request, requestID: requestID, metadata: responseMetadata))
+        }
+    }
+
+    /// The documented success reply for an RPC's reply.
+    private func success(_ binding: HTTPBinding, reply: [UInt8], metadata: ResponseMetadata) throws(ServiceError)
+        -> HTTPResponse
+    {
+        let decoded = try binding.response(reply)
+        var headers: [(name: String, value: String)] = [("content-type", "application/json; charset=utf-8")]
+        if binding.route.successStatus == 201, let location = self.location(binding, reply: decoded) {
+            headers.append(("location", location))
+        }
+        headers += Self.headers(from: metadata)
+        return HTTPResponse(
+            status: binding.route.successStatus,
+            headers: headers,
+            body: RESTEnvelope.success(decoded, bodyField: binding.responseBodyField)
+        )
+    }
+
+    /// A failed call: the error envelope with the RPC's response metadata (rate-limit fields).
+    private func callFailure(_ error: any Error, request: HTTPRequest, requestID: String, metadata: ResponseMetadata)
+        -> HTTPResponse
+    {
+        var response = self.failure(error, request: request, requestID: requestID)
+        response.headers += Self.headers(from: metadata)
+        if response.status == 429, !response.headers.contains(where: { $0.name == "retry-after" }) {
+            response.headers.append(("retry-after", "1"))
+        }
+        return response
     }
 
     /// Headers and metadata the RPC side sees: credentials, idempotency key and request ID.

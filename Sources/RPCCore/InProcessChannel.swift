@@ -26,19 +26,21 @@ package struct InProcessChannel: RPCChannel {
     private func call<Result: Sendable>(
         _ method: RPCMethod,
         _ options: CallOptions,
-        _ body: @escaping @Sendable (RPCHandler, CallContext) async throws -> Result
+        _ body: @escaping @Sendable (RPCRoute, CallContext) async throws -> Result
     ) async throws -> Result {
         let route = try self.router.route(forPath: method.path)
-        let context = self.context(method, options)
+        var context = self.context(method, options)
         defer {
             if let sink = options.responseMetadata {
                 sink.headers = context.response.headers
                 sink.trailers = context.response.trailers
             }
         }
-        guard let timeout = options.timeout else { return try await body(route.handler, context) }
+        try route.prepare(&context)
+        let prepared = context
+        guard let timeout = options.timeout else { return try await body(route, prepared) }
         return try await withThrowingTaskGroup(of: Result.self) { group in
-            group.addTask { try await body(route.handler, context) }
+            group.addTask { try await body(route, prepared) }
             group.addTask {
                 try await Task.sleep(for: timeout)
                 throw ServiceError(.deadlineExceeded, "the deadline passed")
@@ -53,9 +55,45 @@ package struct InProcessChannel: RPCChannel {
     }
 
     package func unary(_ method: RPCMethod, request: [UInt8], options: CallOptions) async throws -> [UInt8] {
-        try await self.call(method, options) { handler, context in
-            guard case .unary(let call) = handler else { throw Self.mismatch(method) }
+        try await self.call(method, options) { route, context in
+            guard case .unary(let call) = route.handler else { throw Self.mismatch(method) }
+            if let immediate = route.immediate, let reply = try immediate(request, context) { return reply }
             return try await call(request, context)
+        }
+    }
+
+    package func unaryImmediately(_ method: RPCMethod, request: [UInt8], options: CallOptions) throws -> RPCImmediateReply {
+        guard options.timeout == nil else {
+            return .pending { try await self.unary(method, request: request, options: options) }
+        }
+        let route = try self.router.route(forPath: method.path)
+        guard case .unary(let call) = route.handler else { throw Self.mismatch(method) }
+        var context = self.context(method, options)
+        func handOver() {
+            if let sink = options.responseMetadata {
+                sink.headers = context.response.headers
+                sink.trailers = context.response.trailers
+            }
+        }
+        do {
+            try route.prepare(&context)
+            if let immediate = route.immediate, let reply = try immediate(request, context) {
+                handOver()
+                return .reply(reply)
+            }
+        } catch {
+            handOver()
+            throw error
+        }
+        let prepared = context
+        return .pending {
+            defer {
+                if let sink = options.responseMetadata {
+                    sink.headers = prepared.response.headers
+                    sink.trailers = prepared.response.trailers
+                }
+            }
+            return try await call(request, prepared)
         }
     }
 
@@ -65,8 +103,8 @@ package struct InProcessChannel: RPCChannel {
         options: CallOptions,
         onResponse: @escaping @Sendable ([UInt8]) async throws -> Void
     ) async throws {
-        try await self.call(method, options) { handler, context in
-            guard case .serverStreaming(let call) = handler else { throw Self.mismatch(method) }
+        try await self.call(method, options) { route, context in
+            guard case .serverStreaming(let call) = route.handler else { throw Self.mismatch(method) }
             try await call(request, RPCMessageSink(onResponse), context)
         }
     }
@@ -76,8 +114,8 @@ package struct InProcessChannel: RPCChannel {
         options: CallOptions,
         requests: @escaping RPCRequestProducer
     ) async throws -> [UInt8] {
-        try await self.call(method, options) { handler, context in
-            guard case .clientStreaming(let call) = handler else { throw Self.mismatch(method) }
+        try await self.call(method, options) { route, context in
+            guard case .clientStreaming(let call) = route.handler else { throw Self.mismatch(method) }
             let (source, producer) = Self.pipe(requests)
             async let reply = call(source, context)
             try await producer()
@@ -91,8 +129,8 @@ package struct InProcessChannel: RPCChannel {
         requests: @escaping RPCRequestProducer,
         onResponse: @escaping @Sendable ([UInt8]) async throws -> Void
     ) async throws {
-        try await self.call(method, options) { handler, context in
-            guard case .bidirectionalStreaming(let call) = handler else { throw Self.mismatch(method) }
+        try await self.call(method, options) { route, context in
+            guard case .bidirectionalStreaming(let call) = route.handler else { throw Self.mismatch(method) }
             let (source, producer) = Self.pipe(requests)
             async let done: Void = call(source, RPCMessageSink(onResponse), context)
             try await producer()

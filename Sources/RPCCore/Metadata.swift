@@ -16,21 +16,27 @@ package struct Metadata: Sendable, Hashable, Sequence {
     }
 
     package mutating func add(_ key: String, _ value: String) {
-        self.entries.append((key.lowercased(), .text(value)))
+        self.entries.append((Self.lowercased(key), .text(value)))
     }
 
     package mutating func add(_ key: String, binary value: [UInt8]) {
-        self.entries.append((key.lowercased(), .binary(value)))
+        self.entries.append((Self.lowercased(key), .binary(value)))
+    }
+
+    /// Keys are ASCII; most arrive lower-case already (HTTP/2 requires it), so that is checked first.
+    private static func lowercased(_ key: String) -> String {
+        guard key.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return key }
+        return String(decoding: key.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 
     package mutating func removeAll(_ key: String) {
-        let key = key.lowercased()
+        let key = Self.lowercased(key)
         self.entries.removeAll { $0.key == key }
     }
 
     /// The first text value for `key`.
     package subscript(_ key: String) -> String? {
-        let key = key.lowercased()
+        let key = Self.lowercased(key)
         for entry in self.entries where entry.key == key {
             if case .text(let text) = entry.value { return text }
         }
@@ -39,7 +45,7 @@ package struct Metadata: Sendable, Hashable, Sequence {
 
     /// The first binary value for `key` (which should end in `-bin`).
     package func binary(_ key: String) -> [UInt8]? {
-        let key = key.lowercased()
+        let key = Self.lowercased(key)
         for entry in self.entries where entry.key == key {
             if case .binary(let bytes) = entry.value { return bytes }
         }

@@ -1,3 +1,5 @@
+import ServiceErrors
+
 /// A method's server-side implementation over serialized messages.
 ///
 /// Generated code builds these from a typed service protocol; transports and the in-process
@@ -18,21 +20,49 @@ package enum RPCHandler: Sendable {
 package struct RPCRoute: Sendable {
     package var method: RPCMethod
     package var handler: RPCHandler
+    /// Run in order before the handler, once per call (authentication, rate limits); callers of
+    /// a route run them with `prepare` and pass the prepared context on.
+    package private(set) var interceptors: [any RPCInterceptor] = []
+    /// For a unary method: the reply at once, without suspending (e.g. from a cache), or nil when
+    /// the call must take `handler`. Transports call it on their own thread, so it must not block.
+    package var immediate: (@Sendable (_ request: [UInt8], _ context: CallContext) throws -> [UInt8]?)?
 
     package init(method: RPCMethod, handler: RPCHandler) {
         self.method = method
         self.handler = handler
+    }
+
+    /// The route with `interceptor` run before its handler, if it applies to this method.
+    package func intercepted(by interceptor: any RPCInterceptor) -> RPCRoute {
+        guard interceptor.applies(to: self.method) else { return self }
+        var route = self
+        route.interceptors.append(interceptor)
+        return route
+    }
+
+    /// Runs the interceptors: rejects the call or fills in its context.
+    package func prepare(_ context: inout CallContext) throws(ServiceError) {
+        for interceptor in self.interceptors { try interceptor.intercept(&context) }
     }
 }
 
 /// Produces the request messages of a client-streaming or bidirectional call.
 package typealias RPCRequestProducer = @Sendable (_ requests: RPCMessageSink) async throws -> Void
 
+/// A unary call's reply when it was available at once, or the work that will produce it.
+package enum RPCImmediateReply: Sendable {
+    case reply([UInt8])
+    case pending(@Sendable () async throws -> [UInt8])
+}
+
 /// What a client needs to call a remote (or in-process) service.
 ///
 /// Implementations throw `ServiceError` for every failed call.
 package protocol RPCChannel: Sendable {
     func unary(_ method: RPCMethod, request: [UInt8], options: CallOptions) async throws -> [UInt8]
+    /// The unary call's reply without suspending when the callee can give it at once (an
+    /// in-process cache hit); otherwise the work to await. Errors found at once are thrown.
+    func unaryImmediately(_ method: RPCMethod, request: [UInt8], options: CallOptions) throws -> RPCImmediateReply
     func serverStreaming(
         _ method: RPCMethod,
         request: [UInt8],
@@ -50,4 +80,10 @@ package protocol RPCChannel: Sendable {
         requests: @escaping RPCRequestProducer,
         onResponse: @escaping @Sendable ([UInt8]) async throws -> Void
     ) async throws
+}
+
+extension RPCChannel {
+    package func unaryImmediately(_ method: RPCMethod, request: [UInt8], options: CallOptions) throws -> RPCImmediateReply {
+        .pending { try await self.unary(method, request: request, options: options) }
+    }
 }

@@ -32,6 +32,24 @@ package struct SessionRPCProvider: SessionServiceProvider {
         return self.message(try await self.service.session(request.sessionID, by: caller), for: caller)
     }
 
+    /// GetSession answered from the store's memory, on the transport's thread; nil on a miss.
+    package func cachedSession(_ request: GetSessionRequest, context: CallContext) throws -> SessionAPI.Session? {
+        let caller = try Self.principal(context)
+        return try self.service.cachedSession(request.sessionID, by: caller).map { self.message($0, for: caller) }
+    }
+
+    /// The generated routes, with GetSession's immediate path for cache hits.
+    package var routesWithImmediatePaths: [RPCRoute] {
+        self.routes.map { route in
+            guard route.method == SessionServiceMethods.getSession else { return route }
+            var route = route
+            route.immediate = { bytes, context in
+                try self.cachedSession(GetSessionRequest(decodingRequest: bytes), context: context)?.serializedBytes()
+            }
+            return route
+        }
+    }
+
     package func listSessions(_ request: ListSessionsRequest, context: CallContext) async throws -> ListSessionsResponse {
         let caller = try Self.principal(context)
         let page = try await self.service.sessions(

@@ -319,7 +319,7 @@ struct Serve: AsyncParsableCommand {
                 }
             }
 
-            router.register(provider.routes.map { $0.intercepted(by: auth) })
+            router.register(provider.routesWithImmediatePaths.map { $0.intercepted(by: auth) })
             // REST calls go through the same router (and so the same interceptor) in process.
             gateway = RESTGateway(
                 channel: InProcessChannel(router: router),

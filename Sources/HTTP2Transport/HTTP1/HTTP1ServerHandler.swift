@@ -26,6 +26,15 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Writes a streamed response body; the connection closes when it ends.
     private var streamTask: Task<Void, Never>?
     private var loopExecutor: EventLoopTaskExecutor?
+    private var peerDescription: String??
+
+    /// The client's address as text, computed once per connection.
+    private func peer(_ context: ChannelHandlerContext) -> String? {
+        if let known = self.peerDescription { return known }
+        let description = context.channel.remoteAddress?.description
+        self.peerDescription = .some(description)
+        return description
+    }
 
     private func taskExecutor(_ loop: any EventLoop) -> EventLoopTaskExecutor {
         if let executor = self.loopExecutor { return executor }
@@ -97,18 +106,22 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 target: head.uri,
                 headers: head.headers.map { (name: HTTPRequest.lowercasedName($0.name), value: $0.value) },
                 body: self.body,
-                peer: context.channel.remoteAddress?.description
+                peer: self.peer(context)
             )
             let keepAlive = head.isKeepAlive && !self.draining
-            let service = self.service
             let loop = context.eventLoop
             let loopBound = NIOLoopBound((self, context), eventLoop: loop)
-            // The service runs on this connection's loop: no thread hop unless it awaits one.
-            Task(executorPreference: self.taskExecutor(loop)) {
-                let response = await service.respond(to: request)
-                loop.onLoop {
-                    let (handler, context) = loopBound.value
-                    handler.complete(sequence, response, keepAlive: keepAlive, context: context)
+            switch self.service.handle(request) {
+            case .response(let response):
+                self.complete(sequence, response, keepAlive: keepAlive, context: context)
+            case .pending(let work):
+                // The rest runs on this connection's loop: no thread hop unless it awaits one.
+                Task(executorPreference: self.taskExecutor(loop)) {
+                    let response = await work()
+                    loop.onLoop {
+                        let (handler, context) = loopBound.value
+                        handler.complete(sequence, response, keepAlive: keepAlive, context: context)
+                    }
                 }
             }
         }

@@ -86,7 +86,7 @@ extension HTTP2ConnectionHandler {
             metadata: metadata,
             deadline: deadline,
             requestID: metadata["x-request-id"] ?? "",
-            peer: self.context?.channel.remoteAddress?.description
+            peer: self.peerDescription
         )
     }
 
@@ -187,13 +187,39 @@ extension HTTP2ConnectionHandler {
 
     // MARK: Dispatch
 
+    /// Runs the route's interceptors on the loop; on rejection, ends the call and returns nil.
+    private func prepare(_ stream: ServerStream, route: RPCRoute) -> CallContext? {
+        guard var callContext = stream.callContext else { return nil }
+        do throws(ServiceError) {
+            try route.prepare(&callContext)
+        } catch {
+            self.finish(stream, with: error)
+            self.scheduleOutput()
+            return nil
+        }
+        stream.callContext = callContext
+        return callContext
+    }
+
     private func dispatchSingleRequest(_ stream: ServerStream, route: RPCRoute, request: [UInt8]) {
-        guard let context = self.context, let callContext = stream.callContext else { return }
+        guard let context = self.context, let callContext = self.prepare(stream, route: route) else { return }
         let streamID = stream.id
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         switch route.handler {
         case .unary(let call):
+            // A reply that needs no waiting (a cache hit) is sent from here: no task, no hop.
+            if let immediate = route.immediate {
+                do {
+                    if let reply = try immediate(request, callContext) {
+                        self.completeUnary(streamID, .success(reply))
+                        return
+                    }
+                } catch {
+                    self.completeUnary(streamID, .failure(error))
+                    return
+                }
+            }
             stream.task = Task(executorPreference: self.taskExecutor) {
                 let result: Result<[UInt8], any Error>
                 do {
@@ -221,7 +247,7 @@ extension HTTP2ConnectionHandler {
     }
 
     func dispatchStreaming(_ stream: ServerStream, route: RPCRoute) {
-        guard let context = self.context, let callContext = stream.callContext else { return }
+        guard let context = self.context, let callContext = self.prepare(stream, route: route) else { return }
         let streamID = stream.id
         let loop = context.eventLoop
         let (requests, continuation) = AsyncThrowingStream<RPCMessageSource.Delivery, any Error>.makeStream()

@@ -28,14 +28,22 @@ extension HTTP2ConnectionHandler {
             headers: stream.headers.filter { !$0.name.hasPrefix(":") }
                 + [("host", stream.header(":authority") ?? "")],
             body: stream.body,
-            peer: context.channel.remoteAddress?.description
+            peer: self.peerDescription
         )
-        let service = self.httpService
+        let work: @Sendable () async -> HTTPResponse
+        switch self.httpService.handle(request) {
+        case .response(let response):
+            self.respond(stream, response)
+            self.scheduleOutput()
+            return
+        case .pending(let pending):
+            work = pending
+        }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let streamID = stream.id
         stream.task = Task(executorPreference: self.taskExecutor) {
-            let response = await service.respond(to: request)
+            let response = await work()
             loop.onLoop {
                 guard let stream = handler.value.streams[streamID] else { return }
                 handler.value.respond(stream, response)

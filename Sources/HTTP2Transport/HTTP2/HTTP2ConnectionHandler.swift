@@ -27,6 +27,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     var closing = false
     /// Handlers' tasks run on this connection's event loop unless they choose otherwise.
     var taskExecutor: EventLoopTaskExecutor?
+    /// The client's address as text, computed once per connection (it is on every call's context).
+    lazy var peerDescription: String? = self.context?.channel.remoteAddress?.description
     /// Liveness bookkeeping for the idle and keepalive timers.
     private var lastRead = NIODeadline.now()
     private var pingSentAt: NIODeadline?

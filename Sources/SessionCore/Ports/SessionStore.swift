@@ -32,6 +32,14 @@ package protocol SessionStore: Sendable {
     func payouts(matching query: PayoutQuery) async throws -> [Payout]
 
     func idempotencyRecord(org: String, key: String) async throws -> IdempotencyRecord?
+
+    /// A session from memory when the store has it there (no I/O, no waiting); nil otherwise.
+    func cachedSession(withID id: String) -> TestSession?
+}
+
+extension SessionStore {
+    /// Stores without an in-memory copy always answer through `session(withID:)`.
+    package func cachedSession(withID id: String) -> TestSession? { nil }
 }
 
 /// Changes applied together by `SessionStore.commit`.

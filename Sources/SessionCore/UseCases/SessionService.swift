@@ -24,6 +24,13 @@ package final class SessionService: Sendable {
         try caller.authorize(.read, on: try await self.store.session(withID: id), id: id)
     }
 
+    /// The session when the store holds it in memory, with the same visibility rules; nil when
+    /// it must be read with `session(_:by:)`.
+    package func cachedSession(_ id: String, by caller: Principal) throws(ServiceError) -> TestSession? {
+        guard let session = self.store.cachedSession(withID: id) else { return nil }
+        return try caller.authorize(.read, on: session, id: id)
+    }
+
     /// One page of the caller's visible sessions, oldest first, and the cursor of the next page.
     package func sessions(
         jobID: String?,
