@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, each behind a module map and a shim header.
@@ -42,7 +44,11 @@ let package = Package(
         // Shared vocabulary.
         .target(name: "ProtoWire", swiftSettings: strictSettings),
         .target(name: "ServiceErrors", swiftSettings: strictSettings),
-        .target(name: "RPCCore", dependencies: ["ProtoWire", "ServiceErrors"], swiftSettings: strictSettings),
+        .target(
+            name: "RPCCore",
+            dependencies: ["ProtoWire", "ServiceErrors", .product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: strictSettings
+        ),
         .target(name: "ProtoJSON", dependencies: ["ProtoWire", "RPCCore", "ServiceErrors"], swiftSettings: strictSettings),
         .target(
             name: "SessionAPI",
@@ -104,6 +110,7 @@ let package = Package(
             dependencies: [
                 "HTTP2Transport", "ProtoJSON", "RPCCore", "ServiceErrors",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
@@ -128,6 +135,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSettings
         ),

@@ -19,6 +19,8 @@ package struct RESTGateway: HTTPService {
     /// nil when the RPC side is remote and checks them itself.
     private let authenticator: (any RPCInterceptor)?
     private let cors: CORSPolicy
+    /// The Prometheus text exposition for `/metrics`, when the server exports metrics.
+    private let metrics: (@Sendable () -> [UInt8])?
     private let logger: Logger
 
     package init(
@@ -27,8 +29,10 @@ package struct RESTGateway: HTTPService {
         openAPIDocument: String,
         authenticator: (any RPCInterceptor)?,
         cors: CORSPolicy = CORSPolicy(),
+        metrics: (@Sendable () -> [UInt8])? = nil,
         logger: Logger
     ) {
+        self.metrics = metrics
         self.channel = channel
         self.routes = RESTRouteTable(bindings)
         self.openAPIDocument = Array(openAPIDocument.utf8)
@@ -48,16 +52,21 @@ package struct RESTGateway: HTTPService {
     /// checks, and calls the RPC side can answer at once (cache hits); the rest is `pending`.
     package func handle(_ request: HTTPRequest) -> HTTPOutcome {
         let requestID = Self.requestID(request.header("x-request-id"))
+        let started = ContinuousClock.now
         switch self.serve(request, requestID: requestID) {
         case .response(let response):
-            return .response(self.finished(response, request: request, requestID: requestID))
+            return .response(self.finished(response, request: request, requestID: requestID, started: started))
         case .pending(let work):
-            return .pending { self.finished(await work(), request: request, requestID: requestID) }
+            return .pending { self.finished(await work(), request: request, requestID: requestID, started: started) }
         }
     }
 
-    /// Adds what every reply carries: the request ID and, for allowed origins, CORS headers.
-    private func finished(_ response: HTTPResponse, request: HTTPRequest, requestID: String) -> HTTPResponse {
+    /// Adds what every reply carries: the request ID and, for allowed origins, CORS headers; and
+    /// counts it (by method and status, for `/metrics`).
+    private func finished(_ response: HTTPResponse, request: HTTPRequest, requestID: String, started: ContinuousClock.Instant)
+        -> HTTPResponse
+    {
+        RESTMetrics.shared.record(method: request.method, status: response.status, duration: .now - started)
         var response = response
         response.headers.append(("x-request-id", requestID))
         if request.method != "OPTIONS" {
@@ -102,13 +111,17 @@ package struct RESTGateway: HTTPService {
         }
     }
 
-    /// `/openapi.json` and the health checks: public, outside the schema's routes.
+    /// `/openapi.json`, the health checks and `/metrics`: public, outside the schema's routes.
     private func fixedRoute(_ request: HTTPRequest, _ target: RequestTarget) -> HTTPResponse? {
         guard target.segments.count == 1 else { return nil }
-        let body: [UInt8]
+        let contentType: String
+        let body: () -> [UInt8]
         switch target.segments[0] {
-        case "openapi.json": body = self.openAPIDocument
-        case "healthz", "readyz": body = Array(#"{"status":"ok"}"#.utf8)
+        case "openapi.json": (contentType, body) = ("application/json; charset=utf-8", { self.openAPIDocument })
+        case "healthz", "readyz": (contentType, body) = ("application/json; charset=utf-8", { Array(#"{"status":"ok"}"#.utf8) })
+        case "metrics":
+            guard let metrics = self.metrics else { return nil }
+            (contentType, body) = ("text/plain; version=0.0.4; charset=utf-8", metrics)
         default: return nil
         }
         guard request.method == "GET" || request.method == "HEAD" else {
@@ -117,7 +130,7 @@ package struct RESTGateway: HTTPService {
             response.headers.append(("allow", "GET, HEAD"))
             return response
         }
-        return HTTPResponse(status: 200, headers: [("content-type", "application/json; charset=utf-8")], body: body)
+        return HTTPResponse(status: 200, headers: [("content-type", contentType)], body: body())
     }
 
     /// `OPTIONS`: the allowed methods, and the CORS preflight answer for allowed origins.

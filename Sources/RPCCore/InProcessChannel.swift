@@ -30,12 +30,29 @@ package struct InProcessChannel: RPCChannel {
     ) async throws -> Result {
         let route = try self.router.route(forPath: method.path)
         var context = self.context(method, options)
+        let started = ContinuousClock.now
+        var failure: ServiceError.Code?
         defer {
             if let sink = options.responseMetadata {
                 sink.headers = context.response.headers
                 sink.trailers = context.response.trailers
             }
+            RPCMetrics.shared.record(method, error: failure, duration: .now - started)
         }
+        do {
+            return try await self.run(route, &context, options, body)
+        } catch {
+            failure = (error as? ServiceError)?.code ?? (error is CancellationError ? .cancelled : .internal)
+            throw error
+        }
+    }
+
+    private func run<Result: Sendable>(
+        _ route: RPCRoute,
+        _ context: inout CallContext,
+        _ options: CallOptions,
+        _ body: @escaping @Sendable (RPCRoute, CallContext) async throws -> Result
+    ) async throws -> Result {
         try route.prepare(&context)
         let prepared = context
         guard let timeout = options.timeout else { return try await body(route, prepared) }
@@ -69,31 +86,35 @@ package struct InProcessChannel: RPCChannel {
         let route = try self.router.route(forPath: method.path)
         guard case .unary(let call) = route.handler else { throw Self.mismatch(method) }
         var context = self.context(method, options)
-        func handOver() {
+        let started = ContinuousClock.now
+        @Sendable func handOver(_ context: CallContext, _ error: (any Error)?) {
             if let sink = options.responseMetadata {
                 sink.headers = context.response.headers
                 sink.trailers = context.response.trailers
             }
+            let code = error.map { ($0 as? ServiceError)?.code ?? ($0 is CancellationError ? .cancelled : .internal) }
+            RPCMetrics.shared.record(method, error: code, duration: .now - started)
         }
         do {
             try route.prepare(&context)
             if let immediate = route.immediate, let reply = try immediate(request, context) {
-                handOver()
+                handOver(context, nil)
                 return .reply(reply)
             }
         } catch {
-            handOver()
+            handOver(context, error)
             throw error
         }
         let prepared = context
         return .pending {
-            defer {
-                if let sink = options.responseMetadata {
-                    sink.headers = prepared.response.headers
-                    sink.trailers = prepared.response.trailers
-                }
+            do {
+                let reply = try await call(request, prepared)
+                handOver(prepared, nil)
+                return reply
+            } catch {
+                handOver(prepared, error)
+                throw error
             }
-            return try await call(request, prepared)
         }
     }
 

@@ -3,8 +3,10 @@ import Auth
 import Foundation
 import HTTP2Transport
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
+import Prometheus
 import RESTGateway
 import RPCCore
 import SessionAPI
@@ -243,6 +245,17 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = try self.resolvedConfiguration()
         let logger = Logger(label: "sessiond")
+        // Every call is counted and timed by method and status; /metrics exports them.
+        let metrics = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: metrics)
+        // Calls take microseconds to milliseconds; the library's defaults start at 5 ms.
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+            .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        MetricsSystem.bootstrap(factory)
+        let exposition: @Sendable () -> [UInt8] = { metrics.emitToBuffer() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let health = HealthService()
         var router = RPCRouter(routes: health.routes)
@@ -276,6 +289,7 @@ struct Serve: AsyncParsableCommand {
                 openAPIDocument: SessionAPIOpenAPI.document,
                 authenticator: authenticator,
                 cors: CORSPolicy(origins: configuration.corsOrigins),
+                metrics: exposition,
                 logger: logger
             )
             logger.info("forwarding REST to the upstream sessiond", metadata: ["upstream": "\(upstream.host):\(upstream.port)"])
@@ -327,6 +341,7 @@ struct Serve: AsyncParsableCommand {
                 openAPIDocument: SessionAPIOpenAPI.document,
                 authenticator: auth,
                 cors: CORSPolicy(origins: configuration.corsOrigins),
+                metrics: exposition,
                 logger: logger
             )
         }

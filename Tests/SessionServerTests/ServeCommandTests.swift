@@ -67,6 +67,41 @@ struct ServeCommandTests {
         #expect(!log.contains("eyJ") && !log.contains(secret), "\(log)")
     }
 
+    @Test("REST over TLS: ALPN h2 and HTTP/1.1 on the gRPC port, with curl")
+    func restOverTLS() async throws {
+        let data = try PythonScript.temporaryDirectory()
+        let cert = data.appendingPathComponent("cert.pem").path
+        let key = data.appendingPathComponent("key.pem").path
+        let (made, text) = try await runCommand(
+            "/usr/bin/openssl",
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        )
+        #expect(made == 0, "\(text)")
+        let server = try await ServerProcess(
+            "sessiond", ["serve", "--port", "0", "--data-dir", data.path, "--tls-cert", cert, "--tls-key", key])
+        let port = try #require(server.port)
+        let sessiond = ServerProcess.productsDirectory.appendingPathComponent("sessiond").path
+        let (_, minted) = try await runCommand(
+            sessiond, ["token", "--sub", "svc", "--role", "service", "--org", "tls", "--data-dir", data.path])
+        let token = minted.trimmingCharacters(in: .whitespacesAndNewlines)
+        for version in ["--http2", "--http1.1"] {
+            let (status, output) = try await runCommand(
+                "/usr/bin/curl",
+                ["-s", "--cacert", cert, version, "-w", "\n%{http_version} %{http_code}", "-X", "POST",
+                    "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+                    "-d", #"{"jobId": "job-tls", "testerId": "tester-\#(version)"}"#,
+                    "https://127.0.0.1:\(port)/api/sessions"]
+            )
+            let expected = version == "--http2" ? "2 201" : "1.1 201"
+            #expect(status == 0 && output.hasSuffix(expected) && output.contains(#""success":true"#), "\(version): \(output)")
+            let (_, denied) = try await runCommand(
+                "/usr/bin/curl", ["-s", "--cacert", cert, version, "-w", "\n%{http_code}", "https://127.0.0.1:\(port)/api/sessions"])
+            #expect(denied.hasSuffix("401") && denied.contains("UNAUTHENTICATED"), "\(version): \(denied)")
+        }
+        await server.stop()
+    }
+
     @Test("the REST gateway as its own process (--upstream) forwards to a remote sessiond over gRPC")
     func restGatewayUpstream() async throws {
         let data = try PythonScript.temporaryDirectory()
@@ -82,7 +117,7 @@ struct ServeCommandTests {
         let port = try #require(gateway.port)
         let output = try await PythonScript.run(
             "Tests/SessionServerTests/rest_gateway.py",
-            ["--port", String(port), "--secret-file", secret, "--cors-origin", "https://app.example.com"]
+            ["--port", String(port), "--secret-file", secret, "--cors-origin", "https://app.example.com", "--upstream"]
         )
         await gateway.stop()
         await backend.stop()

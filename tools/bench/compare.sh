@@ -36,7 +36,7 @@ if [[ ! -f $BENCH_PEERS/.built ]] || [[ -n $(find "$PEERS_DIR" -newer "$BENCH_PE
     rm -rf "$BENCH_PEERS"
     mkdir -p "$BENCH_PEERS"
     (cd "$PEERS_DIR" && tar --exclude=.venv --exclude=.build --exclude=results -cf - .) | (cd "$BENCH_PEERS" && tar -xf -)
-    chmod -R a+rX "$BENCH_PEERS"
+    chmod -R u+w,a+rX "$BENCH_PEERS"
     "$BENCH_PEERS/setup.sh" >"$BENCH_PEERS/setup.log" 2>&1 || { tail -30 "$BENCH_PEERS/setup.log"; exit 1; }
     touch "$BENCH_PEERS/.built"
 fi

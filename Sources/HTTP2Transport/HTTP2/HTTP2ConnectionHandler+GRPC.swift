@@ -384,6 +384,9 @@ extension HTTP2ConnectionHandler {
     func finish(_ stream: ServerStream, with error: ServiceError?) {
         guard !stream.finished, let session = self.session else { return }
         stream.finished = true
+        if let route = stream.route {
+            RPCMetrics.shared.record(route.method, error: error?.code, duration: .now - stream.startedAt)
+        }
         stream.deadlineTimer?.cancel()
         var trailers: [(name: String, value: String)] = [("grpc-status", String(error?.code.rawValue ?? 0))]
         if let error {

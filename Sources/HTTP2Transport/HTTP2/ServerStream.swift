@@ -10,6 +10,8 @@ final class ServerStream {
 
     let id: Int32
     let kind: Kind
+    /// When the request's headers arrived, for the call's duration metric.
+    let startedAt = ContinuousClock.now
     var headers: [(name: String, value: String)]
 
     // gRPC

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Heap allocations per request, counted by valgrind's DHAT (not timed): a release sessiond under
+# DHAT answers N1 then N2 more requests of each kind; allocations per request are the difference
+# divided by the extra requests, so start-up and seeding cancel out.
+#   tools/bench/allocs.sh            (N1=1000 N2=3000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N1=${N1:-1000}
+N2=${N2:-3000}
+./tools/setup.sh --test >/dev/null
+command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
+swift build -c release --product sessiond >/dev/null
+bin=$(swift build -c release --show-bin-path)/sessiond
+
+# blocks KIND N: total heap blocks allocated by a fresh server that answered N requests of KIND.
+blocks() {
+    local kind=$1 count=$2 work
+    work=$(mktemp -d)
+    valgrind --tool=dhat --dhat-out-file="$work/dhat.json" "$bin" serve --port 0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
+    local server=$!
+    for _ in $(seq 1 600); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
+    local port token session
+    port=$(sed -n 's/listening on .*:\([0-9]*\)/\1/p' "$work/out")
+    token=$("$bin" token --sub bench --role service --org bench --data-dir "$work/data")
+    session=$(.venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 50 --req "$work/req.bin")
+    case $kind in
+        grpc) h2load -n "$count" -c 1 -m 1 -d "$work/req.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
+                  -H "authorization: Bearer $token" "http://127.0.0.1:$port/sessions.v1.SessionService/GetSession" >/dev/null ;;
+        rest-h2) h2load -n "$count" -c 1 -m 1 -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/sessions/$session" >/dev/null ;;
+        rest-h1) h2load --h1 -n "$count" -c 1 -m 1 -H "authorization: Bearer $token" "http://127.0.0.1:$port/api/sessions/$session" >/dev/null ;;
+    esac
+    kill -INT "$server"
+    wait "$server" || true
+    .venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["pps"] and sum(p["tb"] for p in json.load(open(sys.argv[1]))["pps"]))' "$work/dhat.json"
+    rm -rf "$work"
+}
+
+echo "command: tools/bench/allocs.sh (valgrind --tool=dhat, release build, N1=$N1 N2=$N2), $(date -u '+%Y-%m-%d %H:%M UTC')"
+for kind in grpc rest-h2 rest-h1; do
+    a=$(blocks "$kind" "$N1")
+    b=$(blocks "$kind" "$N2")
+    awk -v k="$kind" -v a="$a" -v b="$b" -v n="$((N2 - N1))" 'BEGIN { printf "%-8s %.1f heap allocations per request\n", k, (b - a) / n }'
+done

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Memory under many connections: 1,000 HTTP/2 connections with 10 streams each in flight
+# (h2load -c 1000 -m 10), against sessiond (GetSession with a service JWT) and the C++ gRPC peer,
+# one after the other, pinned as in compare.sh. Prints each server's RSS every SAMPLE seconds and
+# its peak, then the ratio. DURATION=300 shows whether RSS stays flat over five minutes.
+#   tools/bench/memory.sh        (DURATION=60 SAMPLE=10; peers built by compare.sh in $BENCH_PEERS)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION=${DURATION:-60}
+SAMPLE=${SAMPLE:-10}
+BENCH_PEERS=${BENCH_PEERS:-/tmp/sessiond-bench-peers}
+[[ -f $BENCH_PEERS/.built ]] || { echo "run tools/bench/compare.sh first (it builds the peers)" >&2; exit 1; }
+ulimit -n 65536
+swift build -c release --product sessiond >/dev/null
+bin=$(swift build -c release --show-bin-path)/sessiond
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+# load NAME PID URL REQ [headers...]
+load() {
+    local name=$1 pid=$2 url=$3 req=$4; shift 4
+    echo "== $name: idle RSS $(($(rss "$pid") / 1024)) MiB"
+    taskset -c 1 h2load -D "$DURATION" -c 1000 -m 10 -t 1 -d "$req" -H 'content-type: application/grpc' -H 'te: trailers' "$@" "$url" \
+        >"$work/$name.h2load" 2>&1 &
+    local client=$!
+    local elapsed=0 samples=()
+    while kill -0 "$client" 2>/dev/null; do
+        sleep "$SAMPLE"
+        elapsed=$((elapsed + SAMPLE))
+        kill -0 "$client" 2>/dev/null && samples+=("$(($(rss "$pid") / 1024))")
+    done
+    echo "   RSS every ${SAMPLE} s (MiB): ${samples[*]}"
+    echo "   $(grep -E '^finished in' "$work/$name.h2load")"
+    echo "   $(grep -E '^requests:' "$work/$name.h2load")"
+    echo "   peak RSS: $(($(hwm "$pid") / 1024)) MiB"
+    echo "$(hwm "$pid")" >"$work/$name.hwm"
+}
+
+taskset -c 0 "$bin" serve --port 0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
+port=$(sed -n 's/listening on .*:\([0-9]*\)/\1/p' "$work/out")
+token=$("$bin" token --sub bench --role service --org bench --data-dir "$work/data")
+.venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 10000 --req "$work/req.bin" >/dev/null
+load sessiond "${pids[0]}" "http://127.0.0.1:$port/sessions.v1.SessionService/GetSession" "$work/req.bin" -H "authorization: Bearer $token"
+
+taskset -c 0 "$BENCH_PEERS/cpp-grpc/run.sh" 39399 >"$work/cpp.log" 2>&1 &
+pids+=($!)
+sleep 1
+"$BENCH_PEERS/.venv/bin/python" "$BENCH_PEERS/python/mkreq.py" "$work/peer-req.bin" sess_00042
+load cpp-grpc "${pids[1]}" "http://127.0.0.1:39399/sessions.v1.SessionService/GetSession" "$work/peer-req.bin"
+awk -v a="$(cat "$work/sessiond.hwm")" -v b="$(cat "$work/cpp-grpc.hwm")" \
+    'BEGIN { printf "peak RSS ratio sessiond / C++ gRPC: %.2f (target <= 1.5)\n", a / b }'
