@@ -213,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "SessionServerTests",
             dependencies: ["TestSupport"],
-            exclude: ["standard_services.py", "lifecycle_grpc.py", "crash_test.py", "rest_gateway.py", "rest_openapi.py", "jwt_keys.py", "authz_matrix.py"],
+            exclude: ["standard_services.py", "lifecycle_grpc.py", "crash_test.py", "rest_gateway.py", "rest_openapi.py", "jwt_keys.py", "authz_matrix.py", "session_stubs.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(

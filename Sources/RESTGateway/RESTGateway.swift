@@ -32,12 +32,12 @@ package struct RESTGateway: HTTPService {
         metrics: (@Sendable () -> [UInt8])? = nil,
         logger: Logger
     ) {
-        self.metrics = metrics
         self.channel = channel
         self.routes = RESTRouteTable(bindings)
         self.openAPIDocument = Array(openAPIDocument.utf8)
         self.authenticator = authenticator
         self.cors = cors
+        self.metrics = metrics
         self.logger = logger
     }
 

@@ -54,7 +54,8 @@ struct HTTP1ServerTests {
         try await Self.withServer(maxBody: 16) { server, group in
             let connection = try await TestConnection.connect(port: server.localPort, group: group)
             try await connection.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n" + String(repeating: "a", count: 40))
-            let bytes = try await connection.waitFor { _ in false }
+            // Waits for the close (generously: the whole suite runs in parallel on two cores).
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
             #expect(bytes.text.hasPrefix("HTTP/1.1 413"))
             #expect(bytes.text.contains("RESOURCE_EXHAUSTED"))
             #expect(connection.isClosed)

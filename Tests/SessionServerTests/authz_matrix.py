@@ -9,26 +9,13 @@ The server should run with rate limits high enough for a few thousand calls.
 """
 import argparse
 import itertools
-import os
-import sys
-import tempfile
 import time
 
 import grpc
-import grpc_tools
 import jwt
 import requests
-from grpc_tools import protoc
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SCHEMA = os.path.abspath(os.path.join(HERE, "..", "..", "schema"))
-generated = tempfile.mkdtemp(prefix="sessions-py-")
-WELL_KNOWN = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
-if protoc.main(["protoc", f"-I{SCHEMA}", f"-I{WELL_KNOWN}", f"--python_out={generated}", f"--grpc_python_out={generated}",
-                "sessions/v1/sessions.proto", "sessions/api/http.proto"]) != 0:
-    sys.exit("protoc failed")
-sys.path.insert(0, generated)
-from sessions.v1 import sessions_pb2 as pb, sessions_pb2_grpc as rpc  # noqa: E402
+from session_stubs import pb, rpc
 
 ROLES = ("tester", "researcher", "admin", "service")
 RELATIONS = ("own", "peer", "foreign")  # own session (own org); another tester's, same org; another org's

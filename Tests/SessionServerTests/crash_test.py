@@ -21,19 +21,9 @@ import threading
 import time
 
 import grpc
-import grpc_tools
 import jwt
-from grpc_tools import protoc
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SCHEMA = os.path.abspath(os.path.join(HERE, "..", "..", "schema"))
-generated = tempfile.mkdtemp(prefix="crash-py-")
-WELL_KNOWN = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
-if protoc.main(["protoc", f"-I{SCHEMA}", f"-I{WELL_KNOWN}", f"--python_out={generated}",
-                f"--grpc_python_out={generated}", "sessions/v1/sessions.proto", "sessions/api/http.proto"]) != 0:
-    sys.exit("protoc failed")
-sys.path.insert(0, generated)
-from sessions.v1 import sessions_pb2 as pb, sessions_pb2_grpc as rpc  # noqa: E402
+from session_stubs import pb, rpc
 
 
 def start(binary, data):

@@ -4,27 +4,15 @@ grpcio for calls, PyJWT for tokens signed with the server's secret.
     lifecycle_grpc.py --port PORT --secret-file DATA/jwt-secret
 """
 import argparse
-import os
 import sys
-import tempfile
 import time
 
 import grpc
-import grpc_tools
 import jwt
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from grpc_tools import protoc
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SCHEMA = os.path.abspath(os.path.join(HERE, "..", "..", "schema"))
-generated = tempfile.mkdtemp(prefix="sessions-py-")
-WELL_KNOWN = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
-if protoc.main(["protoc", f"-I{SCHEMA}", f"-I{WELL_KNOWN}", f"--python_out={generated}", f"--grpc_python_out={generated}",
-                "sessions/v1/sessions.proto", "sessions/api/http.proto"]) != 0:
-    sys.exit("protoc failed")
-sys.path.insert(0, generated)
-from sessions.v1 import sessions_pb2 as pb, sessions_pb2_grpc as rpc  # noqa: E402
+from session_stubs import pb, rpc
 
 passes, failures = [], []
 
