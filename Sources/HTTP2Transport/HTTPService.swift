@@ -67,13 +67,19 @@ package struct HTTPResponse: Sendable {
 }
 
 /// Produces a streamed body: `produce` writes chunks (each sent at once) until it returns.
-/// The transport cancels it when the client goes away.
+/// The transport cancels it when the client goes away, and calls `abandon` instead when the
+/// response is dropped before it could start (the client left first), so its resources go too.
 package struct HTTPBodyStream: Sendable {
     package typealias Write = @Sendable ([UInt8]) async throws -> Void
     package let produce: @Sendable (_ write: Write) async throws -> Void
+    package let abandon: @Sendable () -> Void
 
-    package init(_ produce: @escaping @Sendable (_ write: Write) async throws -> Void) {
+    package init(
+        _ produce: @escaping @Sendable (_ write: Write) async throws -> Void,
+        abandon: @escaping @Sendable () -> Void = {}
+    ) {
         self.produce = produce
+        self.abandon = abandon
     }
 }
 

@@ -41,13 +41,13 @@ enum EventStream {
             call.cancel()
             throw error
         }
-        let heartbeat = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: Self.heartbeatInterval)
-                continuation.yield(.heartbeat)
+        let stream = HTTPBodyStream({ write in
+            let heartbeat = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.heartbeatInterval)
+                    continuation.yield(.heartbeat)
+                }
             }
-        }
-        let stream = HTTPBodyStream { write in
             defer {
                 call.cancel()
                 heartbeat.cancel()
@@ -71,7 +71,7 @@ enum EventStream {
             } onCancel: {
                 call.cancel()
             }
-        }
+        }, abandon: { call.cancel() })
         return HTTPResponse(
             status: 200,
             headers: headers + [("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-store")],

@@ -56,11 +56,19 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.requestDeadline?.cancel()
         self.streamTask?.cancel()
+        self.abandonWaitingStreams()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.streamTask?.cancel()
+        self.abandonWaitingStreams()
         context.fireChannelInactive()
+    }
+
+    /// Streamed responses still queued behind others will never be sent: let them go.
+    private func abandonWaitingStreams() {
+        for (_, (response, _)) in self.finished { response.stream?.abandon() }
+        self.finished = [:]
     }
 
     /// The next request must arrive whole in time (slowloris, and the keep-alive idle limit).

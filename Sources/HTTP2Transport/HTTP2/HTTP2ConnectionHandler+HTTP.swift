@@ -45,7 +45,10 @@ extension HTTP2ConnectionHandler {
         stream.task = Task(executorPreference: self.taskExecutor) {
             let response = await work()
             loop.onLoop {
-                guard let stream = handler.value.streams[streamID] else { return }
+                guard let stream = handler.value.streams[streamID] else {
+                    response.stream?.abandon()
+                    return
+                }
                 handler.value.respond(stream, response)
                 handler.value.scheduleOutput()
             }
@@ -53,7 +56,10 @@ extension HTTP2ConnectionHandler {
     }
 
     private func respond(_ stream: ServerStream, _ response: HTTPResponse) {
-        guard !stream.finished, let session = self.session else { return }
+        guard !stream.finished, let session = self.session else {
+            response.stream?.abandon()
+            return
+        }
         stream.finished = true
         var headers: [(name: String, value: String)] = [(":status", String(response.status))]
         // Connection-specific headers are not allowed in HTTP/2 (RFC 9113 §8.2.2).
@@ -63,6 +69,7 @@ extension HTTP2ConnectionHandler {
                 try session.submitResponse(streamID: stream.id, headers: headers, endStream: false)
             } catch {
                 session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
+                body.abandon()
                 return
             }
             self.startBodyStream(body, on: stream)
