@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "interop-server", targets: ["InteropServer"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
         .executable(name: "auth-bench", targets: ["AuthBench"]),
+        .executable(name: "create-bench", targets: ["CreateBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -156,6 +157,14 @@ let package = Package(
         // Store benchmark (tools/bench/store.sh).
         // JWT verification cost per call (tools/bench/jwt.sh).
         .executableTarget(name: "AuthBench", dependencies: ["Auth", "RPCCore"], swiftSettings: strictSettings),
+        // Durable CreateSession calls per second through a running server (tools/bench/creates.sh).
+        .executableTarget(
+            name: "CreateBench",
+            dependencies: [
+                "HTTP2Transport", "RPCCore", "SessionAPI", .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "StoreBench",
             dependencies: [
