@@ -22,11 +22,6 @@ package struct HTTPRequest: Sendable {
         self.headers.first { $0.name == name }?.value
     }
 
-    /// A header name in lower case (header names are ASCII; most arrive lower-case already).
-    package static func lowercasedName(_ name: String) -> String {
-        guard name.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return name }
-        return String(decoding: name.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
-    }
 
     /// The path without the query string.
     package var path: Substring {

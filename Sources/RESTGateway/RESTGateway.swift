@@ -359,14 +359,7 @@ package struct RESTGateway: HTTPService {
             response.status = error.status
             return response
         }
-        let serviceError: ServiceError
-        if let error = error as? ServiceError {
-            serviceError = error
-        } else if error is CancellationError {
-            serviceError = ServiceError(.cancelled, "the request was cancelled")
-        } else {
-            serviceError = ServiceError(.internal, "internal error", cause: error)
-        }
+        let serviceError = ServiceError(wrapping: error)
         if serviceError.code == .internal || serviceError.code == .unknown || serviceError.code == .dataLoss {
             self.logger.error(
                 "request failed",

@@ -1,8 +1,8 @@
 import CoreMetrics
-import Synchronization
+import RPCCore
 
-/// Counts and times every REST reply by HTTP method and status (a bounded set of labels), kept
-/// once made so recording is a lookup and two updates.
+/// Counts every REST reply by HTTP method and status and times it by method (a bounded set of
+/// labels: unknown methods count as OTHER).
 final class RESTMetrics: Sendable {
     static let shared = RESTMetrics()
 
@@ -11,28 +11,17 @@ final class RESTMetrics: Sendable {
         var status: Int
     }
 
-    private let counters = Mutex<[Key: CoreMetrics.Counter]>([:])
-    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
     private static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    private let counters = MetricCache<Key, CoreMetrics.Counter> { key in
+        CoreMetrics.Counter(label: "http_server_requests_total", dimensions: [("method", key.method), ("status", String(key.status))])
+    }
+    private let timers = MetricCache<String, CoreMetrics.Timer> { method in
+        CoreMetrics.Timer(label: "http_server_request_duration_seconds", dimensions: [("method", method)])
+    }
 
     func record(method: String, status: Int, duration: Duration) {
         let method = Self.knownMethods.contains(method) ? method : "OTHER"
-        let counter = self.counters.withLock { counters in
-            let key = Key(method: method, status: status)
-            if let counter = counters[key] { return counter }
-            let counter = CoreMetrics.Counter(
-                label: "http_server_requests_total", dimensions: [("method", method), ("status", String(status))])
-            counters[key] = counter
-            return counter
-        }
-        counter.increment()
-        let timer = self.timers.withLock { timers in
-            if let timer = timers[method] { return timer }
-            let timer = CoreMetrics.Timer(label: "http_server_request_duration_seconds", dimensions: [("method", method)])
-            timers[method] = timer
-            return timer
-        }
-        let (seconds, attoseconds) = duration.components
-        timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self.counters(Key(method: method, status: status)).increment()
+        self.timers(method).recordNanoseconds(duration.wholeNanoseconds)
     }
 }

@@ -21,8 +21,23 @@ package struct InProcessChannel: RPCChannel {
         )
     }
 
-    /// Runs `body` with the handler's context, then hands its response metadata to the caller
-    /// (whether the call succeeded or not: rate-limit trailers come with errors).
+    /// After a call: hands the handler's response metadata to the caller (whether the call
+    /// succeeded or not: rate-limit trailers come with errors) and records the call's metrics.
+    private static func finish(
+        _ method: RPCMethod,
+        _ options: CallOptions,
+        _ context: CallContext,
+        started: ContinuousClock.Instant,
+        error: (any Error)?
+    ) {
+        if let sink = options.responseMetadata {
+            sink.headers = context.response.headers
+            sink.trailers = context.response.trailers
+        }
+        RPCMetrics.shared.record(method, error: error.map { ServiceError(wrapping: $0).code }, duration: .now - started)
+    }
+
+    /// Runs `body` with the handler's prepared context, then finishes the call.
     private func call<Result: Sendable>(
         _ method: RPCMethod,
         _ options: CallOptions,
@@ -31,18 +46,12 @@ package struct InProcessChannel: RPCChannel {
         let route = try self.router.route(forPath: method.path)
         var context = self.context(method, options)
         let started = ContinuousClock.now
-        var failure: ServiceError.Code?
-        defer {
-            if let sink = options.responseMetadata {
-                sink.headers = context.response.headers
-                sink.trailers = context.response.trailers
-            }
-            RPCMetrics.shared.record(method, error: failure, duration: .now - started)
-        }
         do {
-            return try await self.run(route, &context, options, body)
+            let result = try await self.run(route, &context, options, body)
+            Self.finish(method, options, context, started: started, error: nil)
+            return result
         } catch {
-            failure = (error as? ServiceError)?.code ?? (error is CancellationError ? .cancelled : .internal)
+            Self.finish(method, options, context, started: started, error: error)
             throw error
         }
     }
@@ -72,13 +81,22 @@ package struct InProcessChannel: RPCChannel {
     }
 
     package func unary(_ method: RPCMethod, request: [UInt8], options: CallOptions) async throws -> [UInt8] {
-        try await self.call(method, options) { route, context in
-            guard case .unary(let call) = route.handler else { throw Self.mismatch(method) }
-            if let immediate = route.immediate, let reply = try immediate(request, context) { return reply }
-            return try await call(request, context)
+        guard options.timeout == nil else {
+            return try await self.call(method, options) { route, context in
+                guard case .unary(let call) = route.handler else { throw Self.mismatch(method) }
+                if let immediate = route.immediate, let reply = try immediate(request, context) { return reply }
+                return try await call(request, context)
+            }
+        }
+        switch try self.unaryImmediately(method, request: request, options: options) {
+        case .reply(let reply): return reply
+        case .pending(let work): return try await work()
         }
     }
 
+    /// The reply at once when the route has an immediate answer (a cache hit); otherwise the
+    /// handler's work, already authenticated. Calls with a timeout take `unary`, which races the
+    /// handler against the deadline.
     package func unaryImmediately(_ method: RPCMethod, request: [UInt8], options: CallOptions) throws -> RPCImmediateReply {
         guard options.timeout == nil else {
             return .pending { try await self.unary(method, request: request, options: options) }
@@ -87,32 +105,24 @@ package struct InProcessChannel: RPCChannel {
         guard case .unary(let call) = route.handler else { throw Self.mismatch(method) }
         var context = self.context(method, options)
         let started = ContinuousClock.now
-        @Sendable func handOver(_ context: CallContext, _ error: (any Error)?) {
-            if let sink = options.responseMetadata {
-                sink.headers = context.response.headers
-                sink.trailers = context.response.trailers
-            }
-            let code = error.map { ($0 as? ServiceError)?.code ?? ($0 is CancellationError ? .cancelled : .internal) }
-            RPCMetrics.shared.record(method, error: code, duration: .now - started)
-        }
         do {
             try route.prepare(&context)
             if let immediate = route.immediate, let reply = try immediate(request, context) {
-                handOver(context, nil)
+                Self.finish(method, options, context, started: started, error: nil)
                 return .reply(reply)
             }
         } catch {
-            handOver(context, error)
+            Self.finish(method, options, context, started: started, error: error)
             throw error
         }
         let prepared = context
         return .pending {
             do {
                 let reply = try await call(request, prepared)
-                handOver(prepared, nil)
+                Self.finish(method, options, prepared, started: started, error: nil)
                 return reply
             } catch {
-                handOver(prepared, error)
+                Self.finish(method, options, prepared, started: started, error: error)
                 throw error
             }
         }

@@ -16,27 +16,22 @@ package struct Metadata: Sendable, Hashable, Sequence {
     }
 
     package mutating func add(_ key: String, _ value: String) {
-        self.entries.append((Self.lowercased(key), .text(value)))
+        self.entries.append((key.asciiLowercased, .text(value)))
     }
 
     package mutating func add(_ key: String, binary value: [UInt8]) {
-        self.entries.append((Self.lowercased(key), .binary(value)))
+        self.entries.append((key.asciiLowercased, .binary(value)))
     }
 
-    /// Keys are ASCII; most arrive lower-case already (HTTP/2 requires it), so that is checked first.
-    private static func lowercased(_ key: String) -> String {
-        guard key.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return key }
-        return String(decoding: key.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
-    }
 
     package mutating func removeAll(_ key: String) {
-        let key = Self.lowercased(key)
+        let key = key.asciiLowercased
         self.entries.removeAll { $0.key == key }
     }
 
     /// The first text value for `key`.
     package subscript(_ key: String) -> String? {
-        let key = Self.lowercased(key)
+        let key = key.asciiLowercased
         for entry in self.entries where entry.key == key {
             if case .text(let text) = entry.value { return text }
         }
@@ -45,7 +40,7 @@ package struct Metadata: Sendable, Hashable, Sequence {
 
     /// The first binary value for `key` (which should end in `-bin`).
     package func binary(_ key: String) -> [UInt8]? {
-        let key = Self.lowercased(key)
+        let key = key.asciiLowercased
         for entry in self.entries where entry.key == key {
             if case .binary(let bytes) = entry.value { return bytes }
         }
@@ -67,5 +62,14 @@ package struct Metadata: Sendable, Hashable, Sequence {
             hasher.combine(entry.key)
             hasher.combine(entry.value)
         }
+    }
+}
+
+extension String {
+    /// Lower case for ASCII names (header and metadata keys). Most arrive lower-case already
+    /// (HTTP/2 requires it), so that is checked first and the string kept as it is.
+    package var asciiLowercased: String {
+        guard self.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return self }
+        return String(decoding: self.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
     }
 }

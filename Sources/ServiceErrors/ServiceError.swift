@@ -15,6 +15,18 @@ package struct ServiceError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
+    /// Any error as a client sees it: a `ServiceError` as it is, a cancelled task as `cancelled`,
+    /// anything else as `internal` with a generic message (the error stays as the logged cause).
+    package init(wrapping error: any Error) {
+        if let error = error as? ServiceError {
+            self = error
+        } else if error is CancellationError {
+            self.init(.cancelled, "the call was cancelled")
+        } else {
+            self.init(.internal, "internal error", cause: error)
+        }
+    }
+
     /// An `invalidArgument` error naming one field.
     package static func invalidField(_ field: String, _ description: String) -> ServiceError {
         ServiceError(

@@ -50,6 +50,12 @@ extension Serve {
         return keys
     }
 
+    /// The verifier over every configured key, and the ring a JWKS reload replaces.
+    static func verifier(secret: [UInt8], settings: JWTSettings) throws -> (verifier: JWTVerifier, ring: JWTKeyRing) {
+        let ring = JWTKeyRing(try Self.keys(secret: secret, settings: settings))
+        return (JWTVerifier(keys: ring, issuer: settings.issuer, audience: settings.audience), ring)
+    }
+
     /// Re-reads the JWKS file when it changes; a file that no longer loads leaves the keys as they were.
     static func watchJWKS(
         _ file: String,

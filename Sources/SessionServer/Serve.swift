@@ -167,12 +167,10 @@ struct Serve: AsyncParsableCommand {
         return resolved
     }
 
-    func run() async throws {
-        let configuration = try self.resolvedConfiguration()
-        let logger = Logger(label: "sessiond")
-        // Every call is counted and timed by method and status; /metrics exports them.
-        let metrics = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: metrics)
+    /// Every call is counted and timed (swift-metrics over Prometheus); returns what `/metrics` serves.
+    static func exportMetrics() -> @Sendable () -> [UInt8] {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
         // Calls take microseconds to milliseconds; the library's defaults start at 5 ms.
         factory.defaultDurationHistogramBuckets = [
             .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
@@ -180,19 +178,25 @@ struct Serve: AsyncParsableCommand {
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
         ]
         MetricsSystem.bootstrap(factory)
-        let exposition: @Sendable () -> [UInt8] = { metrics.emitToBuffer() }
+        return { registry.emitToBuffer() }
+    }
+
+    func run() async throws {
+        let configuration = try self.resolvedConfiguration()
+        let logger = Logger(label: "sessiond")
+        let metrics = Self.exportMetrics()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let health = HealthService()
         var router = RPCRouter(routes: health.routes)
-        let gateway: RESTGateway
+        let channel: any RPCChannel
+        var authenticator: AuthInterceptor?
         var workers: [@Sendable () async -> Void] = []
 
         if let upstream = configuration.upstream {
             // Gateway only: the upstream checks tokens and owns the data. With the secret at hand
             // (--jwt-secret-file or SESSIOND_JWT_SECRET), a malformed body from a caller without
             // valid credentials is still answered 401 first, as in process.
-            let channel = GRPCChannel(host: upstream.host, port: upstream.port, group: group)
-            var authenticator: AuthInterceptor?
+            channel = GRPCChannel(host: upstream.host, port: upstream.port, group: group)
             if configuration.jwtSecretFile != nil || EnvironmentValue.string("SESSIOND_JWT_SECRET") != nil {
                 let secret = try JWTSecret.load(
                     file: configuration.jwtSecretFile,
@@ -201,22 +205,8 @@ struct Serve: AsyncParsableCommand {
                     createIfMissing: false
                 )
                 let settings = self.jwtSettings()
-                let verifier = JWTVerifier(
-                    keys: JWTKeyRing(try Self.keys(secret: secret.secret, settings: settings)),
-                    issuer: settings.issuer,
-                    audience: settings.audience
-                )
-                authenticator = AuthInterceptor(verifier: verifier)
+                authenticator = AuthInterceptor(verifier: try Self.verifier(secret: secret.secret, settings: settings).verifier)
             }
-            gateway = RESTGateway(
-                channel: channel,
-                bindings: SessionServiceHTTPRoutes.bindings,
-                openAPIDocument: SessionAPIOpenAPI.document,
-                authenticator: authenticator,
-                cors: CORSPolicy(origins: configuration.corsOrigins),
-                metrics: exposition,
-                logger: logger
-            )
             logger.info("forwarding REST to the upstream sessiond", metadata: ["upstream": "\(upstream.host):\(upstream.port)"])
         } else {
             let secret = try JWTSecret.load(
@@ -242,9 +232,8 @@ struct Serve: AsyncParsableCommand {
             let sessions = SessionService(store: store, clock: clock)
             let provider = SessionRPCProvider(service: sessions, store: store, clock: clock)
             let settings = self.jwtSettings()
-            let ring = JWTKeyRing(try Self.keys(secret: secret.secret, settings: settings))
+            let (verifier, ring) = try Self.verifier(secret: secret.secret, settings: settings)
             let tokenCache = VerifiedTokenCache()
-            let verifier = JWTVerifier(keys: ring, issuer: settings.issuer, audience: settings.audience)
             let auth = AuthInterceptor(verifier: verifier, rateLimiter: try self.rateLimiter(), cache: tokenCache)
             let sink = try LedgerPayoutSink(
                 path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path)
@@ -260,16 +249,18 @@ struct Serve: AsyncParsableCommand {
 
             router.register(provider.routesWithImmediatePaths.map { $0.intercepted(by: auth) })
             // REST calls go through the same router (and so the same interceptor) in process.
-            gateway = RESTGateway(
-                channel: InProcessChannel(router: router),
-                bindings: SessionServiceHTTPRoutes.bindings,
-                openAPIDocument: SessionAPIOpenAPI.document,
-                authenticator: auth,
-                cors: CORSPolicy(origins: configuration.corsOrigins),
-                metrics: exposition,
-                logger: logger
-            )
+            channel = InProcessChannel(router: router)
+            authenticator = auth
         }
+        let gateway = RESTGateway(
+            channel: channel,
+            bindings: SessionServiceHTTPRoutes.bindings,
+            openAPIDocument: SessionAPIOpenAPI.document,
+            authenticator: authenticator,
+            cors: CORSPolicy(origins: configuration.corsOrigins),
+            metrics: metrics,
+            logger: logger
+        )
         let reflection = ReflectionService(
             files: SessionAPISchema.files + StandardServicesSchema.files,
             services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import RPCCore
 
 /// Serves HTTP/1.1 requests (keep-alive, pipelined requests answered in order) with an `HTTPService`.
 ///
@@ -112,7 +113,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             let request = HTTPRequest(
                 method: head.method.rawValue,
                 target: head.uri,
-                headers: head.headers.map { (name: HTTPRequest.lowercasedName($0.name), value: $0.value) },
+                headers: head.headers.map { (name: $0.name.asciiLowercased, value: $0.value) },
                 body: self.body,
                 peer: self.peer(context)
             )

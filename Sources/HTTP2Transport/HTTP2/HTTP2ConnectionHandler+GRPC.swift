@@ -346,14 +346,15 @@ extension HTTP2ConnectionHandler {
     }
 
     private func serviceError(from error: any Error, stream: ServerStream) -> ServiceError {
-        if let error = error as? ServiceError { return error }
-        if error is CancellationError { return ServiceError(.cancelled, "the call was cancelled") }
-        self.logger.error(
-            "handler failed",
-            metadata: ["method": "\(stream.route?.method.path ?? "?")", "error": "\(error)",
-                "request_id": "\(stream.callContext?.requestID ?? "")"]
-        )
-        return ServiceError(.internal, "internal error", cause: error)
+        let serviceError = ServiceError(wrapping: error)
+        if let cause = serviceError.cause, serviceError.code == .internal {
+            self.logger.error(
+                "handler failed",
+                metadata: ["method": "\(stream.route?.method.path ?? "?")", "error": "\(cause)",
+                    "request_id": "\(stream.callContext?.requestID ?? "")"]
+            )
+        }
+        return serviceError
     }
 
     private func sendResponseHeadersIfNeeded(_ stream: ServerStream) {
