@@ -6,6 +6,7 @@
 #   tools/bench/allocs.sh            (N1=1000 N2=3000)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tools/bench/sessiond.sh
 N1=${N1:-1000}
 N2=${N2:-3000}
 ./tools/setup.sh --test >/dev/null
@@ -19,13 +20,8 @@ gcc -O2 -shared -fPIC -o "$counter/malloc_count.so" tools/bench/malloc-count/mal
 blocks() {
     local kind=$1 count=$2 work
     work=$(mktemp -d)
-    MALLOC_COUNT_FILE="$work/count" LD_PRELOAD="$counter/malloc_count.so" \
-        "$bin" serve --port 0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
-    local server=$!
-    for _ in $(seq 1 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
-    local port token session
-    port=$(sed -n 's/listening on .*:\([0-9]*\)/\1/p' "$work/out")
-    token=$("$bin" token --sub bench --role service --org bench --data-dir "$work/data")
+    local server port token session
+    start_sessiond "$bin" "$work" "" MALLOC_COUNT_FILE="$work/count" LD_PRELOAD="$counter/malloc_count.so"
     session=$(.venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 50 --req "$work/req.bin")
     case $kind in
         grpc) h2load -n "$count" -c 1 -m 1 -d "$work/req.bin" -H 'content-type: application/grpc' -H 'te: trailers' \

@@ -14,6 +14,7 @@
 # writes tools/bench/results/compare-<UTC time>.txt and .png (a chart, drawn with matplotlib).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tools/bench/sessiond.sh
 root=$(pwd)
 PEERS_DIR=$(cd "${PEERS_DIR:-../shared/peers}" && pwd)
 BENCH_PEERS=${BENCH_PEERS:-/tmp/sessiond-bench-peers}
@@ -57,11 +58,8 @@ cleanup() {
 trap cleanup EXIT
 
 # --- sessiond: documented flags only -----------------------------------------------------------
-taskset -c "$SERVER_CPUS" "$bin" serve --port 0 --data-dir "$work/data" >"$work/sessiond.out" 2>"$work/sessiond.err" &
-pid_of[sessiond]=$!
-for _ in $(seq 1 100); do grep -q listening "$work/sessiond.out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/listening on .*:\([0-9]*\)/\1/p' "$work/sessiond.out")
-token=$("$bin" token --sub bench --role service --org bench --data-dir "$work/data")
+start_sessiond "$bin" "$work" "$SERVER_CPUS"
+pid_of[sessiond]=$server
 session=$(.venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 10000 --req "$work/req.bin")
 echo "sessiond on $port, 10,000 sessions seeded, reading $session"
 

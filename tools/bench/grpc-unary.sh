@@ -5,6 +5,7 @@
 # Prints h2load's summary, the server's CPU time per call (from /proc) and its peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tools/bench/sessiond.sh
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-8}
 STREAMS=${STREAMS:-32}
@@ -17,10 +18,7 @@ bin=$(swift build -c release --show-bin-path)/sessiond
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
-taskset -c "$SERVER_CPUS" "$bin" serve --port 0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
-server=$!
-for _ in $(seq 1 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/listening on .*:\([0-9]*\)/\1/p' "$work/out")
+start_sessiond "$bin" "$work" "$SERVER_CPUS"
 
 # HealthCheckRequest{} framed: flag 0, length 0.
 printf '\x00\x00\x00\x00\x00' >"$work/req.bin"

@@ -6,6 +6,7 @@
 #   tools/bench/memory.sh        (DURATION=60 SAMPLE=10; peers built by compare.sh in $BENCH_PEERS)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tools/bench/sessiond.sh
 DURATION=${DURATION:-60}
 SAMPLE=${SAMPLE:-10}
 BENCH_PEERS=${BENCH_PEERS:-/tmp/sessiond-bench-peers}
@@ -39,11 +40,8 @@ load() {
     echo "$(hwm "$pid")" >"$work/$name.hwm"
 }
 
-taskset -c 0 "$bin" serve --port 0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/listening on .*:\([0-9]*\)/\1/p' "$work/out")
-token=$("$bin" token --sub bench --role service --org bench --data-dir "$work/data")
+start_sessiond "$bin" "$work" 0
+pids+=("$server")
 .venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 10000 --req "$work/req.bin" >/dev/null
 load sessiond "${pids[0]}" "http://127.0.0.1:$port/sessions.v1.SessionService/GetSession" "$work/req.bin" -H "authorization: Bearer $token"
 

@@ -6,6 +6,7 @@
 # Prints req/s (median of RUNS), latency, server CPU per request and peak RSS, and the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tools/bench/sessiond.sh
 DURATION=${DURATION:-10}
 SERVER_CPUS=${SERVER_CPUS:-0}
 CLIENT_CPUS=${CLIENT_CPUS:-1}
@@ -25,12 +26,8 @@ chmod 755 "$work"  # nginx workers (www-data) read the static copy from here
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
 
-taskset -c "$SERVER_CPUS" "$bin" serve --port 0 --data-dir "$work/data" >"$work/out" 2>"$work/err" &
-server=$!
+start_sessiond "$bin" "$work" "$SERVER_CPUS"
 pids+=("$server")
-for _ in $(seq 1 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
-port=$(sed -n 's/listening on .*:\([0-9]*\)/\1/p' "$work/out")
-token=$("$bin" token --sub bench --role service --org bench --data-dir "$work/data")
 # Seed through the API itself: 10,000 sessions, then read one of them.
 .venv/bin/python - "$port" "$token" <<'PY'
 import concurrent.futures, sys, requests

@@ -1,0 +1,17 @@
+# Sourced by the benchmark scripts: starts sessiond as users run it (`serve --port 0 --data-dir`)
+# and waits until it listens.
+#   start_sessiond BIN WORK [CPUS [VAR=value...]]
+# runs BIN pinned to CPUS (if given), with the VAR=value environment for the server only, data in
+# WORK/data; sets `server` (its PID), `port`, and `token` (a JWT for the `service` role).
+start_sessiond() {
+    local bin=$1 work=$2 cpus=${3:-}
+    shift $(($# < 3 ? $# : 3))
+    local launch=(env "$@" "$bin" serve --port 0 --data-dir "$work/data")
+    [[ -n $cpus ]] && launch=(taskset -c "$cpus" "${launch[@]}")
+    "${launch[@]}" >"$work/sessiond.out" 2>"$work/sessiond.err" &
+    server=$!
+    for _ in $(seq 1 100); do grep -q listening "$work/sessiond.out" 2>/dev/null && break; sleep 0.1; done
+    port=$(sed -n 's/listening on .*:\([0-9]*\)/\1/p' "$work/sessiond.out")
+    [[ -n $port ]] || { echo "sessiond did not start: $(cat "$work/sessiond.err")" >&2; return 1; }
+    token=$("$bin" token --sub bench --role service --org bench --data-dir "$work/data")
+}
