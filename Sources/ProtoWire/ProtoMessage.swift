@@ -50,7 +50,7 @@ extension ProtoMessage {
 
     /// The message's binary encoding.
     package func serializedBytes() -> [UInt8] {
-        var writer = ProtoWriter()
+        var writer = ProtoWriter(reservingCapacity: 256)  // most replies fit without growing
         self.encode(to: &writer)
         return writer.bytes
     }

@@ -61,14 +61,15 @@ package struct ProtoWriter: Sendable {
             self.bytes[prefixAt] = UInt8(length)
             return
         }
-        var prefix: [UInt8] = []
+        // Widen the one-byte prefix in place to the varint's size, then fill it in.
+        var size = 1
+        while length >> (7 * size) != 0 { size += 1 }
+        self.bytes.insert(contentsOf: repeatElement(0, count: size - 1), at: start)
         var value = UInt64(length)
-        while value >= 0x80 {
-            prefix.append(UInt8(truncatingIfNeeded: value) | 0x80)
+        for index in prefixAt..<(prefixAt + size) {
+            self.bytes[index] = UInt8(truncatingIfNeeded: value) | (value >= 0x80 ? 0x80 : 0)
             value >>= 7
         }
-        prefix.append(UInt8(value))
-        self.bytes.replaceSubrange(prefixAt..<start, with: prefix)
     }
 
     // MARK: Typed fields (always written; callers skip proto3 defaults)

@@ -24,7 +24,7 @@ package struct InProcessChannel: RPCChannel {
     /// After a call: hands the handler's response metadata to the caller (whether the call
     /// succeeded or not: rate-limit trailers come with errors) and records the call's metrics.
     private static func finish(
-        _ method: RPCMethod,
+        _ route: RPCRoute,
         _ options: CallOptions,
         _ context: CallContext,
         started: ContinuousClock.Instant,
@@ -34,7 +34,7 @@ package struct InProcessChannel: RPCChannel {
             sink.headers = context.response.headers
             sink.trailers = context.response.trailers
         }
-        RPCMetrics.shared.record(method, error: error.map { ServiceError(wrapping: $0).code }, duration: .now - started)
+        route.metrics.record(error: error.map { ServiceError(wrapping: $0).code }, duration: .now - started)
     }
 
     /// Runs `body` with the handler's prepared context, then finishes the call.
@@ -48,10 +48,10 @@ package struct InProcessChannel: RPCChannel {
         let started = ContinuousClock.now
         do {
             let result = try await self.run(route, &context, options, body)
-            Self.finish(method, options, context, started: started, error: nil)
+            Self.finish(route, options, context, started: started, error: nil)
             return result
         } catch {
-            Self.finish(method, options, context, started: started, error: error)
+            Self.finish(route, options, context, started: started, error: error)
             throw error
         }
     }
@@ -108,21 +108,21 @@ package struct InProcessChannel: RPCChannel {
         do {
             try route.prepare(&context)
             if let immediate = route.immediate, let reply = try immediate(request, context) {
-                Self.finish(method, options, context, started: started, error: nil)
+                Self.finish(route, options, context, started: started, error: nil)
                 return .reply(reply)
             }
         } catch {
-            Self.finish(method, options, context, started: started, error: error)
+            Self.finish(route, options, context, started: started, error: error)
             throw error
         }
         let prepared = context
         return .pending {
             do {
                 let reply = try await call(request, prepared)
-                Self.finish(method, options, prepared, started: started, error: nil)
+                Self.finish(route, options, prepared, started: started, error: nil)
                 return reply
             } catch {
-                Self.finish(method, options, prepared, started: started, error: error)
+                Self.finish(route, options, prepared, started: started, error: error)
                 throw error
             }
         }

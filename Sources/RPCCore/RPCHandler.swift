@@ -27,9 +27,13 @@ package struct RPCRoute: Sendable {
     /// the call must take `handler`. Transports call it on their own thread, so it must not block.
     package var immediate: (@Sendable (_ request: [UInt8], _ context: CallContext) throws -> [UInt8]?)?
 
+    /// Calls and their durations, recorded by whoever runs the route.
+    package let metrics: RPCMethodMetrics
+
     package init(method: RPCMethod, handler: RPCHandler) {
         self.method = method
         self.handler = handler
+        self.metrics = RPCMethodMetrics(path: method.path)
     }
 
     /// The route with `interceptor` run before its handler, if it applies to this method.

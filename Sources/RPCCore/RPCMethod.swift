@@ -12,19 +12,22 @@ package enum RPCKind: String, Sendable, Hashable {
 /// Describes one RPC: generated for every method in `schema/`.
 package struct RPCMethod: Sendable, Hashable, CustomStringConvertible {
     /// Fully qualified service name, e.g. `sessions.v1.SessionService`.
-    package var service: String
+    package var service: String { didSet { self.path = Self.path(self.service, self.name) } }
     /// Method name as declared, e.g. `GetSession`.
-    package var name: String
+    package var name: String { didSet { self.path = Self.path(self.service, self.name) } }
     package var kind: RPCKind
+    /// The HTTP/2 `:path` of the method (gRPC over HTTP/2: "/" Service-Name "/" Method-Name);
+    /// kept rather than computed, since every call's lookups and metrics use it.
+    package private(set) var path: String
 
     package init(service: String, name: String, kind: RPCKind) {
         self.service = service
         self.name = name
         self.kind = kind
+        self.path = Self.path(service, name)
     }
 
-    /// The HTTP/2 `:path` of the method (gRPC over HTTP/2: "/" Service-Name "/" Method-Name).
-    package var path: String { "/\(self.service)/\(self.name)" }
+    private static func path(_ service: String, _ name: String) -> String { "/\(service)/\(name)" }
 
     package var description: String { self.path }
 }

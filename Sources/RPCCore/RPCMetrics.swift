@@ -1,28 +1,40 @@
 import CoreMetrics
 import ServiceErrors
+import Synchronization
 
-/// Counts every finished call by method and status, and times it by method, through
-/// swift-metrics (the server exports them for Prometheus at `/metrics`).
-package final class RPCMetrics: Sendable {
-    package static let shared = RPCMetrics()
+/// Counts every finished call of one method by status, and times it, through swift-metrics (the
+/// server exports them for Prometheus at `/metrics`). Each route holds one, so the hot path
+/// looks nothing up by name.
+package final class RPCMethodMetrics: Sendable {
+    private let path: String
+    /// Made on first use, after the process has bootstrapped its metrics backend.
+    private let made = Mutex<Made?>(nil)
 
-    private struct Key: Hashable {
-        var path: String
-        var code: ServiceError.Code?
+    private struct Made {
+        var timer: CoreMetrics.Timer
+        /// Indexed by status code number; OK is 0.
+        var counters: [CoreMetrics.Counter?] = Array(repeating: nil, count: ServiceError.Code.allCases.count + 1)
     }
 
-    private let counters = MetricCache<Key, CoreMetrics.Counter> { key in
-        CoreMetrics.Counter(label: "rpc_server_handled_total", dimensions: [("method", key.path), ("code", key.code?.name ?? "OK")])
+    package init(path: String) {
+        self.path = path
     }
-    private let timers = MetricCache<String, CoreMetrics.Timer> { path in
-        CoreMetrics.Timer(label: "rpc_server_handling_seconds", dimensions: [("method", path)])
-    }
-
-    package init() {}
 
     /// Records one finished call; `error` nil means OK.
-    package func record(_ method: RPCMethod, error: ServiceError.Code?, duration: Duration) {
-        self.counters(Key(path: method.path, code: error)).increment()
-        self.timers(method.path).recordNanoseconds(duration.wholeNanoseconds)
+    package func record(error: ServiceError.Code?, duration: Duration) {
+        let code = error?.rawValue ?? 0
+        let (counter, timer) = self.made.withLock { made in
+            if made == nil {
+                made = Made(timer: CoreMetrics.Timer(label: "rpc_server_handling_seconds", dimensions: [("method", self.path)]))
+            }
+            if made!.counters[code] == nil {
+                made!.counters[code] = CoreMetrics.Counter(
+                    label: "rpc_server_handled_total", dimensions: [("method", self.path), ("code", error?.name ?? "OK")]
+                )
+            }
+            return (made!.counters[code]!, made!.timer)
+        }
+        counter.increment()
+        timer.recordNanoseconds(duration.wholeNanoseconds)
     }
 }

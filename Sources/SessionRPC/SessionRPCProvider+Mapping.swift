@@ -139,13 +139,22 @@ extension SessionRPCProvider {
 extension TestSession {
     /// `allowed_actions` narrowed to what the caller's role may do.
     func allowedActions(for caller: Principal) -> [String] {
-        self.allowedActions.filter { action in
-            switch action {
-            case "pause", "resume", "complete": true
-            case "feedback": caller.role == .tester
-            case "analyze", "notes": caller.role != .tester
-            case "confirm": caller.role == .researcher || caller.role == .admin
-            default: true
+        let status = SessionStatus.allCases.firstIndex(of: self.status)!
+        let role = Principal.Role.allCases.firstIndex(of: caller.role)!
+        return Self.allowedActionsByStatusAndRole[status][role]
+    }
+
+    /// Every status × role answer, worked out once: each reply shares its list.
+    private static let allowedActionsByStatusAndRole: [[[String]]] = SessionStatus.allCases.map { status in
+        Principal.Role.allCases.map { role in
+            Self.allowedActions(in: status).filter { action in
+                switch action {
+                case "pause", "resume", "complete": true
+                case "feedback": role == .tester
+                case "analyze", "notes": role != .tester
+                case "confirm": role == .researcher || role == .admin
+                default: true
+                }
             }
         }
     }

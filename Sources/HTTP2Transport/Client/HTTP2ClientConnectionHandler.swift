@@ -36,9 +36,8 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session = self.session else { return }
         do {
-            for event in try session.receive(self.unwrapInboundIn(data)) {
-                self.handle(event)
-            }
+            try session.receive(self.unwrapInboundIn(data))
+            session.drainEvents { self.handle($0) }
         } catch {
             self.writeOutput()
             context.close(promise: nil)
@@ -91,7 +90,7 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
         let stream = ClientStream(
             responses: responses,
             responseMetadata: options.responseMetadata,
-            reader: LengthPrefixedMessageReader(maxMessageSize: self.maxMessageSize, allocator: context.channel.allocator)
+            reader: LengthPrefixedMessageReader(maxMessageSize: self.maxMessageSize)
         )
         self.streams[streamID] = stream
         if let timeout = options.timeout {
@@ -153,9 +152,7 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
         if buffer.readableBytes > 0 {
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
         }
-        for event in session.takeEvents() {
-            self.handle(event)
-        }
+        session.drainEvents { self.handle($0) }
         for (streamID, stream) in self.streams where !stream.writeWaiters.isEmpty {
             if session.bufferedBytes(on: streamID) < HTTP2ConnectionHandler.streamHighWater {
                 let waiters = stream.writeWaiters
@@ -212,6 +209,7 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
             } catch {
                 self.cancel(streamID, with: ServiceError(.resourceExhausted, "response message rejected: \(error)"))
             }
+            stream.reader.retainPartial()
         case .endStream(let streamID):
             self.finish(streamID, ServiceError(.internal, "the server ended the stream without a status"))
         case .streamClosed(let streamID, let errorCode):

@@ -17,36 +17,54 @@ struct LengthPrefixedMessageReader {
         case invalidFlag(UInt8)
     }
 
-    private var buffer: ByteBuffer
+    /// Received bytes not yet returned as messages; nil when there are none, so a reader holds
+    /// no memory between messages (and never pins the connection's receive buffer).
+    private var buffer: ByteBuffer?
+    /// Whether `buffer` is a slice of someone else's storage (adopted by `append`).
+    private var borrowed = false
     private let maxMessageSize: Int
 
-    init(maxMessageSize: Int, allocator: ByteBufferAllocator) {
+    init(maxMessageSize: Int) {
         self.maxMessageSize = maxMessageSize
-        self.buffer = allocator.buffer(capacity: 0)
     }
 
+    /// Adds received bytes. They may be a slice of a larger receive buffer: call `next` until
+    /// nil, then `retainPartial` before the buffer is reused.
     mutating func append(_ bytes: ByteBuffer) {
-        var bytes = bytes
-        if self.buffer.readableBytes == 0 {
+        guard var buffer = self.buffer else {
             self.buffer = bytes
-        } else {
-            self.buffer.writeBuffer(&bytes)
+            self.borrowed = true
+            return
         }
+        self.buffer = nil  // unique while appending
+        var bytes = bytes
+        buffer.writeBuffer(&bytes)
+        self.buffer = buffer
     }
 
     /// The next complete message, or nil until more bytes arrive.
     mutating func next() throws(Failure) -> Message? {
-        guard let flag = self.buffer.getInteger(at: self.buffer.readerIndex, as: UInt8.self),
-            let length = self.buffer.getInteger(at: self.buffer.readerIndex + 1, as: UInt32.self)
+        guard var buffer = self.buffer,
+            let flag = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+            let length = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt32.self)
         else { return nil }
         guard flag <= 1 else { throw .invalidFlag(flag) }
         guard Int(length) <= self.maxMessageSize else { throw .tooLarge(Int(length)) }
-        guard self.buffer.readableBytes >= 5 + Int(length) else { return nil }
-        self.buffer.moveReaderIndex(forwardBy: 5)
-        let bytes = self.buffer.readBytes(length: Int(length)) ?? []
+        guard buffer.readableBytes >= 5 + Int(length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: 5)
+        let bytes = buffer.readBytes(length: Int(length)) ?? []
+        self.buffer = buffer.readableBytes > 0 ? buffer : nil
         return Message(compressed: flag == 1, bytes: bytes)
     }
 
+    /// Copies a partial message out of the receive buffer it was sliced from, so that buffer
+    /// can be reused while the rest of the message is on its way.
+    mutating func retainPartial() {
+        guard self.borrowed, let buffer = self.buffer else { return }
+        self.buffer = ByteBuffer(bytes: buffer.readableBytesView)
+        self.borrowed = false
+    }
+
     /// Bytes received that do not yet form a whole message (non-zero at end of stream is an error).
-    var partialBytes: Int { self.buffer.readableBytes }
+    var partialBytes: Int { self.buffer?.readableBytes ?? 0 }
 }

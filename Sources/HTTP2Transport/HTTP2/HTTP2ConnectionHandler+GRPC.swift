@@ -9,21 +9,15 @@ extension HTTP2ConnectionHandler {
     static let grpcResponseHeaders: [(name: String, value: String)] = [
         (":status", "200"), ("content-type", "application/grpc"), ("grpc-accept-encoding", "identity,gzip"),
     ]
-
-    /// Request headers that are part of the protocol, not custom metadata.
-    private static let reservedHeaders: Set<String> = [
-        "content-type", "te", "content-length", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding",
-        "grpc-message-type", "user-agent", "host", "connection", "accept-encoding",
-    ]
+    /// The same, and OK trailers, laid out once for nghttp2: most calls send exactly these.
+    static let grpcResponseHeaderBlock = HTTP2HeaderBlock(grpcResponseHeaders, permanent: true)
+    static let okTrailerBlock = HTTP2HeaderBlock([("grpc-status", "0")], permanent: true)
 
     func openStream(_ streamID: Int32, fields: [(name: String, value: String)], endStream: Bool) {
         let contentType = fields.first { $0.name == "content-type" }?.value ?? ""
         let isGRPC = contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
             || contentType.hasPrefix("application/grpc;")
-        let reader = LengthPrefixedMessageReader(
-            maxMessageSize: self.configuration.maxReceiveMessageSize,
-            allocator: self.context!.channel.allocator
-        )
+        let reader = LengthPrefixedMessageReader(maxMessageSize: self.configuration.maxReceiveMessageSize)
         let stream = ServerStream(id: streamID, kind: isGRPC ? .grpc : .http, headers: fields, reader: reader)
         self.streams[streamID] = stream
         guard isGRPC else {
@@ -42,38 +36,51 @@ extension HTTP2ConnectionHandler {
         if endStream { self.endOfRequest(stream) }
     }
 
-    /// Validates the request headers, finds the route and builds the call context.
+    /// Validates the request headers, finds the route and builds the call context, in one pass
+    /// over the headers: protocol headers are read, the rest become metadata.
     private func prepareCall(_ stream: ServerStream) throws(ServiceError) {
-        guard stream.header(":method") == "POST" else {
-            throw ServiceError(.unimplemented, "gRPC requires :method POST")
-        }
-        guard stream.header("te") == "trailers" else {
-            throw ServiceError(.internal, "gRPC requires the header te: trailers")
-        }
-        let path = stream.header(":path") ?? ""
-        if let encoding = stream.header("grpc-encoding"), encoding != "identity" {
-            guard encoding == "gzip" else {
-                throw ServiceError(.unimplemented, "unsupported grpc-encoding '\(encoding)'; supported: identity, gzip")
-            }
-            stream.requestEncoding = encoding
-        }
-        if let accepted = stream.header("grpc-accept-encoding") {
-            stream.acceptsGzip = accepted.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "gzip" }
-        }
-        let route = try self.router.route(forPath: path)
+        var method = "", path = "", te = ""
+        var timeout: String?
         var metadata = Metadata()
-        for field in stream.headers where !field.name.hasPrefix(":") && !Self.reservedHeaders.contains(field.name) {
-            if field.name.hasSuffix("-bin") {
-                guard let bytes = GRPCWire.decodeBinaryHeader(field.value) else {
-                    throw ServiceError(.invalidArgument, "metadata '\(field.name)' is not valid base64")
+        for field in stream.headers {
+            switch field.name {
+            case ":method": method = field.value
+            case ":path": path = field.value
+            case "te": te = field.value
+            case "grpc-timeout": timeout = field.value
+            case "grpc-encoding":
+                guard field.value != "identity" else { continue }
+                guard field.value == "gzip" else {
+                    throw ServiceError(.unimplemented, "unsupported grpc-encoding '\(field.value)'; supported: identity, gzip")
                 }
-                metadata.add(field.name, binary: bytes)
-            } else {
+                stream.requestEncoding = field.value
+            case "grpc-accept-encoding":
+                stream.acceptsGzip = field.value.split(separator: ",").contains {
+                    $0.trimmingCharacters(in: .whitespaces) == "gzip"
+                }
+            case "content-type", "content-length", "grpc-message-type", "user-agent", "host", "connection",
+                "accept-encoding":
+                continue  // part of the protocol, not custom metadata
+            case let name where name.hasPrefix(":"):
+                continue
+            case let name where name.hasSuffix("-bin"):
+                guard let bytes = GRPCWire.decodeBinaryHeader(field.value) else {
+                    throw ServiceError(.invalidArgument, "metadata '\(name)' is not valid base64")
+                }
+                metadata.add(name, binary: bytes)
+            default:
                 metadata.add(field.name, field.value)
             }
         }
+        guard method == "POST" else {
+            throw ServiceError(.unimplemented, "gRPC requires :method POST")
+        }
+        guard te == "trailers" else {
+            throw ServiceError(.internal, "gRPC requires the header te: trailers")
+        }
+        let route = try self.router.route(forPath: path)
         var deadline: ContinuousClock.Instant?
-        if let timeout = stream.header("grpc-timeout") {
+        if let timeout {
             guard let duration = GRPCWire.timeout(timeout) else {
                 throw ServiceError(.invalidArgument, "malformed grpc-timeout '\(timeout)'")
             }
@@ -127,6 +134,7 @@ extension HTTP2ConnectionHandler {
             stream.input?.finish(throwing: error)
             self.finish(stream, with: error)
         }
+        stream.reader.retainPartial()
     }
 
     /// The next request message and how many DATA bytes it took on the wire.
@@ -360,14 +368,18 @@ extension HTTP2ConnectionHandler {
     private func sendResponseHeadersIfNeeded(_ stream: ServerStream) {
         guard !stream.responseHeadersSent, let session = self.session else { return }
         stream.responseHeadersSent = true
-        var headers = Self.grpcResponseHeaders
+        var extra: [(name: String, value: String)] = []
         if stream.callContext?.response.compress == true, stream.acceptsGzip {
             stream.responseCompressed = true
-            headers.append(("grpc-encoding", "gzip"))
+            extra.append(("grpc-encoding", "gzip"))
         }
-        headers += Self.headerFields(stream.callContext?.response.headers ?? Metadata())
+        if let headers = stream.callContext?.response.headers, !headers.isEmpty {
+            extra += Self.headerFields(headers)
+        }
         do {
-            try session.submitResponse(streamID: stream.id, headers: headers, endStream: false)
+            try session.submitResponse(
+                streamID: stream.id, headers: Self.grpcResponseHeaderBlock.appending(extra), endStream: false
+            )
         } catch {
             session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
             stream.finished = true
@@ -385,17 +397,12 @@ extension HTTP2ConnectionHandler {
     func finish(_ stream: ServerStream, with error: ServiceError?) {
         guard !stream.finished, let session = self.session else { return }
         stream.finished = true
-        if let route = stream.route {
-            RPCMetrics.shared.record(route.method, error: error?.code, duration: .now - stream.startedAt)
-        }
+        stream.route?.metrics.record(error: error?.code, duration: .now - stream.startedAt)
         stream.deadlineTimer?.cancel()
-        var trailers: [(name: String, value: String)] = [("grpc-status", String(error?.code.rawValue ?? 0))]
-        if let error {
-            if !error.message.isEmpty { trailers.append(("grpc-message", GRPCWire.percentEncoded(error.message))) }
-            if let details = GRPCWire.statusDetails(error) { trailers.append(("grpc-status-details-bin", details)) }
-        }
-        trailers += Self.headerFields(stream.callContext?.response.trailers ?? Metadata())
+        let trailerMetadata = stream.callContext?.response.trailers ?? Metadata()
         if stream.responseHeadersSent {
+            let trailers = error == nil && trailerMetadata.isEmpty
+                ? Self.okTrailerBlock : HTTP2HeaderBlock(Self.trailerFields(error, trailerMetadata))
             session.finish(stream.id, trailers: trailers)
         } else {
             // Trailers-Only: one HEADERS frame with END_STREAM, carrying the handler's headers too.
@@ -403,7 +410,7 @@ extension HTTP2ConnectionHandler {
             do {
                 try session.submitResponse(
                     streamID: stream.id,
-                    headers: Self.grpcResponseHeaders + headers + trailers,
+                    headers: Self.grpcResponseHeaderBlock.appending(headers + Self.trailerFields(error, trailerMetadata)),
                     endStream: true
                 )
             } catch {
@@ -412,6 +419,16 @@ extension HTTP2ConnectionHandler {
         }
         for waiter in stream.writeWaiters { waiter.fail(ServiceError(.cancelled, "the call has ended")) }
         stream.writeWaiters = []
+    }
+
+    /// `grpc-status`, `grpc-message` and the details of `error` (nil: OK), then the handler's trailers.
+    private static func trailerFields(_ error: ServiceError?, _ metadata: Metadata) -> [(name: String, value: String)] {
+        var trailers: [(name: String, value: String)] = [("grpc-status", String(error?.code.rawValue ?? 0))]
+        if let error {
+            if !error.message.isEmpty { trailers.append(("grpc-message", GRPCWire.percentEncoded(error.message))) }
+            if let details = GRPCWire.statusDetails(error) { trailers.append(("grpc-status-details-bin", details)) }
+        }
+        return trailers + Self.headerFields(metadata)
     }
 
     static func headerFields(_ metadata: Metadata) -> [(name: String, value: String)] {

@@ -24,6 +24,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     var streams: [Int32: ServerStream] = [:]
     var context: ChannelHandlerContext?
     private var flushScheduled = false
+    /// The buffer of the last write, kept for the next one unless it grew past this.
+    private var outputBuffer: ByteBuffer?
+    private static let keptOutputCapacity = 64 * 1024
     var closing = false
     /// Handlers' tasks run on this connection's event loop unless they choose otherwise.
     var taskExecutor: EventLoopTaskExecutor?
@@ -65,9 +68,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         guard let session = self.session else { return }
         self.lastRead = .now()
         self.pingSentAt = nil
-        let events: [HTTP2Event]
         do {
-            events = try session.receive(self.unwrapInboundIn(data))
+            try session.receive(self.unwrapInboundIn(data))
         } catch {
             // nghttp2 queued a GOAWAY for a connection error; send it, then close.
             self.logger.debug("closing HTTP/2 connection", metadata: ["error": "\(error)"])
@@ -75,9 +77,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        for event in events {
-            self.handle(event)
-        }
+        session.drainEvents { self.handle($0) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -148,7 +148,10 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     /// Writes whatever nghttp2 has queued in one write and one flush.
     private func writeOutput() {
         guard let context = self.context, let session = self.session else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 0)
+        // The last batch's buffer is reused once the socket has written it (then it is ours alone).
+        var buffer = self.outputBuffer ?? context.channel.allocator.buffer(capacity: 4096)
+        self.outputBuffer = nil
+        buffer.clear()
         do {
             try session.pendingOutput(into: &buffer)
         } catch {
@@ -158,9 +161,8 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
         if buffer.readableBytes > 0 {
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
         }
-        for event in session.takeEvents() {
-            self.handle(event)
-        }
+        if buffer.capacity <= Self.keptOutputCapacity { self.outputBuffer = buffer }
+        session.drainEvents { self.handle($0) }
         self.releaseWriteWaiters()
         if !session.isAlive || (self.closing && self.streams.isEmpty) {
             context.close(promise: nil)

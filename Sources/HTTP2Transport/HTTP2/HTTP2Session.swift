@@ -9,19 +9,31 @@ import NIOCore
 final class HTTP2Session {
     private var raw: OpaquePointer?
     private var events: [HTTP2Event] = []
-    private var pendingHeaders: [Int32: [(name: String, value: String)]] = [:]
-    /// Decoded header bytes per stream, counted as RFC 9113 §6.5.2 does (name + value + 32).
-    private var pendingHeaderSize: [Int32: Int] = [:]
+    private var draining = false
+    /// The header block being received. HEADERS and its CONTINUATIONs arrive back to back
+    /// (RFC 9113 §6.10), so one block is open at a time.
+    private var headerBlock = ReceivedHeaderBlock()
     private let maxHeaderListSize: Int
     private var outbound: [Int32: OutboundStream] = [:]
     private let allocator: ByteBufferAllocator
+    /// The buffer `receive` is parsing: DATA payloads are handed out as slices of it, not copies.
+    private var input: ByteBuffer?
+
+    private struct ReceivedHeaderBlock {
+        var streamID: Int32 = 0
+        var fields: [(name: String, value: String)] = []
+        /// Decoded bytes, counted as RFC 9113 §6.5.2 does (name + value + 32 per field).
+        var size = 0
+    }
 
     /// One response body waiting to be sent.
-    private struct OutboundStream {
-        var buffer: ByteBuffer
+    private final class OutboundStream {
+        var buffer: ByteBuffer?
         var finished = false
-        var trailers: [(name: String, value: String)]?
+        var trailers: HTTP2HeaderBlock?
         var deferred = false
+
+        var bufferedBytes: Int { self.buffer?.readableBytes ?? 0 }
     }
 
     enum Role {
@@ -91,24 +103,33 @@ final class HTTP2Session {
 
     // MARK: Input
 
-    /// Feeds bytes to nghttp2 and returns what happened, in order (with anything recorded
-    /// while sending since the last call).
-    func receive(_ buffer: ByteBuffer) throws(HTTP2Error) -> [HTTP2Event] {
+    /// Feeds bytes to nghttp2; what happened is then read with `drainEvents`.
+    func receive(_ buffer: ByteBuffer) throws(HTTP2Error) {
+        self.input = buffer
+        defer { self.input = nil }
         let result = buffer.withUnsafeReadableBytes { bytes in
             nghttp2_session_mem_recv(self.raw, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
         }
         if result < 0 {
             throw HTTP2Error(code: Int32(result), message: String(cString: nghttp2_strerror(Int32(result))))
         }
-        return self.takeEvents()
     }
 
-    /// Events recorded since the last call. Sending records some too: a stream closes when our
-    /// END_STREAM goes out, so callers drain this after `pendingOutput`.
-    func takeEvents() -> [HTTP2Event] {
-        guard !self.events.isEmpty else { return [] }
-        defer { self.events.removeAll(keepingCapacity: true) }
-        return self.events
+    /// Hands every event recorded since the last drain to `handle`, in order. Receiving records
+    /// events, and so does sending (a stream closes when our END_STREAM goes out), so callers
+    /// drain after `receive` and after `pendingOutput`. Events recorded while draining are handed
+    /// out in the same pass.
+    func drainEvents(_ handle: (HTTP2Event) -> Void) {
+        guard !self.draining else { return }  // the outer pass picks up what is added
+        self.draining = true
+        defer { self.draining = false }
+        var index = 0
+        while index < self.events.count {
+            let event = self.events[index]
+            index += 1
+            handle(event)
+        }
+        self.events.removeAll(keepingCapacity: true)
     }
 
     /// Whether the connection still has work in either direction; when false, close it.
@@ -133,70 +154,72 @@ final class HTTP2Session {
 
     /// Sends response headers. With `endStream` the response is complete (e.g. gRPC Trailers-Only);
     /// otherwise a body follows through `send(_:on:)` and `finish(_:trailers:)`.
-    func submitResponse(streamID: Int32, headers: [(name: String, value: String)], endStream: Bool) throws(HTTP2Error) {
+    func submitResponse(streamID: Int32, headers: HTTP2HeaderBlock, endStream: Bool) throws(HTTP2Error) {
+        let nva = headers.entries.assumingMemoryBound(to: nghttp2_nv.self)
         if endStream {
-            try Self.withNameValues(headers) { nva, count throws(HTTP2Error) in
-                try Self.check(nghttp2_submit_response(self.raw, streamID, nva, count, nil), "response")
-            }
+            try Self.check(nghttp2_submit_response(self.raw, streamID, nva, headers.count, nil), "response")
             return
         }
-        self.outbound[streamID] = OutboundStream(buffer: self.allocator.buffer(capacity: 0))
-        var provider = nghttp2_data_provider(
-            source: nghttp2_data_source(ptr: nil),
-            read_callback: { session, streamID, buffer, length, flags, _, userData in
-                HTTP2Session.from(userData).provideData(streamID: streamID, into: buffer, length: length, flags: flags)
-            }
-        )
-        try Self.withNameValues(headers) { nva, count throws(HTTP2Error) in
-            try Self.check(nghttp2_submit_response(self.raw, streamID, nva, count, &provider), "response")
-        }
+        self.outbound[streamID] = OutboundStream()
+        var provider = Self.dataProvider
+        try Self.check(nghttp2_submit_response(self.raw, streamID, nva, headers.count, &provider), "response")
+    }
+
+    func submitResponse(streamID: Int32, headers: [(name: String, value: String)], endStream: Bool) throws(HTTP2Error) {
+        try self.submitResponse(streamID: streamID, headers: HTTP2HeaderBlock(headers), endStream: endStream)
     }
 
     /// Opens a client stream with request headers; a body follows unless `endStream`.
     /// Returns the new stream's ID.
     func submitRequest(headers: [(name: String, value: String)], endStream: Bool) throws(HTTP2Error) -> Int32 {
-        var provider = nghttp2_data_provider(
-            source: nghttp2_data_source(ptr: nil),
-            read_callback: { session, streamID, buffer, length, flags, _, userData in
-                HTTP2Session.from(userData).provideData(streamID: streamID, into: buffer, length: length, flags: flags)
-            }
-        )
-        let streamID = try Self.withNameValues(headers) { nva, count throws(HTTP2Error) -> Int32 in
-            let id = endStream
-                ? nghttp2_submit_request(self.raw, nil, nva, count, nil, nil)
-                : nghttp2_submit_request(self.raw, nil, nva, count, &provider, nil)
-            guard id > 0 else {
-                throw HTTP2Error(code: id, message: String(cString: nghttp2_strerror(id)))
-            }
-            return id
+        let block = HTTP2HeaderBlock(headers)
+        let nva = block.entries.assumingMemoryBound(to: nghttp2_nv.self)
+        var provider = Self.dataProvider
+        let streamID = endStream
+            ? nghttp2_submit_request(self.raw, nil, nva, block.count, nil, nil)
+            : nghttp2_submit_request(self.raw, nil, nva, block.count, &provider, nil)
+        guard streamID > 0 else {
+            throw HTTP2Error(code: streamID, message: String(cString: nghttp2_strerror(streamID)))
         }
         if !endStream {
-            self.outbound[streamID] = OutboundStream(buffer: self.allocator.buffer(capacity: 0))
+            self.outbound[streamID] = OutboundStream()
         }
         return streamID
     }
 
+    /// Body bytes come from the stream's `OutboundStream` through `provideData`.
+    private static let dataProvider = nghttp2_data_provider(
+        source: nghttp2_data_source(ptr: nil),
+        read_callback: { _, streamID, buffer, length, flags, _, userData in
+            HTTP2Session.from(userData).provideData(streamID: streamID, into: buffer, length: length, flags: flags)
+        }
+    )
+
     /// Queues body bytes for a stream whose headers were submitted.
     func send(_ bytes: ByteBuffer, on streamID: Int32) {
-        guard var stream = self.outbound[streamID] else { return }
-        var bytes = bytes
-        stream.buffer.writeBuffer(&bytes)
-        self.outbound[streamID] = stream
-        self.resumeIfDeferred(streamID)
+        guard let stream = self.outbound[streamID] else { return }
+        if var buffered = stream.buffer, buffered.readableBytes > 0 {
+            stream.buffer = nil  // keep the storage uniquely referenced while appending
+            var bytes = bytes
+            buffered.writeBuffer(&bytes)
+            stream.buffer = buffered
+        } else {
+            stream.buffer = bytes
+        }
+        self.resumeIfDeferred(stream, streamID)
     }
 
     /// Ends the body; trailers, if any, go out after the last DATA frame.
-    func finish(_ streamID: Int32, trailers: [(name: String, value: String)]?) {
-        guard var stream = self.outbound[streamID] else { return }
+    func finish(_ streamID: Int32, trailers: HTTP2HeaderBlock?) {
+        guard let stream = self.outbound[streamID] else { return }
         stream.finished = true
         stream.trailers = trailers
-        self.outbound[streamID] = stream
-        self.resumeIfDeferred(streamID)
+        self.resumeIfDeferred(stream, streamID)
     }
 
     /// Bytes queued for a stream and not yet taken by nghttp2 (for backpressure).
     func bufferedBytes(on streamID: Int32) -> Int {
-        self.outbound[streamID]?.buffer.readableBytes ?? 0
+        self.outbound[streamID]?.bufferedBytes ?? 0
     }
 
     /// Tells nghttp2 that `count` received bytes of a stream were used, reopening the stream's
@@ -236,9 +259,9 @@ final class HTTP2Session {
         static let enhanceYourCalm: UInt32 = 11
     }
 
-    private func resumeIfDeferred(_ streamID: Int32) {
-        guard self.outbound[streamID]?.deferred == true else { return }
-        self.outbound[streamID]?.deferred = false
+    private func resumeIfDeferred(_ stream: OutboundStream, _ streamID: Int32) {
+        guard stream.deferred else { return }
+        stream.deferred = false
         _ = nghttp2_session_resume_data(self.raw, streamID)
     }
 
@@ -249,37 +272,34 @@ final class HTTP2Session {
         length: Int,
         flags: UnsafeMutablePointer<UInt32>?
     ) -> Int {
-        guard var stream = self.outbound[streamID], let destination, let flags else {
+        guard let stream = self.outbound[streamID], let destination, let flags else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
-        let count = min(length, stream.buffer.readableBytes)
-        if count > 0 {
-            stream.buffer.withUnsafeReadableBytes { source in
-                UnsafeMutableRawPointer(destination).copyMemory(from: source.baseAddress!, byteCount: count)
+        var count = 0
+        if var buffer = stream.buffer {
+            stream.buffer = nil
+            count = min(length, buffer.readableBytes)
+            buffer.withUnsafeReadableBytes { source in
+                if count > 0 { UnsafeMutableRawPointer(destination).copyMemory(from: source.baseAddress!, byteCount: count) }
             }
-            stream.buffer.moveReaderIndex(forwardBy: count)
+            buffer.moveReaderIndex(forwardBy: count)
+            if buffer.readableBytes > 0 { stream.buffer = buffer }
         }
-        if stream.buffer.readableBytes == 0 {
-            if stream.finished {
-                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-                if let trailers = stream.trailers {
-                    flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-                    _ = Self.withNameValues(trailers) { nva, count in
-                        nghttp2_submit_trailer(self.raw, streamID, nva, count)
-                    }
-                }
-                self.outbound[streamID] = nil
-                return count
+        guard stream.bufferedBytes == 0 else { return count }
+        if stream.finished {
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+            if let trailers = stream.trailers {
+                flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+                let nva = trailers.entries.assumingMemoryBound(to: nghttp2_nv.self)
+                _ = nghttp2_submit_trailer(self.raw, streamID, nva, trailers.count)
             }
-            if count == 0 {
-                stream.deferred = true
-                stream.buffer.clear()
-                self.outbound[streamID] = stream
-                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
-            }
-            stream.buffer.clear()  // reuse the storage from the start
+            self.outbound[streamID] = nil
+            return count
         }
-        self.outbound[streamID] = stream
+        if count == 0 {
+            stream.deferred = true
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        }
         return count
     }
 
@@ -293,27 +313,25 @@ final class HTTP2Session {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
             let session = HTTP2Session.from(userData)
-            session.pendingHeaders[frame.pointee.hd.stream_id] = []
-            session.pendingHeaderSize[frame.pointee.hd.stream_id] = 0
+            session.headerBlock.streamID = frame.pointee.hd.stream_id
+            session.headerBlock.fields.reserveCapacity(12)
+            session.headerBlock.size = 0
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
             _, frame, name, nameLength, value, valueLength, _, userData in
-            guard let frame, let name, let value else { return 0 }
+            guard let name, let value else { return 0 }
             let session = HTTP2Session.from(userData)
-            let streamID = frame.pointee.hd.stream_id
             // nghttp2 does not enforce our SETTINGS_MAX_HEADER_LIST_SIZE; stop storing past it.
-            let size = (session.pendingHeaderSize[streamID] ?? 0) + nameLength + valueLength + 32
-            session.pendingHeaderSize[streamID] = size
-            guard size <= session.maxHeaderListSize else {
-                session.pendingHeaders[streamID] = nil
+            session.headerBlock.size += nameLength + valueLength + 32
+            guard session.headerBlock.size <= session.maxHeaderListSize else {
+                session.headerBlock.fields.removeAll()
                 return 0
             }
-            let field = (
+            session.headerBlock.fields.append((
                 name: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
                 value: String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
-            )
-            session.pendingHeaders[streamID]?.append(field)
+            ))
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
@@ -323,12 +341,12 @@ final class HTTP2Session {
             let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
             switch UInt32(frame.pointee.hd.type) {
             case NGHTTP2_HEADERS.rawValue:
-                let size = session.pendingHeaderSize.removeValue(forKey: streamID) ?? 0
-                let fields = session.pendingHeaders.removeValue(forKey: streamID) ?? []
-                if size > session.maxHeaderListSize {
+                let block = session.headerBlock
+                session.headerBlock = ReceivedHeaderBlock()
+                if block.size > session.maxHeaderListSize {
                     session.events.append(.headerListTooLarge(streamID: streamID))
                 } else {
-                    session.events.append(.headers(streamID: streamID, fields: fields, endStream: endStream))
+                    session.events.append(.headers(streamID: streamID, fields: block.fields, endStream: endStream))
                 }
             case NGHTTP2_DATA.rawValue where endStream:
                 session.events.append(.endStream(streamID: streamID))
@@ -343,19 +361,34 @@ final class HTTP2Session {
             _, _, streamID, data, length, userData in
             guard let data else { return 0 }
             let session = HTTP2Session.from(userData)
-            var buffer = session.allocator.buffer(capacity: length)
-            buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
-            session.events.append(.data(streamID: streamID, bytes: buffer))
+            session.events.append(.data(streamID: streamID, bytes: session.slice(of: data, length)))
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             let session = HTTP2Session.from(userData)
             session.outbound[streamID] = nil
-            session.pendingHeaders[streamID] = nil
-            session.pendingHeaderSize[streamID] = nil
+            if session.headerBlock.streamID == streamID { session.headerBlock = ReceivedHeaderBlock() }
             session.events.append(.streamClosed(streamID: streamID, errorCode: errorCode))
             return 0
         }
+    }
+
+    /// DATA payload bytes as a slice of the buffer being received (nghttp2 points into it), or
+    /// a copy if they are somewhere else.
+    private func slice(of data: UnsafePointer<UInt8>, _ length: Int) -> ByteBuffer {
+        if let input = self.input {
+            let offset = input.withUnsafeReadableBytes { bytes in
+                bytes.baseAddress.map { UnsafeRawPointer(data) - $0 } ?? -1
+            }
+            if offset >= 0, offset + length <= input.readableBytes,
+                let slice = input.getSlice(at: input.readerIndex + offset, length: length)
+            {
+                return slice
+            }
+        }
+        var buffer = self.allocator.buffer(capacity: length)
+        buffer.writeBytes(UnsafeRawBufferPointer(start: data, count: length))
+        return buffer
     }
 
     // MARK: C helpers
@@ -364,40 +397,5 @@ final class HTTP2Session {
         guard result == 0 else {
             throw HTTP2Error(code: result, message: "\(what): \(String(cString: nghttp2_strerror(result)))")
         }
-    }
-
-    /// Calls `body` with an `nghttp2_nv` array for `fields`; the pointers are valid only inside.
-    /// nghttp2 copies names and values during the submit call, so nothing outlives it.
-    private static func withNameValues<Result, Failure: Error>(
-        _ fields: [(name: String, value: String)],
-        _ body: (UnsafeMutablePointer<nghttp2_nv>?, Int) throws(Failure) -> Result
-    ) throws(Failure) -> Result {
-        var storage: [UInt8] = []
-        var offsets: [(name: Range<Int>, value: Range<Int>)] = []
-        offsets.reserveCapacity(fields.count)
-        for field in fields {
-            let nameStart = storage.count
-            storage.append(contentsOf: field.name.utf8)
-            let valueStart = storage.count
-            storage.append(contentsOf: field.value.utf8)
-            offsets.append((nameStart..<valueStart, valueStart..<storage.count))
-        }
-        storage.append(0)  // never empty, so the base address exists
-        let result: Swift.Result<Result, Failure> = storage.withUnsafeMutableBufferPointer { bytes in
-            let base = bytes.baseAddress!
-            var nva = offsets.map { range in
-                nghttp2_nv(
-                    name: base + range.name.lowerBound,
-                    value: base + range.value.lowerBound,
-                    namelen: range.name.count,
-                    valuelen: range.value.count,
-                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
-                )
-            }
-            return Swift.Result { () throws(Failure) -> Result in
-                try nva.withUnsafeMutableBufferPointer { nv throws(Failure) in try body(nv.baseAddress, nv.count) }
-            }
-        }
-        return try result.get()
     }
 }

@@ -6,8 +6,10 @@ import ServiceErrors
 /// Switches list every status (no `default:`), so a new status shows every place that decides.
 extension TestSession {
     /// Actions the current status allows, for `allowed_actions` (the caller's role narrows it).
-    package var allowedActions: [String] {
-        switch self.status {
+    package var allowedActions: [String] { Self.allowedActions(in: self.status) }
+
+    package static func allowedActions(in status: SessionStatus) -> [String] {
+        switch status {
         case .active: ["pause", "complete", "notes"]
         case .paused: ["resume", "complete", "notes"]
         case .completed: ["analyze", "feedback", "notes"]

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Where the server's CPU goes under load: perf (Debian linux-perf) samples a release sessiond,
+# pinned to one core and loaded from the other exactly as compare.sh does, and prints the top
+# symbols (self time) for one kind of request.
+#   tools/bench/profile.sh grpc|rest-h2|rest-h1     (DURATION=10 SERVER_CPUS=0 CLIENT_CPUS=1 TOP=40)
+# Leaves the raw profile in /tmp/sessiond-profile-KIND.data for `perf report -i`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tools/bench/sessiond.sh
+kind=${1:-grpc}
+DURATION=${DURATION:-10}
+SERVER_CPUS=${SERVER_CPUS:-0}
+CLIENT_CPUS=${CLIENT_CPUS:-1}
+TOP=${TOP:-40}
+./tools/setup.sh --test >/dev/null
+swift build -c release --product sessiond >/dev/null
+bin=$(swift build -c release --show-bin-path)/sessiond
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
+start_sessiond "$bin" "$work" "$SERVER_CPUS"
+session=$(.venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 10000 --req "$work/req.bin")
+auth="authorization: Bearer $token"
+load() {
+    case $kind in
+        grpc) taskset -c "$CLIENT_CPUS" h2load -D "$1" -c 8 -m 32 -t 1 -d "$work/req.bin" -H 'content-type: application/grpc' \
+                  -H 'te: trailers' -H "$auth" "http://127.0.0.1:$port/sessions.v1.SessionService/GetSession" ;;
+        rest-h2) taskset -c "$CLIENT_CPUS" h2load -D "$1" -c 8 -m 32 -t 1 -H "$auth" "http://127.0.0.1:$port/api/sessions/$session" ;;
+        rest-h1) taskset -c "$CLIENT_CPUS" wrk -t1 -c64 -d"$1s" -H "$auth" "http://127.0.0.1:$port/api/sessions/$session" ;;
+        *) echo "unknown kind $kind" >&2; exit 2 ;;
+    esac
+}
+load 2 >/dev/null  # warm-up
+data=/tmp/sessiond-profile-$kind.data
+perf record -q -F 2000 -g -p "$server" -o "$data" -- sleep "$DURATION" 2>/dev/null &
+recorder=$!
+load "$DURATION" | grep -E '^(finished in|requests:|Requests/sec)'
+wait "$recorder"
+perf report -i "$data" --no-children --percent-limit 0.4 --stdio -g none --sort symbol 2>/dev/null \
+    | grep -E '^ +[0-9]' | head -"$TOP"
