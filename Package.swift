@@ -3,6 +3,9 @@ import PackageDescription
 
 let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    // Generic code across our modules (message codecs, HTTP bindings) gets specialized in the
+    // modules that use it instead of resolving type metadata on every call.
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
 let package = Package(

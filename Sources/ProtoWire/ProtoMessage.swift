@@ -35,11 +35,22 @@ extension ProtoMessage {
 
     /// Decodes a message from its serialized bytes.
     package init(serializedBytes bytes: some Sequence<UInt8>) throws(ProtoDecodingError) {
-        let array = Array(bytes)
-        let result = array.withUnsafeBytes { raw in
-            Result { () throws(ProtoDecodingError) -> Self in try Self(serializedBuffer: raw) }
+        try self.init(serializedBytes: Array(bytes))
+    }
+
+    /// Decodes a message from its serialized bytes, read in place.
+    package init(serializedBytes bytes: [UInt8]) throws(ProtoDecodingError) {
+        var decoded: Self?
+        var failure: ProtoDecodingError?
+        bytes.withUnsafeBytes { raw in
+            do throws(ProtoDecodingError) {
+                decoded = try Self(serializedBuffer: raw)
+            } catch {
+                failure = error
+            }
         }
-        self = try result.get()
+        if let failure { throw failure }
+        self = decoded!
     }
 
     /// Decodes a message from borrowed memory.

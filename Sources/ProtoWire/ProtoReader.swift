@@ -139,8 +139,11 @@ package struct ProtoReader {
     package mutating func readString() throws(ProtoDecodingError) -> String {
         let start = self.position
         let range = try self.readLengthDelimitedRange()
-        let raw = UnsafeRawBufferPointer(rebasing: self.buffer[range])
-        guard let string = String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self) else {
+        let bytes = UnsafeRawBufferPointer(rebasing: self.buffer[range]).bindMemory(to: UInt8.self)
+        // Decoding repairs bad UTF-8 with U+FFFD; any repair shows as a difference in the bytes.
+        // (Cheaper than the generic validating initializer, which resolves type metadata per call.)
+        let string = String(decoding: bytes, as: UTF8.self)
+        guard string.utf8.elementsEqual(bytes) else {
             throw ProtoDecodingError(.invalidUTF8, at: start)
         }
         return string

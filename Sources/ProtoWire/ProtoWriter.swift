@@ -46,8 +46,8 @@ package struct ProtoWriter: Sendable {
         self.bytes.append(contentsOf: content)
     }
 
-    package mutating func writeRaw(_ raw: some Sequence<UInt8>) {
-        self.bytes.append(contentsOf: raw)
+    package mutating func writeRaw(_ raw: [UInt8]) {
+        if !raw.isEmpty { self.bytes.append(contentsOf: raw) }
     }
 
     /// Writes a length prefix followed by whatever `body` writes.

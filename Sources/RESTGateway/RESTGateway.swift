@@ -264,7 +264,7 @@ package struct RESTGateway: HTTPService {
     ) throws -> [UInt8] {
         var context = JSONDecodingContext(valuesAreText: binding.route.body.isEmpty)
         var members: [JSONMember] = []
-        let pathNames = Set(parameters.flatMap { [$0.field.jsonName, $0.field.protoName] })
+        let isPathName = { (name: String) in parameters.contains { $0.field.jsonName == name || $0.field.protoName == name } }
         if binding.route.body == "*" {
             for parameter in target.query {
                 context.reject(parameter.name, "query parameters are not accepted by \(binding.route.method) \(binding.route.pathTemplate)")
@@ -289,7 +289,7 @@ package struct RESTGateway: HTTPService {
                     throw ServiceError(.invalidArgument, "the body must be a JSON object, not \(body.kindDescription)")
                 }
                 for member in bodyMembers {
-                    if pathNames.contains(member.key) {
+                    if isPathName(member.key) {
                         context.reject(member.key, "is given by the path, not the body")
                     } else {
                         members.append(member)
@@ -305,7 +305,7 @@ package struct RESTGateway: HTTPService {
             }
             for name in order {
                 let values = grouped[name]!
-                if pathNames.contains(name) {
+                if isPathName(name) {
                     context.reject(name, "is given by the path, not the query")
                 } else if values.count > 1 {
                     context.reject(name, "is given more than once")

@@ -6,24 +6,27 @@ struct RequestTarget {
     var malformed = false
 
     init(_ target: String) {
-        let pathEnd = target.firstIndex(of: "?") ?? target.endIndex
-        let path = target[..<pathEnd]
+        // Byte-level splitting: the delimiters are ASCII, and Character-level scanning of every
+        // request's path would cost more than the rest of the parse.
+        let utf8 = target.utf8
+        let pathEnd = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
         var malformed = false
-        self.segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
-            guard let decoded = Self.percentDecoded(part, plusIsSpace: false) else {
-                malformed = true
-                return ""
+        self.segments = utf8[..<pathEnd].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            .dropFirst().map { part in
+                guard let decoded = Self.percentDecoded(Substring(part), plusIsSpace: false) else {
+                    malformed = true
+                    return ""
+                }
+                return decoded
             }
-            return decoded
-        }
         // `/api/sessions/` is `/api/sessions`.
         if self.segments.count > 1, self.segments.last == "" { self.segments.removeLast() }
         self.query = []
-        if pathEnd < target.endIndex {
-            for pair in target[target.index(after: pathEnd)...].split(separator: "&") where !pair.isEmpty {
-                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard let name = Self.percentDecoded(parts[0], plusIsSpace: true),
-                    let value = Self.percentDecoded(parts.count > 1 ? parts[1] : "", plusIsSpace: true)
+        if pathEnd < utf8.endIndex {
+            for pair in utf8[utf8.index(after: pathEnd)...].split(separator: UInt8(ascii: "&")) where !pair.isEmpty {
+                let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+                guard let name = Self.percentDecoded(Substring(parts[0]), plusIsSpace: true),
+                    let value = Self.percentDecoded(parts.count > 1 ? Substring(parts[1]) : "", plusIsSpace: true)
                 else {
                     malformed = true
                     continue

@@ -23,7 +23,10 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var draining = false
 
     private let requestTimeout: TimeAmount
-    private var requestDeadline: Scheduled<Void>?
+    /// Since when the connection waits for the next request to arrive whole; nil while one is
+    /// being answered. One timer per connection checks it, re-armed lazily, not one per request.
+    private var waitingSince: NIODeadline? = .now()
+    private var requestTimer: Scheduled<Void>?
     /// Writes a streamed response body; the connection closes when it ends.
     private var streamTask: Task<Void, Never>?
     private var loopExecutor: EventLoopTaskExecutor?
@@ -51,11 +54,11 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.armRequestDeadline(context)
+        self.armRequestTimer(context, at: .now() + self.requestTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.requestDeadline?.cancel()
+        self.requestTimer?.cancel()
         self.streamTask?.cancel()
         self.abandonWaitingStreams()
     }
@@ -73,11 +76,20 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// The next request must arrive whole in time (slowloris, and the keep-alive idle limit).
-    private func armRequestDeadline(_ context: ChannelHandlerContext) {
-        self.requestDeadline?.cancel()
-        let channel = context.channel
-        self.requestDeadline = context.eventLoop.scheduleTask(in: self.requestTimeout) {
-            channel.close(promise: nil)
+    /// When the timer fires early (requests came and went meanwhile), it re-arms for the rest.
+    private func armRequestTimer(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        self.requestTimer = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            guard let since = handler.waitingSince else {
+                handler.armRequestTimer(context, at: .now() + handler.requestTimeout)
+                return
+            }
+            if since + handler.requestTimeout <= .now() {
+                context.channel.close(promise: nil)
+            } else {
+                handler.armRequestTimer(context, at: since + handler.requestTimeout)
+            }
         }
     }
 
@@ -85,6 +97,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
+            if self.waitingSince == nil { self.waitingSince = .now() }  // it must arrive whole in time
             self.body = []
             self.bodyTooLarge = false
         case .body(var buffer):
@@ -98,8 +111,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head = self.head else { return }
             self.head = nil
-            self.requestDeadline?.cancel()
-            self.requestDeadline = nil
+            self.waitingSince = nil
             let sequence = self.nextToStart
             self.nextToStart += 1
             if self.bodyTooLarge {
@@ -161,7 +173,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         } else {
             context.flush()
-            if self.nextToWrite == self.nextToStart && self.head == nil { self.armRequestDeadline(context) }
+            if self.nextToWrite == self.nextToStart && self.head == nil { self.waitingSince = .now() }
         }
     }
 
