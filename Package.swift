@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "RESTGateway",
             dependencies: [
-                "HTTP2Transport", "ProtoJSON", "RPCCore", "ServiceErrors",
+                "HTTP2Transport", "ProtoJSON", "ProtoWire", "RPCCore", "ServiceErrors",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -206,6 +206,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "ServiceErrors"], swiftSettings: strictSettings),
+        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway"], swiftSettings: strictSettings),
         .testTarget(
             name: "SessionCoreTests",
             dependencies: ["SessionCore", "SessionStoreSQLite", "ServiceErrors", "TestSupport"],

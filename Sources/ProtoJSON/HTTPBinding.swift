@@ -12,7 +12,7 @@ package struct HTTPBinding: Sendable {
     package let responseFields: [JSONFieldName]
     /// The number of the response field that is the REST `data` (0: the whole response).
     package let responseBodyField: Int
-    private let decodeRequest: @Sendable ([JSONMember], inout JSONDecodingContext) -> [UInt8]
+    private let decodeRequest: @Sendable ([JSONMember], inout JSONDecodingContext) -> any ProtoMessage
     private let decodeResponse: @Sendable ([UInt8]) throws(ServiceError) -> any ProtoJSONMessage
 
     package init<Request: ProtoJSONMessage, Response: ProtoJSONMessage>(
@@ -25,19 +25,25 @@ package struct HTTPBinding: Sendable {
         self.responseFields = Response.jsonFields
         self.responseBodyField = Response.jsonFields.first { $0.protoName == route.responseBody }?.number ?? 0
         self.decodeRequest = { members, context in
-            Request(jsonMembers: members, path: "", context: &context).serializedBytes()
+            Request(jsonMembers: members, path: "", context: &context)
         }
         self.decodeResponse = { bytes throws(ServiceError) in try Response(decodingReply: bytes) }
     }
 
-    /// The request message's bytes from JSON members (body, path and query merged); problems go
-    /// to `context`.
-    package func requestBytes(_ members: [JSONMember], context: inout JSONDecodingContext) -> [UInt8] {
+    /// The request message from JSON members (body, path and query merged); problems go to
+    /// `context`.
+    package func request(_ members: [JSONMember], context: inout JSONDecodingContext) -> any ProtoMessage {
         self.decodeRequest(members, &context)
     }
 
     /// The reply decoded, ready to be written as JSON.
     package func response(_ bytes: [UInt8]) throws(ServiceError) -> any ProtoJSONMessage {
         try self.decodeResponse(bytes)
+    }
+
+    /// A reply message from an in-process call, ready to be written as JSON.
+    package func response(_ message: any ProtoMessage) throws(ServiceError) -> any ProtoJSONMessage {
+        if let json = message as? any ProtoJSONMessage { return json }
+        return try self.decodeResponse(message.serializedBytes())
     }
 }

@@ -44,7 +44,8 @@ package struct JSONWriter: Sendable {
         self.separate()
         self.bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
-        self.bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        self.bytes.append(UInt8(ascii: "\""))
+        self.bytes.append(UInt8(ascii: ":"))
         self.needsComma = false
     }
 
@@ -71,7 +72,18 @@ package struct JSONWriter: Sendable {
 
     /// Integers are JSON numbers, 64-bit ones included (the API documents numbers, not strings).
     package mutating func integer(_ value: some BinaryInteger) {
-        self.raw(String(value))
+        self.separate()
+        // Digits straight into the output, lowest first, then reversed in place.
+        let magnitude = value.magnitude
+        if value < 0 { self.bytes.append(UInt8(ascii: "-")) }
+        let start = self.bytes.count
+        var rest = UInt64(truncatingIfNeeded: magnitude)
+        repeat {
+            self.bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        self.bytes[start...].reverse()
+        self.needsComma = true
     }
 
     /// Finite numbers as numbers; NaN and the infinities as the protobuf JSON strings.

@@ -2,6 +2,7 @@ import Foundation
 import HTTP2Transport
 import Logging
 import ProtoJSON
+import ProtoWire
 import RPCCore
 import ServiceErrors
 import Synchronization
@@ -157,7 +158,7 @@ package struct RESTGateway: HTTPService {
         let responseMetadata = ResponseMetadata()
         options.responseMetadata = responseMetadata
 
-        let message: [UInt8]
+        let message: any ProtoMessage
         do {
             message = try self.requestMessage(binding, parameters: parameters, request: request, target: target)
         } catch let bodyError {
@@ -182,7 +183,7 @@ package struct RESTGateway: HTTPService {
             return .pending {
                 do {
                     return try await EventStream.respond(
-                        binding, request: message, channel: channel, options: options,
+                        binding, request: message.serializedBytes(), channel: channel, options: options,
                         headers: Self.headers(from: responseMetadata)
                     )
                 } catch {
@@ -192,12 +193,15 @@ package struct RESTGateway: HTTPService {
         }
         do {
             switch try self.channel.unaryImmediately(binding.route.rpc, request: message, options: options) {
+            case .message(let reply):
+                return .response(try self.success(binding, reply: binding.response(reply), metadata: responseMetadata))
             case .reply(let reply):
-                return .response(try self.success(binding, reply: reply, metadata: responseMetadata))
+                return .response(try self.success(binding, reply: binding.response(reply), metadata: responseMetadata))
             case .pending(let work):
                 return .pending {
                     do {
-                        return try self.success(binding, reply: try await work(), metadata: responseMetadata)
+                        let reply = try binding.response(try await work())
+                        return try self.success(binding, reply: reply, metadata: responseMetadata)
                     } catch {
                         return self.callFailure(error, request: request, requestID: requestID, metadata: responseMetadata)
                     }
@@ -209,10 +213,9 @@ package struct RESTGateway: HTTPService {
     }
 
     /// The documented success reply for an RPC's reply.
-    private func success(_ binding: HTTPBinding, reply: [UInt8], metadata: ResponseMetadata) throws(ServiceError)
-        -> HTTPResponse
+    private func success(_ binding: HTTPBinding, reply decoded: any ProtoJSONMessage, metadata: ResponseMetadata)
+        throws(ServiceError) -> HTTPResponse
     {
-        let decoded = try binding.response(reply)
         var headers: [(name: String, value: String)] = [("content-type", "application/json; charset=utf-8")]
         if binding.route.successStatus == 201, let location = self.location(binding, reply: decoded) {
             headers.append(("location", location))
@@ -261,7 +264,7 @@ package struct RESTGateway: HTTPService {
         parameters: [(field: JSONFieldName, value: String)],
         request: HTTPRequest,
         target: RequestTarget
-    ) throws -> [UInt8] {
+    ) throws -> any ProtoMessage {
         var context = JSONDecodingContext(valuesAreText: binding.route.body.isEmpty)
         var members: [JSONMember] = []
         let isPathName = { (name: String) in parameters.contains { $0.field.jsonName == name || $0.field.protoName == name } }
@@ -317,9 +320,9 @@ package struct RESTGateway: HTTPService {
         for parameter in parameters {
             members.append(JSONMember(parameter.field.jsonName, .string(parameter.value)))
         }
-        let bytes = binding.requestBytes(members, context: &context)
+        let message = binding.request(members, context: &context)
         if let error = context.error { throw error }
-        return bytes
+        return message
     }
 
     /// `application/json`, optionally with `charset=utf-8`.
@@ -385,9 +388,18 @@ enum RequestIDs {
 
     static func next() -> String {
         let number = Self.counter.add(1, ordering: .relaxed).newValue
-        let digits = String(number, radix: 16)
-        return Self.prefix + String(repeating: "0", count: 16 - digits.utf8.count) + digits
+        let prefix = Self.prefix.utf8
+        return String(unsafeUninitializedCapacity: prefix.count + 16) { buffer in
+            var index = buffer.initialize(fromContentsOf: prefix)
+            for shift in stride(from: 60, through: 0, by: -4) {
+                buffer[index] = Self.hexDigits[Int(number >> UInt64(shift) & 0xF)]
+                index += 1
+            }
+            return index
+        }
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 /// A gateway error whose HTTP status is not its code's usual one (415 for a wrong media type).

@@ -6,21 +6,27 @@ struct RequestTarget {
     var malformed = false
 
     init(_ target: String) {
-        // Byte-level splitting: the delimiters are ASCII, and Character-level scanning of every
+        // Byte-level scanning: the delimiters are ASCII, and Character-level work on every
         // request's path would cost more than the rest of the parse.
         let utf8 = target.utf8
         let pathEnd = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
         var malformed = false
-        self.segments = utf8[..<pathEnd].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-            .dropFirst().map { part in
-                guard let decoded = Self.percentDecoded(Substring(part), plusIsSpace: false) else {
-                    malformed = true
-                    return ""
-                }
-                return decoded
+        // The segments after each "/" (the text before the first "/" is not a segment).
+        var segments: [String] = []
+        var start = utf8.firstIndex(of: UInt8(ascii: "/")).map { utf8.index(after: $0) }
+        while let segmentStart = start, segmentStart <= pathEnd {
+            let end = utf8[segmentStart..<pathEnd].firstIndex(of: UInt8(ascii: "/")) ?? pathEnd
+            if let decoded = Self.percentDecoded(Substring(utf8[segmentStart..<end]), plusIsSpace: false) {
+                segments.append(decoded)
+            } else {
+                malformed = true
+                segments.append("")
             }
+            start = end < pathEnd ? utf8.index(after: end) : nil
+        }
         // `/api/sessions/` is `/api/sessions`.
-        if self.segments.count > 1, self.segments.last == "" { self.segments.removeLast() }
+        if segments.count > 1, segments.last == "" { segments.removeLast() }
+        self.segments = segments
         self.query = []
         if pathEnd < utf8.endIndex {
             for pair in utf8[utf8.index(after: pathEnd)...].split(separator: UInt8(ascii: "&")) where !pair.isEmpty {

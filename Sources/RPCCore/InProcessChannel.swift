@@ -1,3 +1,4 @@
+import ProtoWire
 import ServiceErrors
 
 /// Calls a router's handlers directly: no socket, no framing, same interceptors and errors.
@@ -81,24 +82,21 @@ package struct InProcessChannel: RPCChannel {
     }
 
     package func unary(_ method: RPCMethod, request: [UInt8], options: CallOptions) async throws -> [UInt8] {
-        guard options.timeout == nil else {
-            return try await self.call(method, options) { route, context in
-                guard case .unary(let call) = route.handler else { throw Self.mismatch(method) }
-                if let immediate = route.immediate, let reply = try immediate(request, context) { return reply }
-                return try await call(request, context)
-            }
-        }
-        switch try self.unaryImmediately(method, request: request, options: options) {
-        case .reply(let reply): return reply
-        case .pending(let work): return try await work()
+        try await self.call(method, options) { route, context in
+            guard case .unary(let call) = route.handler else { throw Self.mismatch(method) }
+            if let immediate = route.immediate, let reply = try immediate(request, context) { return reply }
+            return try await call(request, context)
         }
     }
 
     /// The reply at once when the route has an immediate answer (a cache hit); otherwise the
     /// handler's work, already authenticated. Calls with a timeout take `unary`, which races the
     /// handler against the deadline.
-    package func unaryImmediately(_ method: RPCMethod, request: [UInt8], options: CallOptions) throws -> RPCImmediateReply {
+    package func unaryImmediately(_ method: RPCMethod, request message: any ProtoMessage, options: CallOptions) throws
+        -> RPCImmediateReply
+    {
         guard options.timeout == nil else {
+            let request = message.serializedBytes()
             return .pending { try await self.unary(method, request: request, options: options) }
         }
         let route = try self.router.route(forPath: method.path)
@@ -107,15 +105,16 @@ package struct InProcessChannel: RPCChannel {
         let started = ContinuousClock.now
         do {
             try route.prepare(&context)
-            if let immediate = route.immediate, let reply = try immediate(request, context) {
+            if let immediate = route.immediateMessage, let reply = try immediate(message, context) {
                 Self.finish(route, options, context, started: started, error: nil)
-                return .reply(reply)
+                return .message(reply)
             }
         } catch {
             Self.finish(route, options, context, started: started, error: error)
             throw error
         }
         let prepared = context
+        let request = message.serializedBytes()
         return .pending {
             do {
                 let reply = try await call(request, prepared)

@@ -1,3 +1,4 @@
+import ProtoWire
 import ServiceErrors
 
 /// A method's server-side implementation over serialized messages.
@@ -26,6 +27,8 @@ package struct RPCRoute: Sendable {
     /// For a unary method: the reply at once, without suspending (e.g. from a cache), or nil when
     /// the call must take `handler`. Transports call it on their own thread, so it must not block.
     package var immediate: (@Sendable (_ request: [UInt8], _ context: CallContext) throws -> [UInt8]?)?
+    /// The same answer for callers in this process, message in and message out: no encoding.
+    package var immediateMessage: (@Sendable (_ request: any ProtoMessage, _ context: CallContext) throws -> (any ProtoMessage)?)?
 
     /// Calls and their durations, recorded by whoever runs the route.
     package let metrics: RPCMethodMetrics
@@ -44,6 +47,18 @@ package struct RPCRoute: Sendable {
         return route
     }
 
+    /// Gives a unary route its immediate answer (see `immediate`) from one typed function, for
+    /// remote callers (bytes) and in-process ones (messages) alike.
+    package mutating func answerImmediately<Request: ProtoMessage, Response: ProtoMessage>(
+        with answer: @escaping @Sendable (Request, CallContext) throws -> Response?
+    ) {
+        self.immediate = { bytes, context in try answer(Request(decodingRequest: bytes), context)?.serializedBytes() }
+        self.immediateMessage = { message, context in
+            let request = try (message as? Request) ?? Request(decodingRequest: message.serializedBytes())
+            return try answer(request, context)
+        }
+    }
+
     /// Runs the interceptors: rejects the call or fills in its context.
     package func prepare(_ context: inout CallContext) throws(ServiceError) {
         for interceptor in self.interceptors { try interceptor.intercept(&context) }
@@ -55,6 +70,8 @@ package typealias RPCRequestProducer = @Sendable (_ requests: RPCMessageSink) as
 
 /// A unary call's reply when it was available at once, or the work that will produce it.
 package enum RPCImmediateReply: Sendable {
+    /// The reply message itself, from an in-process handler (never encoded).
+    case message(any ProtoMessage)
     case reply([UInt8])
     case pending(@Sendable () async throws -> [UInt8])
 }
@@ -66,7 +83,7 @@ package protocol RPCChannel: Sendable {
     func unary(_ method: RPCMethod, request: [UInt8], options: CallOptions) async throws -> [UInt8]
     /// The unary call's reply without suspending when the callee can give it at once (an
     /// in-process cache hit); otherwise the work to await. Errors found at once are thrown.
-    func unaryImmediately(_ method: RPCMethod, request: [UInt8], options: CallOptions) throws -> RPCImmediateReply
+    func unaryImmediately(_ method: RPCMethod, request: any ProtoMessage, options: CallOptions) throws -> RPCImmediateReply
     func serverStreaming(
         _ method: RPCMethod,
         request: [UInt8],
@@ -87,7 +104,8 @@ package protocol RPCChannel: Sendable {
 }
 
 extension RPCChannel {
-    package func unaryImmediately(_ method: RPCMethod, request: [UInt8], options: CallOptions) throws -> RPCImmediateReply {
-        .pending { try await self.unary(method, request: request, options: options) }
+    package func unaryImmediately(_ method: RPCMethod, request: any ProtoMessage, options: CallOptions) throws -> RPCImmediateReply {
+        let bytes = request.serializedBytes()
+        return .pending { try await self.unary(method, request: bytes, options: options) }
     }
 }

@@ -43,8 +43,8 @@ package struct SessionRPCProvider: SessionServiceProvider {
         self.routes.map { route in
             guard route.method == SessionServiceMethods.getSession else { return route }
             var route = route
-            route.immediate = { bytes, context in
-                try self.cachedSession(GetSessionRequest(decodingRequest: bytes), context: context)?.serializedBytes()
+            route.answerImmediately { (request: GetSessionRequest, context) in
+                try self.cachedSession(request, context: context)
             }
             return route
         }

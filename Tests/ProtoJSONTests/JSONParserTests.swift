@@ -60,6 +60,22 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("writes every integer as Swift prints it, extremes included")
+    func integers() {
+        var values: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, Int64.max, Int64.min, Int64(Int32.min), Int64(Int32.max)]
+        for _ in 0..<1000 { values.append(Int64.random(in: .min ... .max)) }
+        for value in values {
+            var writer = JSONWriter()
+            writer.beginArray()
+            writer.integer(value)
+            writer.integer(Int32(truncatingIfNeeded: value))
+            writer.integer(UInt64(bitPattern: value))
+            writer.endArray()
+            let expected = "[\(value),\(Int32(truncatingIfNeeded: value)),\(UInt64(bitPattern: value))]"
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
+        }
+    }
+
     @Test("inserts commas and writes numbers as JSON numbers")
     func structure() {
         var writer = JSONWriter()
