@@ -56,6 +56,10 @@ final class HTTP2Session {
         nghttp2_option_set_max_outbound_ack(option, limits.maxOutboundAcks)
         nghttp2_option_set_stream_reset_rate_limit(option, limits.streamResetBurst, limits.streamResetRatePerSecond)
         nghttp2_option_set_max_continuations(option, limits.maxContinuations)
+        // nghttp2 1.52 otherwise keeps up to MAX_CONCURRENT_STREAMS closed streams per connection
+        // for the RFC 7540 priority tree (which RFC 9113 deprecated, and we do not use): about
+        // 80 KiB per busy connection, and a larger stream map to search on every frame.
+        nghttp2_option_set_no_closed_streams(option, 1)
         if limits.manualFlowControl {
             nghttp2_option_set_no_auto_window_update(option, 1)
         }
