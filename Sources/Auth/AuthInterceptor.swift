@@ -50,16 +50,17 @@ package struct AuthInterceptor: RPCInterceptor {
         guard let header = context.metadata["authorization"] else {
             throw ServiceError(.unauthenticated, "missing bearer token (authorization: Bearer <JWT>)")
         }
-        guard let token = Self.bearerToken(header) else {
-            throw ServiceError(.unauthenticated, "the authorization header must be 'Bearer <JWT>'")
-        }
         let now = self.now()
         let claims: JWTVerifier.Claims
-        if let cached = self.cache?.claims(for: token, now: now) {
+        // Cached by the whole header value: a repeated header needs no parsing either.
+        if let cached = self.cache?.claims(for: header, now: now) {
             claims = cached
         } else {
+            guard let token = Self.bearerToken(header) else {
+                throw ServiceError(.unauthenticated, "the authorization header must be 'Bearer <JWT>'")
+            }
             claims = try self.verifier.verify(token, now: now)
-            self.cache?.insert(token, claims, validUntil: claims.expiresAt.addingTimeInterval(self.verifier.clockSkew))
+            self.cache?.insert(header, claims, validUntil: claims.expiresAt.addingTimeInterval(self.verifier.clockSkew))
         }
         context.caller = Caller(subject: claims.subject, role: claims.role, org: claims.org)
         guard let decision = self.rateLimiter?.check(role: claims.role, org: claims.org, subject: claims.subject) else {

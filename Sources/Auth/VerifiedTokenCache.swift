@@ -12,8 +12,15 @@ package final class VerifiedTokenCache: Sendable {
         var validUntil: Double
     }
 
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// The last token looked up or added: callers that repeat one token (a service's) are
+        /// answered by comparing it, without hashing it.
+        var last: (token: String, entry: Entry)?
+    }
+
     package let capacity: Int
-    private let entries = Mutex<[String: Entry]>([:])
+    private let state = Mutex(State())
 
     package init(capacity: Int = 10_000) {
         self.capacity = capacity
@@ -21,10 +28,19 @@ package final class VerifiedTokenCache: Sendable {
 
     package func claims(for token: String, now: Date) -> JWTVerifier.Claims? {
         let now = now.timeIntervalSince1970
-        return self.entries.withLock { entries in
-            guard let entry = entries[token] else { return nil }
+        return self.state.withLock { state in
+            let entry: Entry
+            if let last = state.last, last.token == token {
+                entry = last.entry
+            } else if let found = state.entries[token] {
+                entry = found
+                state.last = (token, found)
+            } else {
+                return nil
+            }
             guard now < entry.validUntil else {
-                entries[token] = nil
+                state.entries[token] = nil
+                state.last = nil
                 return nil
             }
             return entry.claims
@@ -32,15 +48,17 @@ package final class VerifiedTokenCache: Sendable {
     }
 
     package func insert(_ token: String, _ claims: JWTVerifier.Claims, validUntil: Date) {
-        self.entries.withLock { entries in
-            if entries.count >= self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[token] = Entry(claims: claims, validUntil: validUntil.timeIntervalSince1970)
+        self.state.withLock { state in
+            if state.entries.count >= self.capacity { state.entries.removeAll(keepingCapacity: true) }
+            let entry = Entry(claims: claims, validUntil: validUntil.timeIntervalSince1970)
+            state.entries[token] = entry
+            state.last = (token, entry)
         }
     }
 
     package func removeAll() {
-        self.entries.withLock { $0.removeAll() }
+        self.state.withLock { $0 = State() }
     }
 
-    package var count: Int { self.entries.withLock { $0.count } }
+    package var count: Int { self.state.withLock { $0.entries.count } }
 }

@@ -12,7 +12,7 @@ package struct CallContext: Sendable {
     /// Whether the request's messages arrived compressed (`grpc-encoding` other than identity).
     package var requestCompressed: Bool = false
     /// What the handler sends back besides messages.
-    package let response = ResponseMetadata()
+    package let response: ResponseMetadata
     /// Who is calling, set by the authentication interceptor; nil on public methods.
     package var caller: Caller?
 
@@ -21,8 +21,10 @@ package struct CallContext: Sendable {
         metadata: Metadata = Metadata(),
         deadline: ContinuousClock.Instant? = nil,
         requestID: String = "",
-        peer: String? = nil
+        peer: String? = nil,
+        response: ResponseMetadata = ResponseMetadata()
     ) {
+        self.response = response
         self.method = method
         self.metadata = metadata
         self.deadline = deadline

@@ -18,23 +18,19 @@ package struct InProcessChannel: RPCChannel {
             metadata: options.metadata,
             deadline: options.timeout.map { .now + $0 },
             requestID: options.metadata["x-request-id"] ?? "",
-            peer: options.peer
+            peer: options.peer,
+            // The caller's sink, when it gave one, receives the handler's metadata as it is set.
+            response: options.responseMetadata ?? ResponseMetadata()
         )
     }
 
-    /// After a call: hands the handler's response metadata to the caller (whether the call
-    /// succeeded or not: rate-limit trailers come with errors) and records the call's metrics.
+    /// After a call: records its metrics. (The handler's response metadata already went to the
+    /// caller's sink, which is the call's own; rate-limit trailers come with errors too.)
     private static func finish(
         _ route: RPCRoute,
-        _ options: CallOptions,
-        _ context: CallContext,
         started: ContinuousClock.Instant,
         error: (any Error)?
     ) {
-        if let sink = options.responseMetadata {
-            sink.headers = context.response.headers
-            sink.trailers = context.response.trailers
-        }
         route.metrics.record(error: error.map { ServiceError(wrapping: $0).code }, duration: .now - started)
     }
 
@@ -49,10 +45,10 @@ package struct InProcessChannel: RPCChannel {
         let started = ContinuousClock.now
         do {
             let result = try await self.run(route, &context, options, body)
-            Self.finish(route, options, context, started: started, error: nil)
+            Self.finish(route, started: started, error: nil)
             return result
         } catch {
-            Self.finish(route, options, context, started: started, error: error)
+            Self.finish(route, started: started, error: error)
             throw error
         }
     }
@@ -106,11 +102,11 @@ package struct InProcessChannel: RPCChannel {
         do {
             try route.prepare(&context)
             if let immediate = route.immediateMessage, let reply = try immediate(message, context) {
-                Self.finish(route, options, context, started: started, error: nil)
+                Self.finish(route, started: started, error: nil)
                 return .message(reply)
             }
         } catch {
-            Self.finish(route, options, context, started: started, error: error)
+            Self.finish(route, started: started, error: error)
             throw error
         }
         let prepared = context
@@ -118,10 +114,10 @@ package struct InProcessChannel: RPCChannel {
         return .pending {
             do {
                 let reply = try await call(request, prepared)
-                Self.finish(route, options, prepared, started: started, error: nil)
+                Self.finish(route, started: started, error: nil)
                 return reply
             } catch {
-                Self.finish(route, options, prepared, started: started, error: error)
+                Self.finish(route, started: started, error: error)
                 throw error
             }
         }

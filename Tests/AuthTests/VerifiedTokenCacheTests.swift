@@ -16,6 +16,24 @@ struct VerifiedTokenCacheTests {
         #expect(cache.claims(for: "other", now: Date(timeIntervalSince1970: 0)) == nil)
     }
 
+    @Test("the last-used entry answers like the table: alternating tokens, expiry, clearing")
+    func lastUsed() {
+        let cache = VerifiedTokenCache()
+        let other = JWTVerifier.Claims(subject: "t", role: "tester", org: "o", expiresAt: Date(timeIntervalSince1970: 3000))
+        cache.insert("a", Self.claims, validUntil: Date(timeIntervalSince1970: 2060))
+        cache.insert("b", other, validUntil: Date(timeIntervalSince1970: 3060))
+        for _ in 0..<3 {
+            #expect(cache.claims(for: "a", now: Date(timeIntervalSince1970: 2000)) == Self.claims)
+            #expect(cache.claims(for: "a", now: Date(timeIntervalSince1970: 2000)) == Self.claims)
+            #expect(cache.claims(for: "b", now: Date(timeIntervalSince1970: 2000)) == other)
+        }
+        #expect(cache.claims(for: "a", now: Date(timeIntervalSince1970: 2060)) == nil, "expired while last-used")
+        #expect(cache.claims(for: "a", now: Date(timeIntervalSince1970: 0)) == nil, "and gone from the table")
+        #expect(cache.claims(for: "b", now: Date(timeIntervalSince1970: 2060)) == other)
+        cache.removeAll()
+        #expect(cache.claims(for: "b", now: Date(timeIntervalSince1970: 2060)) == nil, "clearing drops the last-used entry too")
+    }
+
     @Test("it never holds more than its capacity")
     func bounded() {
         let cache = VerifiedTokenCache(capacity: 100)

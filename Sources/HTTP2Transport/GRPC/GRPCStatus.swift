@@ -78,6 +78,19 @@ enum GRPCWire {
         return buffer
     }
 
+    /// Whether a comma-separated header list (e.g. `identity, deflate,gzip`) names `token`;
+    /// spaces and tabs around items are ignored. Byte-level: it runs on every call.
+    static func listContains(_ list: String, _ token: StaticString) -> Bool {
+        let wanted = UnsafeRawBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount)
+        return list.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).contains { item in
+            let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            guard let first = item.firstIndex(where: { !isBlank($0) }),
+                let last = item.lastIndex(where: { !isBlank($0) })
+            else { return false }
+            return item[first...last].elementsEqual(wanted)
+        }
+    }
+
     /// A `-bin` metadata value: base64 with or without padding, as gRPC allows.
     static func decodeBinaryHeader(_ value: String) -> [UInt8]? {
         var text = value.trimmingCharacters(in: .whitespaces)

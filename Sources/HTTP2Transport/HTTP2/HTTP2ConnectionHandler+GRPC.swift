@@ -55,9 +55,7 @@ extension HTTP2ConnectionHandler {
                 }
                 stream.requestEncoding = field.value
             case "grpc-accept-encoding":
-                stream.acceptsGzip = field.value.split(separator: ",").contains {
-                    $0.trimmingCharacters(in: .whitespaces) == "gzip"
-                }
+                stream.acceptsGzip = GRPCWire.listContains(field.value, "gzip")
             case "content-type", "content-length", "grpc-message-type", "user-agent", "host", "connection",
                 "accept-encoding":
                 continue  // part of the protocol, not custom metadata

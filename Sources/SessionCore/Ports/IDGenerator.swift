@@ -13,8 +13,12 @@ package final class IDGenerator: Sendable {
     package func make(_ prefix: String) -> String {
         let millis = UInt64(max(0, self.clock.now.timeIntervalSince1970 * 1000))
         var bytes = (0..<6).reversed().map { UInt8(truncatingIfNeeded: millis >> (8 * UInt64($0))) }
+        // Two draws from the system generator (getrandom), not one per byte: each is a syscall.
         var generator = SystemRandomNumberGenerator()
-        bytes += (0..<10).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt16
+        bytes += (0..<8).reversed().map { UInt8(truncatingIfNeeded: high >> (8 * UInt64($0))) }
+        bytes += [UInt8(truncatingIfNeeded: low >> 8), UInt8(truncatingIfNeeded: low)]
         // 26 characters carry 130 bits: two zero bits, then the 128 bits of `bytes`.
         var characters: [UInt8] = []
         characters.reserveCapacity(26)
