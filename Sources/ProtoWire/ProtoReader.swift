@@ -142,8 +142,8 @@ package struct ProtoReader {
         let bytes = UnsafeRawBufferPointer(rebasing: self.buffer[range]).bindMemory(to: UInt8.self)
         // Decoding repairs bad UTF-8 with U+FFFD; any repair shows as a difference in the bytes.
         // (Cheaper than the generic validating initializer, which resolves type metadata per call.)
-        let string = String(decoding: bytes, as: UTF8.self)
-        guard string.utf8.elementsEqual(bytes) else {
+        var string = String(decoding: bytes, as: UTF8.self)
+        guard string.withUTF8({ $0.elementsEqual(bytes) }) else {
             throw ProtoDecodingError(.invalidUTF8, at: start)
         }
         return string
