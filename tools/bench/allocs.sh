@@ -9,9 +9,7 @@ cd "$(dirname "$0")/../.."
 source tools/bench/sessiond.sh
 N1=${N1:-1000}
 N2=${N2:-3000}
-./tools/setup.sh --test >/dev/null
-swift build -c release --product sessiond >/dev/null
-bin=$(swift build -c release --show-bin-path)/sessiond
+build_sessiond
 counter=$(mktemp -d)
 trap 'rm -rf "$counter"' EXIT
 gcc -O2 -shared -fPIC -o "$counter/malloc_count.so" tools/bench/malloc-count/malloc_count.c -ldl

@@ -41,8 +41,7 @@ if [[ ! -f $BENCH_PEERS/.built ]] || [[ -n $(find "$PEERS_DIR" -newer "$BENCH_PE
     "$BENCH_PEERS/setup.sh" >"$BENCH_PEERS/setup.log" 2>&1 || { tail -30 "$BENCH_PEERS/setup.log"; exit 1; }
     touch "$BENCH_PEERS/.built"
 fi
-swift build -c release --product sessiond >/dev/null
-bin=$(swift build -c release --show-bin-path)/sessiond
+build_sessiond
 
 work=$(mktemp -d)
 chmod 755 "$work"

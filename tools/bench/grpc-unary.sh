@@ -12,13 +12,7 @@ STREAMS=${STREAMS:-32}
 SERVER_CPUS=${SERVER_CPUS:-0}
 CLIENT_CPUS=${CLIENT_CPUS:-1}
 
-./tools/setup.sh --test >/dev/null
-swift build -c release --product sessiond >/dev/null
-bin=$(swift build -c release --show-bin-path)/sessiond
-work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
-
-start_sessiond "$bin" "$work" "$SERVER_CPUS"
+run_sessiond "$SERVER_CPUS"
 
 # HealthCheckRequest{} framed: flag 0, length 0.
 printf '\x00\x00\x00\x00\x00' >"$work/req.bin"

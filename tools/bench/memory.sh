@@ -12,8 +12,7 @@ SAMPLE=${SAMPLE:-10}
 BENCH_PEERS=${BENCH_PEERS:-/tmp/sessiond-bench-peers}
 [[ -f $BENCH_PEERS/.built ]] || { echo "run tools/bench/compare.sh first (it builds the peers)" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # 1,000 connections need more than the usual 1,024 descriptors
-swift build -c release --product sessiond >/dev/null
-bin=$(swift build -c release --show-bin-path)/sessiond
+build_sessiond
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"' EXIT

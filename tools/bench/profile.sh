@@ -12,12 +12,7 @@ DURATION=${DURATION:-10}
 SERVER_CPUS=${SERVER_CPUS:-0}
 CLIENT_CPUS=${CLIENT_CPUS:-1}
 TOP=${TOP:-40}
-./tools/setup.sh --test >/dev/null
-swift build -c release --product sessiond >/dev/null
-bin=$(swift build -c release --show-bin-path)/sessiond
-work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
-start_sessiond "$bin" "$work" "$SERVER_CPUS"
+run_sessiond "$SERVER_CPUS"
 session=$(.venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 10000 --req "$work/req.bin")
 auth="authorization: Bearer $token"
 load() {
@@ -36,4 +31,4 @@ recorder=$!
 load "$DURATION" | grep -E '^(finished in|requests:|Requests/sec)'
 wait "$recorder"
 perf report -i "$data" --no-children --percent-limit 0.4 --stdio -g none --sort symbol 2>/dev/null \
-    | grep -E '^ +[0-9]' | head -"$TOP"
+    | grep -E '^ +[0-9]' | sed 's/[[:space:]]*-[[:space:]]*-[[:space:]]*$//' | head -"$TOP"
