@@ -26,7 +26,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     private var flushScheduled = false
     /// The buffer of the last write, kept for the next one unless it grew past this.
     private var outputBuffer: ByteBuffer?
-    private static let keptOutputCapacity = 64 * 1024
+    private static let keptOutputCapacity = 16 * 1024
     var closing = false
     /// Handlers' tasks run on this connection's event loop unless they choose otherwise.
     var taskExecutor: EventLoopTaskExecutor?

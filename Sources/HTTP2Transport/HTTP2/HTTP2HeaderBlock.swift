@@ -18,7 +18,7 @@ final class HTTP2HeaderBlock: @unchecked Sendable {  // immutable after init
         let bytes = fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
         self.storage = .allocate(byteCount: max(1, entries + bytes), alignment: MemoryLayout<nghttp2_nv>.alignment)
         let nva = self.storage.bindMemory(to: nghttp2_nv.self, capacity: fields.count)
-        var cursor = (self.storage + entries).assumingMemoryBound(to: UInt8.self)
+        var cursor = (self.storage + entries).bindMemory(to: UInt8.self, capacity: bytes)
         let flags = permanent ? NGHTTP2_NV_FLAG_NO_COPY_NAME.rawValue | NGHTTP2_NV_FLAG_NO_COPY_VALUE.rawValue : 0
         for (index, field) in fields.enumerated() {
             let name = Self.copy(field.name, to: &cursor)
