@@ -121,10 +121,10 @@ extension HTTP2ConnectionHandler {
                 if let input = stream.input {
                     input.yield(RPCMessageSource.Delivery(bytes: message, size: wireSize))
                 } else {
-                    stream.requestMessages.append(message)
-                    if stream.requestMessages.count > 1 {
+                    guard stream.requestMessage == nil else {
                         throw ServiceError(.unimplemented, "\(stream.route?.method.name ?? "method") takes one request message")
                     }
+                    stream.requestMessage = message
                 }
             }
         } catch {
@@ -184,7 +184,7 @@ extension HTTP2ConnectionHandler {
             return
         }
         guard let route = stream.route, stream.task == nil else { return }
-        guard let request = stream.requestMessages.first else {
+        guard let request = stream.requestMessage else {
             self.finish(stream, with: ServiceError(.unimplemented, "\(route.method.name) needs one request message, got none"))
             return
         }

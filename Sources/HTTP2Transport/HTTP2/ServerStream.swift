@@ -21,7 +21,8 @@ final class ServerStream {
     /// The request's `grpc-encoding`; nil means identity.
     var requestEncoding: String?
     var acceptsGzip = false
-    var requestMessages: [[UInt8]] = []
+    /// The request message of a call whose client does not stream (a second one is an error).
+    var requestMessage: [UInt8]?
     var input: AsyncThrowingStream<RPCMessageSource.Delivery, any Error>.Continuation?
     var task: Task<Void, Never>?
     var responseHeadersSent = false
