@@ -19,8 +19,7 @@ command -v nginx >/dev/null || missing+=(nginx-light)
 if ((${#missing[@]})); then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-swift build -c release --product sessiond >/dev/null
-bin=$(swift build -c release --show-bin-path)/sessiond
+build_sessiond
 work=$(mktemp -d)
 chmod 755 "$work"  # nginx workers (www-data) read the static copy from here
 pids=()
