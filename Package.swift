@@ -114,7 +114,6 @@ let package = Package(
             dependencies: [
                 "HTTP2Transport", "ProtoJSON", "ProtoWire", "RPCCore", "ServiceErrors",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),

@@ -31,12 +31,12 @@ package struct RPCRoute: Sendable {
     package var immediateMessage: (@Sendable (_ request: any ProtoMessage, _ context: CallContext) throws -> (any ProtoMessage)?)?
 
     /// Calls and their durations, recorded by whoever runs the route.
-    package let metrics: RPCMethodMetrics
+    package let metrics: CallMetrics
 
     package init(method: RPCMethod, handler: RPCHandler) {
         self.method = method
         self.handler = handler
-        self.metrics = RPCMethodMetrics(path: method.path)
+        self.metrics = .rpc(method.path)
     }
 
     /// The route with `interceptor` run before its handler, if it applies to this method.

@@ -13,6 +13,11 @@ extension HTTP2ConnectionHandler {
     static let grpcResponseHeaderBlock = HTTP2HeaderBlock(grpcResponseHeaders, permanent: true)
     static let okTrailerBlock = HTTP2HeaderBlock([("grpc-status", "0")], permanent: true)
 
+    /// gRPC's response headers followed by `extra`: the prepared block when there is nothing extra.
+    static func grpcResponseHeaders(plus extra: [(name: String, value: String)]) -> HTTP2HeaderBlock {
+        extra.isEmpty ? Self.grpcResponseHeaderBlock : HTTP2HeaderBlock(Self.grpcResponseHeaders + extra)
+    }
+
     func openStream(_ streamID: Int32, fields: [(name: String, value: String)], endStream: Bool) {
         let contentType = fields.first { $0.name == "content-type" }?.value ?? ""
         let isGRPC = contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
@@ -376,7 +381,7 @@ extension HTTP2ConnectionHandler {
         }
         do {
             try session.submitResponse(
-                streamID: stream.id, headers: Self.grpcResponseHeaderBlock.appending(extra), endStream: false
+                streamID: stream.id, headers: Self.grpcResponseHeaders(plus: extra), endStream: false
             )
         } catch {
             session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
@@ -408,7 +413,7 @@ extension HTTP2ConnectionHandler {
             do {
                 try session.submitResponse(
                     streamID: stream.id,
-                    headers: Self.grpcResponseHeaderBlock.appending(headers + Self.trailerFields(error, trailerMetadata)),
+                    headers: Self.grpcResponseHeaders(plus: headers + Self.trailerFields(error, trailerMetadata)),
                     endStream: true
                 )
             } catch {

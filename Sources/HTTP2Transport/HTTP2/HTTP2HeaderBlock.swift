@@ -29,25 +29,8 @@ final class HTTP2HeaderBlock: @unchecked Sendable {  // immutable after init
         }
     }
 
-    /// `self` followed by `other`, as one list.
-    func appending(_ other: [(name: String, value: String)]) -> HTTP2HeaderBlock {
-        other.isEmpty ? self : HTTP2HeaderBlock(self.fields + other)
-    }
-
     deinit {
         self.storage.deallocate()
-    }
-
-    /// The fields as text (for combining lists and for tests).
-    var fields: [(name: String, value: String)] {
-        let nva = self.storage.assumingMemoryBound(to: nghttp2_nv.self)
-        return (0..<self.count).map { index in
-            let entry = nva[index]
-            return (
-                String(decoding: UnsafeBufferPointer(start: entry.name, count: entry.namelen), as: UTF8.self),
-                String(decoding: UnsafeBufferPointer(start: entry.value, count: entry.valuelen), as: UTF8.self)
-            )
-        }
     }
 
     /// The `nghttp2_nv` array, for the submit calls in `HTTP2Session` (typed there).
