@@ -100,9 +100,8 @@ package final class SessionService: Sendable {
         if caller.role == .tester && testerID != caller.subject {
             throw ServiceError(.permissionDenied, "a tester may create sessions only for themselves")
         }
-        if let existing = try await self.store.session(org: caller.org, jobID: jobID, testerID: testerID) {
-            throw Self.duplicate(existing)
-        }
+        // No look-up first: the store's unique (org, job, tester) constraint decides, inside the
+        // write, so a create costs one trip to the writer and none to a reader.
         let assigned: Variant
         if let chosen {
             assigned = chosen
@@ -120,7 +119,7 @@ package final class SessionService: Sendable {
         do {
             try await self.store.commit(ChangeSet([.insertSession(session)]))
         } catch let error as ServiceError where error.code == .alreadyExists {
-            // A concurrent create won; answer as if we had seen it first.
+            // The session exists (created earlier or by a concurrent call): name it.
             if let existing = try await self.store.session(org: caller.org, jobID: jobID, testerID: testerID) {
                 throw Self.duplicate(existing)
             }
