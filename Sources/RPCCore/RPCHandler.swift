@@ -18,32 +18,69 @@ package enum RPCHandler: Sendable {
 }
 
 /// A method and its implementation, ready to register with a router.
+///
+/// A route is copied on every call (into the stream, into dispatch), so its parts sit behind one
+/// reference: a copy costs one retain, not one per part. Routes are built once, at start-up.
 package struct RPCRoute: Sendable {
-    package var method: RPCMethod
-    package var handler: RPCHandler
+    private final class Parts: Sendable {
+        let method: RPCMethod
+        let handler: RPCHandler
+        let interceptors: [any RPCInterceptor]
+        let immediate: (@Sendable (_ request: [UInt8], _ context: CallContext) throws -> [UInt8]?)?
+        let immediateMessage: (@Sendable (_ request: any ProtoMessage, _ context: CallContext) throws -> (any ProtoMessage)?)?
+        let metrics: CallMetrics
+
+        init(
+            method: RPCMethod,
+            handler: RPCHandler,
+            interceptors: [any RPCInterceptor],
+            immediate: (@Sendable ([UInt8], CallContext) throws -> [UInt8]?)?,
+            immediateMessage: (@Sendable (any ProtoMessage, CallContext) throws -> (any ProtoMessage)?)?,
+            metrics: CallMetrics
+        ) {
+            self.method = method
+            self.handler = handler
+            self.interceptors = interceptors
+            self.immediate = immediate
+            self.immediateMessage = immediateMessage
+            self.metrics = metrics
+        }
+    }
+
+    private var parts: Parts
+
+    package var method: RPCMethod { self.parts.method }
+    package var handler: RPCHandler { self.parts.handler }
     /// Run in order before the handler, once per call (authentication, rate limits); callers of
     /// a route run them with `prepare` and pass the prepared context on.
-    package private(set) var interceptors: [any RPCInterceptor] = []
+    package var interceptors: [any RPCInterceptor] { self.parts.interceptors }
     /// For a unary method: the reply at once, without suspending (e.g. from a cache), or nil when
     /// the call must take `handler`. Transports call it on their own thread, so it must not block.
-    package var immediate: (@Sendable (_ request: [UInt8], _ context: CallContext) throws -> [UInt8]?)?
+    package var immediate: (@Sendable (_ request: [UInt8], _ context: CallContext) throws -> [UInt8]?)? {
+        self.parts.immediate
+    }
     /// The same answer for callers in this process, message in and message out: no encoding.
-    package var immediateMessage: (@Sendable (_ request: any ProtoMessage, _ context: CallContext) throws -> (any ProtoMessage)?)?
-
+    package var immediateMessage: (@Sendable (_ request: any ProtoMessage, _ context: CallContext) throws -> (any ProtoMessage)?)? {
+        self.parts.immediateMessage
+    }
     /// Calls and their durations, recorded by whoever runs the route.
-    package let metrics: CallMetrics
+    package var metrics: CallMetrics { self.parts.metrics }
 
     package init(method: RPCMethod, handler: RPCHandler) {
-        self.method = method
-        self.handler = handler
-        self.metrics = .rpc(method.path)
+        self.parts = Parts(
+            method: method, handler: handler, interceptors: [], immediate: nil, immediateMessage: nil,
+            metrics: .rpc(method.path)
+        )
     }
 
     /// The route with `interceptor` run before its handler, if it applies to this method.
     package func intercepted(by interceptor: any RPCInterceptor) -> RPCRoute {
         guard interceptor.applies(to: self.method) else { return self }
         var route = self
-        route.interceptors.append(interceptor)
+        route.parts = Parts(
+            method: self.method, handler: self.handler, interceptors: self.interceptors + [interceptor],
+            immediate: self.immediate, immediateMessage: self.immediateMessage, metrics: self.metrics
+        )
         return route
     }
 
@@ -52,16 +89,22 @@ package struct RPCRoute: Sendable {
     package mutating func answerImmediately<Request: ProtoMessage, Response: ProtoMessage>(
         with answer: @escaping @Sendable (Request, CallContext) throws -> Response?
     ) {
-        self.immediate = { bytes, context in try answer(Request(decodingRequest: bytes), context)?.serializedBytes() }
-        self.immediateMessage = { message, context in
-            let request = try (message as? Request) ?? Request(decodingRequest: message.serializedBytes())
-            return try answer(request, context)
-        }
+        self.parts = Parts(
+            method: self.method,
+            handler: self.handler,
+            interceptors: self.interceptors,
+            immediate: { bytes, context in try answer(Request(decodingRequest: bytes), context)?.serializedBytes() },
+            immediateMessage: { message, context in
+                let request = try (message as? Request) ?? Request(decodingRequest: message.serializedBytes())
+                return try answer(request, context)
+            },
+            metrics: self.metrics
+        )
     }
 
     /// Runs the interceptors: rejects the call or fills in its context.
     package func prepare(_ context: inout CallContext) throws(ServiceError) {
-        for interceptor in self.interceptors { try interceptor.intercept(&context) }
+        for interceptor in self.parts.interceptors { try interceptor.intercept(&context) }
     }
 }
 
