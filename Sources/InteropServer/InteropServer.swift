@@ -28,7 +28,7 @@ enum InteropServer {
             }
         }
         let logger = Logger(label: "interop-server")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
         let health = HealthService()
         let router = RPCRouter(routes: InteropTestService().interopRoutes + health.routes)
         let server = try await TransportServer.start(

@@ -185,7 +185,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = try self.resolvedConfiguration()
         let logger = Logger(label: "sessiond")
         let metrics = Self.exportMetrics()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
         let health = HealthService()
         var router = RPCRouter(routes: health.routes)
         let channel: any RPCChannel
@@ -279,7 +279,10 @@ struct Serve: AsyncParsableCommand {
         )
         // The documented first line of output: scripts read the port from it.
         FileHandle.standardOutput.write(Data("listening on \(server.localAddress)\n".utf8))
-        logger.info("serving gRPC and REST", metadata: ["address": "\(server.localAddress)"])
+        logger.info(
+            "serving gRPC and REST",
+            metadata: ["address": "\(server.localAddress)", "event_loops": "\(UsableCores.count)"]
+        )
 
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         await withTaskGroup(of: Void.self) { tasks in

@@ -12,15 +12,21 @@ package final class ServerProcess: @unchecked Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
-    /// Starts `product` with `arguments` and waits for its first line (`listening on HOST:PORT`).
-    package init(_ product: String, _ arguments: [String], timeout: Duration = .seconds(30)) async throws {
+    /// Starts `product` with `arguments` (confined to the CPU list `cpus` with `taskset`, when
+    /// given) and waits for its first line (`listening on HOST:PORT`).
+    package init(_ product: String, _ arguments: [String], cpus: String? = nil, timeout: Duration = .seconds(30)) async throws {
         let executable = Self.productsDirectory.appendingPathComponent(product)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw PythonScript.Failure(description: "\(executable.path) is not built; run `swift build` first")
         }
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if let cpus {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+            process.arguments = ["-c", cpus, executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output

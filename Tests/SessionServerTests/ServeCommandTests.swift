@@ -21,6 +21,21 @@ struct ServeCommandTests {
         #expect(try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int == 0o600)
     }
 
+    @Test("runs one event loop per CPU it may run on: confined to one CPU by taskset, one loop")
+    func eventLoopsFollowTheAffinityMask() async throws {
+        let data = try PythonScript.temporaryDirectory()
+        let server = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path], cpus: "0")
+        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.processIdentifier)/task")
+        let loops = threads.filter { thread in
+            let name = try? String(contentsOfFile: "/proc/\(server.processIdentifier)/task/\(thread)/comm", encoding: .utf8)
+            return name?.hasPrefix("NIO-ELT") == true
+        }
+        await server.stop()
+        let errors = await server.standardError()
+        #expect(errors.contains("event_loops=1"), "\(errors)")
+        #expect(loops.count == 1, "event-loop threads: \(loops.count)")
+    }
+
     @Test(
         "the documented lifecycle over gRPC with stock clients (grpcio, PyJWT): auth, idempotency, payout",
         arguments: StoreKind.allCases

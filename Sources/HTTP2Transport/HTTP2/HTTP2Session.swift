@@ -13,6 +13,7 @@ final class HTTP2Session {
     /// The header block being received. HEADERS and its CONTINUATIONs arrive back to back
     /// (RFC 9113 §6.10), so one block is open at a time.
     private var headerBlock = ReceivedHeaderBlock()
+    private var recentStrings = RecentHeaderStrings()
     private let maxHeaderListSize: Int
     private var outbound: [Int32: OutboundStream] = [:]
     private let allocator: ByteBufferAllocator
@@ -333,8 +334,8 @@ final class HTTP2Session {
                 return 0
             }
             session.headerBlock.fields.append((
-                name: String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
-                value: String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self)
+                name: session.recentStrings.string(UnsafeBufferPointer(start: name, count: nameLength)),
+                value: session.recentStrings.string(UnsafeBufferPointer(start: value, count: valueLength))
             ))
             return 0
         }
