@@ -9,7 +9,8 @@ import SessionAPI
 /// time (each create its own transaction: nothing to group), then with C concurrent callers
 /// (group commit). Every session is new, so every call is a durable write acknowledged after fsync.
 /// Sessions are spread over 100 jobs with their variant given (balancing an omitted variant
-/// serializes the creates of one job).
+/// serializes the creates of one job). With `--server-pid`, each phase also reports the server's
+/// CPU time per create (from /proc, both processes on this machine).
 @main
 enum CreateBench {
     static func main() async throws {
@@ -23,6 +24,7 @@ enum CreateBench {
             exit(2)
         }
         let callers = Int(value("--callers", "64")!)!
+        let serverPID = value("--server-pid", nil).flatMap(Int32.init)
         let seconds = Int(value("--seconds", "10")!)!
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         // A few connections, as a pool of clients would use.
@@ -35,6 +37,7 @@ enum CreateBench {
         for concurrency in [1, callers] {
             let deadline = ContinuousClock.now + .seconds(seconds)
             let started = ContinuousClock.now
+            let cpuBefore = serverPID.flatMap(Self.cpuSeconds)
             let (created, failed) = try await withThrowingTaskGroup(of: (Int, Int).self) { tasks in
                 for caller in 0..<concurrency {
                     let client = clients[caller % clients.count]
@@ -63,8 +66,23 @@ enum CreateBench {
             }
             let elapsed = ContinuousClock.now - started
             let rate = Double(created) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-            print(String(format: "%3d callers: %8.0f durable creates/s (%d created, %d failed)", concurrency, rate, created, failed))
+            var line = String(format: "%3d callers: %8.0f durable creates/s (%d created, %d failed)", concurrency, rate, created, failed)
+            if let before = cpuBefore, let after = serverPID.flatMap(Self.cpuSeconds), created > 0 {
+                line += String(format: ", server CPU %.0f µs per create", (after - before) * 1e6 / Double(created))
+            }
+            print(line)
         }
         try await group.shutdownGracefully()
+    }
+
+    /// User and system CPU seconds a process has used (/proc/PID/stat fields 14 and 15).
+    private static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let afterName = stat.lastIndex(of: ")")
+        else { return nil }
+        // Fields after the parenthesized command name start at field 3.
+        let fields = stat[stat.index(after: afterName)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

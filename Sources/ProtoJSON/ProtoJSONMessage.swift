@@ -44,10 +44,17 @@ extension ProtoJSONMessage {
     /// Decodes an object's members; unknown and repeated names are recorded in `context`.
     package init(jsonMembers members: [JSONMember], path: String, context: inout JSONDecodingContext) {
         self.init()
-        var seen = Set<String>()
-        for member in members {
+        // Repeats are found by looking back over the few members a request has; a hash set
+        // (an allocation per object) only when there are many.
+        var seen = members.count > 16 ? Set<String>() : nil
+        for (index, member) in members.enumerated() {
             let memberPath = path.isEmpty ? member.key : path + "." + member.key
-            guard seen.insert(member.key).inserted else {
+            let repeated = if seen != nil {
+                !seen!.insert(member.key).inserted
+            } else {
+                members[..<index].contains { $0.key == member.key }
+            }
+            guard !repeated else {
                 context.reject(memberPath, "is given more than once")
                 continue
             }

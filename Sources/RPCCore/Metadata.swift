@@ -70,6 +70,14 @@ extension String {
     /// (HTTP/2 requires it), so that is checked first and the string kept as it is.
     package var asciiLowercased: String {
         guard self.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return self }
-        return String(decoding: self.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+        // Written in place: a name of up to 15 bytes (`Host`, `Authorization`) becomes a small
+        // string with no allocation at all, a longer one takes one.
+        let utf8 = self.utf8
+        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
+            for (index, byte) in utf8.enumerated() {
+                buffer[index] = (0x41...0x5A).contains(byte) ? byte + 0x20 : byte
+            }
+            return utf8.count
+        }
     }
 }

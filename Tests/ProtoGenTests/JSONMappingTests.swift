@@ -84,6 +84,23 @@ struct JSONMappingTests {
         }
     }
 
+    @Test("a repeated member is named whether the object is small or large (looked back over, or hashed)")
+    func repeatedMembers() {
+        for unknown in [0, 20] {
+            let filler = (0..<unknown).map { "\"extra\($0)\": 1" }
+            let members = filler + ["\"fInt32\": 1", "\"fBool\": true", "\"fInt32\": 2"]
+            let text = "{" + members.joined(separator: ", ") + "}"
+            do {
+                _ = try Scalars(jsonBytes: Array(text.utf8))
+                Issue.record("decoded \(text)")
+            } catch {
+                let repeated = error.fieldViolations.filter { $0.description == "is given more than once" }.map(\.field)
+                #expect(repeated == ["fInt32"], "\(members.count) members: \(error.fieldViolations)")
+                #expect(error.fieldViolations.count == unknown + 1)
+            }
+        }
+    }
+
     @Test("a body that is not an object, or not JSON, is one clear error")
     func notAnObject() {
         for text in ["[1]", "\"x\"", "{", ""] {

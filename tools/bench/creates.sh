@@ -16,4 +16,4 @@ work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 start_sessiond "$bins/sessiond" "$work" 0
 echo "command: tools/bench/creates.sh (create-bench --callers $CALLERS --seconds $SECONDS_EACH), $(date -u '+%Y-%m-%d %H:%M UTC')"
-taskset -c 1 "$bins/create-bench" --port "$port" --token "$token" --callers "$CALLERS" --seconds "$SECONDS_EACH"
+taskset -c 1 "$bins/create-bench" --port "$port" --token "$token" --callers "$CALLERS" --seconds "$SECONDS_EACH" --server-pid "$server"
