@@ -39,6 +39,13 @@ struct RecentHeaderStringsTests {
         let again = self.received("value-number-one-a", &recent)
         #expect(again == a)
         #expect(self.storage(again) != self.storage(a))
+        // Longer than the limit: decoded every time, never kept.
+        var limited = RecentHeaderStrings(maxLength: 20)
+        let long = String(repeating: "x", count: 21)
+        let firstLong = self.received(long, &limited)
+        let secondLong = self.received(long, &limited)
+        #expect(firstLong == long && secondLong == long)
+        #expect(self.storage(firstLong) != self.storage(secondLong))
         let invalid: [UInt8] = Array("0123456789abcdef".utf8) + [0xFF]
         let repaired = invalid.withUnsafeBufferPointer { recent.string($0) }
         #expect(repaired == String(decoding: invalid, as: UTF8.self))

@@ -2,7 +2,8 @@
 # Memory under many connections: 1,000 HTTP/2 connections with 10 streams each in flight
 # (h2load -c 1000 -m 10), against sessiond (GetSession with a service JWT) and the C++ gRPC peer,
 # one after the other, pinned as in compare.sh. Prints each server's RSS every SAMPLE seconds and
-# its peak, then the ratio. DURATION=300 shows whether RSS stays flat over five minutes.
+# its peak, then the ratio. DURATION=300 shows whether RSS stays flat over five minutes. The output
+# is also written to tools/bench/results/memory-<UTC time>.txt.
 #   tools/bench/memory.sh        (DURATION=60 SAMPLE=10; peers built by compare.sh in $BENCH_PEERS)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +16,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # 1,000 connections need more tha
 build_sessiond
 work=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
@@ -39,6 +40,10 @@ load() {
     echo "$(hwm "$pid")" >"$work/$name.hwm"
 }
 
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+exec > >(tee "tools/bench/results/memory-$stamp.txt")
+echo "# tools/bench/memory.sh (DURATION=$DURATION SAMPLE=$SAMPLE), $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "# h2load -D $DURATION -c 1000 -m 10 -t 1 on CPU 1, server on CPU 0, GetSession"
 start_sessiond "$bin" "$work" 0
 pids+=("$server")
 .venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 10000 --req "$work/req.bin" >/dev/null

@@ -6,18 +6,24 @@ import Foundation
 /// (the token cache's, for one) find the same storage and stop at once.
 ///
 /// Only strings too long to be stored inline are kept (up to 15 UTF-8 bytes a `String` needs no
-/// allocation anyway); at most `capacity` of them, the oldest replaced first.
+/// allocation anyway) and not longer than `maxLength` (a token of a few hundred bytes is kept; a
+/// client cannot make an idle connection hold large headers); at most `capacity` of them, the
+/// oldest replaced first.
 struct RecentHeaderStrings {
     private var strings: [String] = []
     private var oldest = 0
     private let capacity: Int
+    private let maxLength: Int
 
-    init(capacity: Int = 16) {
+    init(capacity: Int = 16, maxLength: Int = 1024) {
         self.capacity = capacity
+        self.maxLength = maxLength
     }
 
     mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        guard bytes.count > 15, let start = bytes.baseAddress else { return String(decoding: bytes, as: UTF8.self) }
+        guard bytes.count > 15, bytes.count <= self.maxLength, let start = bytes.baseAddress else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
         for known in self.strings where known.utf8.count == bytes.count {
             let same = known.utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, start, bytes.count) == 0 }
             if same == true { return known }
