@@ -3,7 +3,7 @@ import Foundation
 /// Makes prefixed, unguessable, time-sortable IDs: `sess_` + 26 Crockford base32 characters
 /// encoding 48 bits of milliseconds and 80 random bits (the layout of a ULID).
 package final class IDGenerator: Sendable {
-    private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+    private static let alphabet: [UInt8] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
     private let clock: any WallClock
 
     package init(clock: any WallClock) {
@@ -12,24 +12,25 @@ package final class IDGenerator: Sendable {
 
     package func make(_ prefix: String) -> String {
         let millis = UInt64(max(0, self.clock.now.timeIntervalSince1970 * 1000))
-        var bytes = (0..<6).reversed().map { UInt8(truncatingIfNeeded: millis >> (8 * UInt64($0))) }
         // Two draws from the system generator (getrandom), not one per byte: each is a syscall.
         var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt16
-        bytes += (0..<8).reversed().map { UInt8(truncatingIfNeeded: high >> (8 * UInt64($0))) }
-        bytes += [UInt8(truncatingIfNeeded: low >> 8), UInt8(truncatingIfNeeded: low)]
-        // 26 characters carry 130 bits: two zero bits, then the 128 bits of `bytes`.
-        var characters: [UInt8] = []
-        characters.reserveCapacity(26)
-        for index in 0..<26 {
-            var value = 0
-            for bit in (index * 5 - 2)..<(index * 5 + 3) {
-                let set = bit >= 0 && bytes[bit / 8] & (0x80 >> UInt8(bit % 8)) != 0
-                value = value << 1 | (set ? 1 : 0)
+        return Self.encode(prefix, millis: millis, random: (generator.next(), generator.next()))
+    }
+
+    /// `prefix_` and the 26 characters for 48 bits of `millis` followed by the 80 bits of
+    /// `random` (all of `.0`, then `.1`): 130 bits, five per character, the first two zero.
+    package static func encode(_ prefix: String, millis: UInt64, random: (UInt64, UInt16)) -> String {
+        let value = UInt128(millis & 0xFFFF_FFFF_FFFF) << 80 | UInt128(random.0) << 16 | UInt128(random.1)
+        let head = prefix.utf8
+        return String(unsafeUninitializedCapacity: head.count + 27) { buffer in
+            var index = buffer.initialize(fromContentsOf: head)
+            buffer[index] = UInt8(ascii: "_")
+            index += 1
+            for shift in stride(from: 125, through: 0, by: -5) {
+                buffer[index] = Self.alphabet[Int(truncatingIfNeeded: value >> UInt128(shift)) & 31]
+                index += 1
             }
-            characters.append(Self.alphabet[value])
+            return index
         }
-        return prefix + "_" + String(decoding: characters, as: UTF8.self)
     }
 }
