@@ -44,16 +44,13 @@ extension ProtoJSONMessage {
     /// Decodes an object's members; unknown and repeated names are recorded in `context`.
     package init(jsonMembers members: [JSONMember], path: String, context: inout JSONDecodingContext) {
         self.init()
-        // Repeats are found by looking back over the few members a request has; a hash set
-        // (an allocation per object) only when there are many.
-        var seen = members.count > 16 ? Set<String>() : nil
+        // Repeats are found by looking back over the few members a request has; the hash set
+        // (which allocates once used) only when there are many.
+        var seen = Set<String>()
         for (index, member) in members.enumerated() {
             let memberPath = path.isEmpty ? member.key : path + "." + member.key
-            let repeated = if seen != nil {
-                !seen!.insert(member.key).inserted
-            } else {
-                members[..<index].contains { $0.key == member.key }
-            }
+            let repeated = members.count > 16
+                ? !seen.insert(member.key).inserted : members[..<index].contains { $0.key == member.key }
             guard !repeated else {
                 context.reject(memberPath, "is given more than once")
                 continue

@@ -22,65 +22,54 @@ package enum RPCHandler: Sendable {
 /// A route is copied on every call (into the stream, into dispatch), so its parts sit behind one
 /// reference: a copy costs one retain, not one per part. Routes are built once, at start-up.
 package struct RPCRoute: Sendable {
-    private final class Parts: Sendable {
-        let method: RPCMethod
-        let handler: RPCHandler
-        let interceptors: [any RPCInterceptor]
-        let immediate: (@Sendable (_ request: [UInt8], _ context: CallContext) throws -> [UInt8]?)?
-        let immediateMessage: (@Sendable (_ request: any ProtoMessage, _ context: CallContext) throws -> (any ProtoMessage)?)?
+    private struct Parts: Sendable {
+        var method: RPCMethod
+        var handler: RPCHandler
+        var interceptors: [any RPCInterceptor] = []
+        var immediate: (@Sendable (_ request: [UInt8], _ context: CallContext) throws -> [UInt8]?)?
+        var immediateMessage: (@Sendable (_ request: any ProtoMessage, _ context: CallContext) throws -> (any ProtoMessage)?)?
         let metrics: CallMetrics
-
-        init(
-            method: RPCMethod,
-            handler: RPCHandler,
-            interceptors: [any RPCInterceptor],
-            immediate: (@Sendable ([UInt8], CallContext) throws -> [UInt8]?)?,
-            immediateMessage: (@Sendable (any ProtoMessage, CallContext) throws -> (any ProtoMessage)?)?,
-            metrics: CallMetrics
-        ) {
-            self.method = method
-            self.handler = handler
-            self.interceptors = interceptors
-            self.immediate = immediate
-            self.immediateMessage = immediateMessage
-            self.metrics = metrics
-        }
     }
 
-    private var parts: Parts
+    /// The one reference a copy retains; changing a part (only while routes are built) boxes anew.
+    private final class Box: Sendable {
+        let parts: Parts
+        init(_ parts: Parts) { self.parts = parts }
+    }
 
-    package var method: RPCMethod { self.parts.method }
-    package var handler: RPCHandler { self.parts.handler }
+    private var box: Box
+    /// For building routes; calls read `box.parts` directly (no copy of the whole).
+    private var parts: Parts {
+        get { self.box.parts }
+        set { self.box = Box(newValue) }
+    }
+
+    package var method: RPCMethod { self.box.parts.method }
+    package var handler: RPCHandler { self.box.parts.handler }
     /// Run in order before the handler, once per call (authentication, rate limits); callers of
     /// a route run them with `prepare` and pass the prepared context on.
-    package var interceptors: [any RPCInterceptor] { self.parts.interceptors }
+    package var interceptors: [any RPCInterceptor] { self.box.parts.interceptors }
     /// For a unary method: the reply at once, without suspending (e.g. from a cache), or nil when
     /// the call must take `handler`. Transports call it on their own thread, so it must not block.
     package var immediate: (@Sendable (_ request: [UInt8], _ context: CallContext) throws -> [UInt8]?)? {
-        self.parts.immediate
+        self.box.parts.immediate
     }
     /// The same answer for callers in this process, message in and message out: no encoding.
     package var immediateMessage: (@Sendable (_ request: any ProtoMessage, _ context: CallContext) throws -> (any ProtoMessage)?)? {
-        self.parts.immediateMessage
+        self.box.parts.immediateMessage
     }
     /// Calls and their durations, recorded by whoever runs the route.
-    package var metrics: CallMetrics { self.parts.metrics }
+    package var metrics: CallMetrics { self.box.parts.metrics }
 
     package init(method: RPCMethod, handler: RPCHandler) {
-        self.parts = Parts(
-            method: method, handler: handler, interceptors: [], immediate: nil, immediateMessage: nil,
-            metrics: .rpc(method.path)
-        )
+        self.box = Box(Parts(method: method, handler: handler, metrics: .rpc(method.path)))
     }
 
     /// The route with `interceptor` run before its handler, if it applies to this method.
     package func intercepted(by interceptor: any RPCInterceptor) -> RPCRoute {
         guard interceptor.applies(to: self.method) else { return self }
         var route = self
-        route.parts = Parts(
-            method: self.method, handler: self.handler, interceptors: self.interceptors + [interceptor],
-            immediate: self.immediate, immediateMessage: self.immediateMessage, metrics: self.metrics
-        )
+        route.parts.interceptors.append(interceptor)
         return route
     }
 
@@ -89,22 +78,18 @@ package struct RPCRoute: Sendable {
     package mutating func answerImmediately<Request: ProtoMessage, Response: ProtoMessage>(
         with answer: @escaping @Sendable (Request, CallContext) throws -> Response?
     ) {
-        self.parts = Parts(
-            method: self.method,
-            handler: self.handler,
-            interceptors: self.interceptors,
-            immediate: { bytes, context in try answer(Request(decodingRequest: bytes), context)?.serializedBytes() },
-            immediateMessage: { message, context in
-                let request = try (message as? Request) ?? Request(decodingRequest: message.serializedBytes())
-                return try answer(request, context)
-            },
-            metrics: self.metrics
-        )
+        var parts = self.parts
+        parts.immediate = { bytes, context in try answer(Request(decodingRequest: bytes), context)?.serializedBytes() }
+        parts.immediateMessage = { message, context in
+            let request = try (message as? Request) ?? Request(decodingRequest: message.serializedBytes())
+            return try answer(request, context)
+        }
+        self.parts = parts
     }
 
     /// Runs the interceptors: rejects the call or fills in its context.
     package func prepare(_ context: inout CallContext) throws(ServiceError) {
-        for interceptor in self.parts.interceptors { try interceptor.intercept(&context) }
+        for interceptor in self.box.parts.interceptors { try interceptor.intercept(&context) }
     }
 }
 

@@ -185,7 +185,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = try self.resolvedConfiguration()
         let logger = Logger(label: "sessiond")
         let metrics = Self.exportMetrics()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
+        let eventLoops = UsableCores.count
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
         let health = HealthService()
         var router = RPCRouter(routes: health.routes)
         let channel: any RPCChannel
@@ -281,7 +282,7 @@ struct Serve: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data("listening on \(server.localAddress)\n".utf8))
         logger.info(
             "serving gRPC and REST",
-            metadata: ["address": "\(server.localAddress)", "event_loops": "\(UsableCores.count)"]
+            metadata: ["address": "\(server.localAddress)", "event_loops": "\(eventLoops)"]
         )
 
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
