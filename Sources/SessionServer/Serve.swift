@@ -59,8 +59,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Open connections at most; more are refused. (env: SESSIOND_MAX_CONNECTIONS; default 10000)")
     var maxConnections: Int?
 
-    @Option(name: .customLong("max-connections-per-client"), help: "Open connections from one client IP address at most; more are refused. (env: SESSIOND_MAX_CONNECTIONS_PER_CLIENT; default 10000)")
+    @Option(name: .customLong("max-connections-per-client"), help: "Open connections from one client IP address at most; more are refused. (env: SESSIOND_MAX_CONNECTIONS_PER_CLIENT; default a tenth of --max-connections)")
     var maxConnectionsPerClient: Int?
+
+    @Option(name: .customLong("handshake-timeout"), help: "Seconds a new connection has to finish TLS and send the HTTP/2 preface or its first HTTP/1.1 request head. (env: SESSIOND_HANDSHAKE_TIMEOUT; default 5)")
+    var handshakeTimeout: Int?
 
     @Option(name: .customLong("max-concurrent-streams"), help: "HTTP/2 streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS). (env: SESSIOND_MAX_CONCURRENT_STREAMS; default 256)")
     var maxConcurrentStreams: Int?
@@ -113,6 +116,9 @@ struct Serve: AsyncParsableCommand {
         }
         if let value = try positive(self.maxConnectionsPerClient, "SESSIOND_MAX_CONNECTIONS_PER_CLIENT", "max-connections-per-client") {
             transport.maxConnectionsPerClient = value
+        }
+        if let value = try positive(self.handshakeTimeout, "SESSIOND_HANDSHAKE_TIMEOUT", "handshake-timeout") {
+            transport.handshakeTimeout = .seconds(value)
         }
         if let value = try positive(self.maxConcurrentStreams, "SESSIOND_MAX_CONCURRENT_STREAMS", "max-concurrent-streams") {
             transport.maxConcurrentStreams = value

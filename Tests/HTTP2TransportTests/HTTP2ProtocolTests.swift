@@ -19,7 +19,7 @@ struct HTTP2ProtocolTests {
         }
         print(output.text)
         #expect(output.status == 0, "\(output.text)")
-        #expect(output.text.contains("h2 protocol: 21 passed, 0 failed"), "\(output.text)")
+        #expect(output.text.contains("h2 protocol: 33 passed, 0 failed"), "\(output.text)")
     }
 }
 
@@ -170,7 +170,7 @@ struct GRPCTransportTests {
 
     @Test("connections over the limit are refused while the others are served")
     func connectionLimit() async throws {
-        try await Self.withClient(configure: { $0.maxConnections = 2 }) { channel, _, server in
+        try await Self.withClient(configure: { $0.maxConnections = 2; $0.maxConnectionsPerClient = 2 }) { channel, _, server in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let first = try await TestConnection.connect(port: server.localPort, group: group)
             _ = try await channel.unary(ProbeService.echo, request: [1], options: CallOptions())  // second

@@ -65,4 +65,55 @@ struct TimeoutTests {
             await quick.close()
         }
     }
+
+    @Test(
+        "a connection that does not send a whole preface or first request head in time is closed",
+        arguments: ["", "PRI * HTTP/2.0\r\n", "GET /healthz HTTP/1.1\r\nHost: x\r\n"]
+    )
+    func handshakeWhenSilent(first: String) async throws {
+        try await withRunningTransport(routes: [], configure: { $0.handshakeTimeout = .milliseconds(300) }) { server, group in
+            let started = ContinuousClock.now
+            let silent = try await TestConnection.connect(port: server.localPort, group: group)
+            if !first.isEmpty { try await silent.send(first) }
+            _ = try await silent.waitFor(timeout: .seconds(5)) { _ in false }
+            #expect(silent.isClosed)
+            #expect(ContinuousClock.now - started < .seconds(3))
+            // One that greets in time is served past the deadline.
+            let prompt = try await TestConnection.connect(port: server.localPort, group: group)
+            try await prompt.send(Self.preface)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(!prompt.isClosed)
+            let http1 = try await TestConnection.connect(port: server.localPort, group: group)
+            try await http1.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(600))
+            try await http1.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            let replies = try await http1.waitFor { $0.occurrences(of: "HTTP/1.1 200") == 2 }
+            #expect(replies.occurrences(of: "HTTP/1.1 200") == 2)
+            await prompt.close()
+            await http1.close()
+        }
+    }
+
+    @Test("a preface that breaks off after 'PRI * HTTP/2.0' gets GOAWAY(PROTOCOL_ERROR) and is closed")
+    func handshakeWhenPrefaceBroken() async throws {
+        try await withRunningTransport(routes: []) { server, group in
+            let broken = try await TestConnection.connect(port: server.localPort, group: group)
+            try await broken.send("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n")
+            let bytes = try await broken.waitFor(timeout: .seconds(5)) { _ in false }
+            #expect(broken.isClosed)
+            #expect(bytes == [0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+        }
+    }
+
+    @Test("by default one client address may hold a tenth of the connection limit")
+    func connectionsWhenOneAddressHoldsMany() async throws {
+        try await withRunningTransport(routes: [], configure: { $0.maxConnections = 30 }) { server, group in
+            var held: [TestConnection] = []
+            for _ in 0..<4 { held.append(try await TestConnection.connect(port: server.localPort, group: group)) }
+            _ = try await held[3].waitFor(timeout: .seconds(2)) { _ in false }
+            #expect(held.prefix(3).allSatisfy { !$0.isClosed })
+            #expect(held[3].isClosed)
+            for connection in held { await connection.close() }
+        }
+    }
 }

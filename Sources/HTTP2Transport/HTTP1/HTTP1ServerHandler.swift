@@ -6,6 +6,11 @@ import RPCCore
 /// Serves HTTP/1.1 requests (keep-alive, pipelined requests answered in order) with an `HTTPService`.
 ///
 /// Requests are buffered up to `maxBodySize`; a larger body gets 413 and the connection closes.
+///
+/// Output backpressure: NIO's pipelining helper in front of this handler passes on one request at
+/// a time and the next only once the previous response's end was written, so while the socket is
+/// not writable a finished response waits here instead of being written: the client that does not
+/// read stops its own pipeline, and one response is the most a connection holds.
 final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -23,9 +28,9 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var draining = false
 
     private let requestTimeout: TimeAmount
-    /// Since when the connection waits for the next request to arrive whole; nil while one is
-    /// being answered. One timer per connection checks it, re-armed lazily, not one per request.
-    private var waitingSince: NIODeadline? = .now()
+    /// When the request the connection waits for must have arrived whole; nil while one is being
+    /// answered. One timer per connection checks it, re-armed lazily, not one per request.
+    private var waitingUntil: NIODeadline?
     private var requestTimer: Scheduled<Void>?
     /// Writes a streamed response body; the connection closes when it ends.
     private var streamTask: Task<Void, Never>?
@@ -47,14 +52,22 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         return executor
     }
 
-    init(service: any HTTPService, maxBodySize: Int, requestTimeout: TimeAmount = .seconds(30)) {
+    /// - Parameter firstRequestDeadline: when the first request's head must have arrived (the
+    ///   connection's handshake deadline); later requests get `requestTimeout` each.
+    init(
+        service: any HTTPService, maxBodySize: Int, requestTimeout: TimeAmount = .seconds(30),
+        firstRequestDeadline: NIODeadline? = nil
+    ) {
         self.service = service
         self.maxBodySize = maxBodySize
         self.requestTimeout = requestTimeout
+        self.waitingUntil = firstRequestDeadline
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.armRequestTimer(context, at: .now() + self.requestTimeout)
+        let deadline = self.waitingUntil ?? .now() + self.requestTimeout
+        self.waitingUntil = deadline
+        self.armRequestTimer(context, at: deadline)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -81,14 +94,14 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         self.requestTimer = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
-            guard let since = handler.waitingSince else {
+            guard let until = handler.waitingUntil else {
                 handler.armRequestTimer(context, at: .now() + handler.requestTimeout)
                 return
             }
-            if since + handler.requestTimeout <= .now() {
+            if until <= .now() {
                 context.channel.close(promise: nil)
             } else {
-                handler.armRequestTimer(context, at: since + handler.requestTimeout)
+                handler.armRequestTimer(context, at: until)
             }
         }
     }
@@ -97,7 +110,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
-            if self.waitingSince == nil { self.waitingSince = .now() }  // it must arrive whole in time
+            if self.waitingUntil == nil { self.waitingUntil = .now() + self.requestTimeout }  // it must arrive whole in time
             self.body = []
             self.bodyTooLarge = false
         case .body(var buffer):
@@ -111,7 +124,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head = self.head else { return }
             self.head = nil
-            self.waitingSince = nil
+            self.waitingUntil = nil
             let sequence = self.nextToStart
             self.nextToStart += 1
             if self.bodyTooLarge {
@@ -150,9 +163,21 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func complete(_ sequence: Int, _ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         self.finished[sequence] = (response, keepAlive)
+        self.writeFinished(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.writeFinished(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Writes the finished responses that are next in order, while the socket takes them.
+    private func writeFinished(context: ChannelHandlerContext) {
         var wrote = false
         var close = false
-        while self.streamTask == nil, let (response, keepAlive) = self.finished.removeValue(forKey: self.nextToWrite) {
+        while self.streamTask == nil, context.channel.isWritable,
+            let (response, keepAlive) = self.finished.removeValue(forKey: self.nextToWrite)
+        {
             self.nextToWrite += 1
             if let stream = response.stream {
                 // Later pipelined requests go unanswered: the stream ends the connection.
@@ -173,7 +198,9 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         } else {
             context.flush()
-            if self.nextToWrite == self.nextToStart && self.head == nil { self.waitingSince = .now() }
+            if self.nextToWrite == self.nextToStart && self.head == nil {
+                self.waitingUntil = .now() + self.requestTimeout
+            }
         }
     }
 

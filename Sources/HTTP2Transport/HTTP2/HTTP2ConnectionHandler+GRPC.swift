@@ -35,7 +35,11 @@ extension HTTP2ConnectionHandler {
             self.finish(stream, with: error)
             return
         }
-        if let route = stream.route, route.method.kind.clientStreams {
+        // Interceptors need only metadata (authentication, rate limits): they run now, before any
+        // DATA is accepted, so a refused call is answered Trailers-Only and its DATA discarded
+        // instead of buffered.
+        guard let route = stream.route, self.intercept(stream, route: route) else { return }
+        if route.method.kind.clientStreams {
             self.dispatchStreaming(stream, route: route)
         }
         if endStream { self.endOfRequest(stream) }
@@ -121,9 +125,21 @@ extension HTTP2ConnectionHandler {
             return
         }
         stream.reader.append(bytes)
+        self.extractMessages(stream)
+        stream.reader.retainPartial()
+    }
+
+    /// Moves whole messages out of the reader: a unary request is kept for dispatch; a streaming
+    /// request's messages go to the handler's queue while it holds less than one message's worth
+    /// (decompressed) and the connection is within its budget. What stays in the reader keeps
+    /// its flow-control credit, so the client stops when the handler does.
+    func extractMessages(_ stream: ServerStream) {
         do throws(ServiceError) {
-            while let (message, wireSize) = try self.nextMessage(stream) {
+            while !stream.finished, self.mayQueue(stream), let (message, wireSize) = try self.nextMessage(stream) {
                 if let input = stream.input {
+                    let cost = max(message.count, ServerStream.queuedMessageOverhead)
+                    stream.queuedMessageCosts.append(cost)
+                    stream.queuedBytes += cost
                     input.yield(RPCMessageSource.Delivery(bytes: message, size: wireSize))
                 } else {
                     guard stream.requestMessage == nil else {
@@ -132,12 +148,30 @@ extension HTTP2ConnectionHandler {
                     stream.requestMessage = message
                 }
             }
+            if stream.input != nil, stream.reader.partialBytes > 0, !self.mayQueue(stream) {
+                self.waitForBudget(stream)
+            }
+            if stream.requestEnded, let input = stream.input, !stream.finished, self.mayQueue(stream) {
+                guard stream.reader.partialBytes == 0 else {
+                    throw ServiceError(.internal, "request ended inside a message")
+                }
+                input.finish()
+                stream.input = nil
+            }
         } catch {
             stream.task?.cancel()
             stream.input?.finish(throwing: error)
+            stream.input = nil
             self.finish(stream, with: error)
         }
-        stream.reader.retainPartial()
+        self.updateHeldBytes(stream)
+    }
+
+    /// Whether a streaming request may hand the handler another message now.
+    private func mayQueue(_ stream: ServerStream) -> Bool {
+        guard stream.input != nil else { return true }
+        return stream.queuedBytes < self.configuration.maxReceiveMessageSize
+            && self.heldBytes - stream.heldBytes + stream.queuedBytes < self.configuration.maxBufferedBytesPerConnection
     }
 
     /// The next request message and how many DATA bytes it took on the wire.
@@ -177,15 +211,14 @@ extension HTTP2ConnectionHandler {
             self.dispatchHTTP(stream)
             return
         }
-        guard stream.reader.partialBytes == 0 else {
-            stream.task?.cancel()
-            stream.input?.finish(throwing: ServiceError(.internal, "request ended inside a message"))
-            self.finish(stream, with: ServiceError(.internal, "request ended inside a message"))
+        if stream.input != nil {
+            stream.requestEnded = true
+            self.extractMessages(stream)
             return
         }
-        if let input = stream.input {
-            input.finish()
-            stream.input = nil
+        guard stream.reader.partialBytes == 0 else {
+            stream.task?.cancel()
+            self.finish(stream, with: ServiceError(.internal, "request ended inside a message"))
             return
         }
         guard let route = stream.route, stream.task == nil else { return }
@@ -198,22 +231,26 @@ extension HTTP2ConnectionHandler {
 
     // MARK: Dispatch
 
-    /// Runs the route's interceptors on the loop; on rejection, ends the call and returns nil.
-    private func prepare(_ stream: ServerStream, route: RPCRoute) -> CallContext? {
-        guard var callContext = stream.callContext else { return nil }
+    /// Runs the route's interceptors on the loop, once per call, when its headers are complete;
+    /// on rejection, ends the call and returns false.
+    private func intercept(_ stream: ServerStream, route: RPCRoute) -> Bool {
+        guard var callContext = stream.callContext else { return false }
         do throws(ServiceError) {
             try route.prepare(&callContext)
         } catch {
             self.finish(stream, with: error)
             self.scheduleOutput()
-            return nil
+            return false
         }
         stream.callContext = callContext
-        return callContext
+        return true
     }
 
     private func dispatchSingleRequest(_ stream: ServerStream, route: RPCRoute, request: [UInt8]) {
-        guard let context = self.context, let callContext = self.prepare(stream, route: route) else { return }
+        guard let context = self.context, let callContext = stream.callContext else { return }
+        // The message is the handler's now: it no longer counts against the connection's budget.
+        stream.requestMessage = nil
+        self.updateHeldBytes(stream)
         let streamID = stream.id
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let loop = context.eventLoop
@@ -258,7 +295,7 @@ extension HTTP2ConnectionHandler {
     }
 
     func dispatchStreaming(_ stream: ServerStream, route: RPCRoute) {
-        guard let context = self.context, let callContext = self.prepare(stream, route: route) else { return }
+        guard let context = self.context, let callContext = stream.callContext else { return }
         let streamID = stream.id
         let loop = context.eventLoop
         let (requests, continuation) = AsyncThrowingStream<RPCMessageSource.Delivery, any Error>.makeStream()
@@ -272,6 +309,11 @@ extension HTTP2ConnectionHandler {
                 let count = min(size, stream.unconsumedBytes)
                 stream.unconsumedBytes -= count
                 handler.value.session?.consume(count, on: streamID)
+                if !stream.queuedMessageCosts.isEmpty {
+                    stream.queuedBytes -= stream.queuedMessageCosts.removeFirst()
+                }
+                handler.value.extractMessages(stream)  // the queue has room again
+                handler.value.releaseHeldCredit()
                 handler.value.scheduleOutput()
             }
         }
@@ -401,6 +443,7 @@ extension HTTP2ConnectionHandler {
         guard !stream.finished, let session = self.session else { return }
         stream.finished = true
         stream.route?.metrics.record(error: error?.code, duration: .now - stream.startedAt)
+        self.dropRequestBytes(stream)
         stream.deadlineTimer?.cancel()
         let trailerMetadata = stream.callContext?.response.trailers ?? Metadata()
         if stream.responseHeadersSent {

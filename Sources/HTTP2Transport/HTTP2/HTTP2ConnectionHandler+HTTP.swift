@@ -8,9 +8,10 @@ extension HTTP2ConnectionHandler {
         if stream.body.count + bytes.readableBytes > self.configuration.maxHTTPBodySize {
             stream.bodyTooLarge = true
             stream.body = []
-            return
+        } else {
+            stream.body += bytes.readableBytesView
         }
-        stream.body += bytes.readableBytesView
+        self.updateHeldBytes(stream)
     }
 
     func dispatchHTTP(_ stream: ServerStream) {
@@ -30,6 +31,8 @@ extension HTTP2ConnectionHandler {
             body: stream.body,
             peer: self.peerDescription
         )
+        stream.body = []  // the request's now, outside the connection's budget
+        self.updateHeldBytes(stream)
         let work: @Sendable () async -> HTTPResponse
         switch self.httpService.handle(request) {
         case .response(let response):

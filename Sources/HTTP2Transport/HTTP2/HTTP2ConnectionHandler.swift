@@ -9,9 +9,19 @@ import ServiceErrors
 ///
 /// Everything here runs on the connection's event loop. Handlers run in a task per call and come
 /// back through `onLoop`; output is written once per read batch or loop tick, never per response.
-final class HTTP2ConnectionHandler: ChannelInboundHandler {
+///
+/// Bounds (STYLE §12): request bytes held for clients count against
+/// `maxBufferedBytesPerConnection`, and flow-control credit comes back only within it; nghttp2's
+/// output is taken only while the socket is writable, and reading stops while it is not (or
+/// while more than `maxQueuedOutputBytesPerConnection` of responses wait), so a client that does
+/// not read stops itself and nghttp2's flood limits see its backlog.
+final class HTTP2ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    /// Output taken from nghttp2 per write: the socket gets a chance to drain between writes.
+    static let outputChunk = 64 * 1024
 
     /// Response bytes buffered per stream before a streaming sender has to wait.
     static let streamHighWater = 64 * 1024
@@ -36,6 +46,13 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     private var lastRead = NIODeadline.now()
     private var pingSentAt: NIODeadline?
     private var livenessTimer: RepeatedTask?
+    /// Request bytes all streams hold (`ServerStream.heldBytes` summed).
+    var heldBytes = 0
+    /// Streams whose flow-control credit (or next queued message) waits for the connection's
+    /// budget to have room.
+    private var waitingForBudget: [Int32] = []
+    /// A read the channel asked for while output was backed up; issued once it drains.
+    private var readPending = false
 
     init(router: RPCRouter, httpService: any HTTPService, configuration: TransportConfiguration, logger: Logger) {
         self.router = router
@@ -145,28 +162,58 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
 
     // MARK: Output
 
-    /// Writes whatever nghttp2 has queued in one write and one flush.
+    /// Writes what nghttp2 has queued, in writes of up to `outputChunk` bytes while the socket is
+    /// writable; what is left waits in nghttp2 until the socket drains.
     private func writeOutput() {
         guard let context = self.context, let session = self.session else { return }
-        // The last batch's buffer is reused once the socket has written it (then it is ours alone).
-        var buffer = self.outputBuffer ?? context.channel.allocator.buffer(capacity: 4096)
-        self.outputBuffer = nil
-        buffer.clear()
-        do {
-            try session.pendingOutput(into: &buffer)
-        } catch {
-            context.close(promise: nil)
-            return
+        self.releaseHeldCredit()
+        while context.channel.isWritable {
+            // The last write's buffer is reused once the socket has written it (then it is ours alone).
+            var buffer = self.outputBuffer ?? context.channel.allocator.buffer(capacity: 4096)
+            self.outputBuffer = nil
+            buffer.clear()
+            do {
+                try session.pendingOutput(into: &buffer, limit: Self.outputChunk)
+            } catch {
+                context.close(promise: nil)
+                return
+            }
+            let written = buffer.readableBytes
+            if written > 0 {
+                context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            }
+            if buffer.capacity <= Self.keptOutputCapacity { self.outputBuffer = buffer }
+            if written < Self.outputChunk { break }  // nghttp2 has nothing more
         }
-        if buffer.readableBytes > 0 {
-            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
-        }
-        if buffer.capacity <= Self.keptOutputCapacity { self.outputBuffer = buffer }
         session.drainEvents { self.handle($0) }
         self.releaseWriteWaiters()
         if !session.isAlive || (self.closing && self.streams.isEmpty) {
             context.close(promise: nil)
+            return
         }
+        if self.readPending && !self.outputBackedUp(context) {
+            self.readPending = false
+            context.read()
+        }
+    }
+
+    /// Whether the client is behind on reading: then no more of its requests are read.
+    private func outputBackedUp(_ context: ChannelHandlerContext) -> Bool {
+        !context.channel.isWritable
+            || (self.session?.outboundBytes ?? 0) > self.configuration.maxQueuedOutputBytesPerConnection
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.outputBackedUp(context) {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.writeOutput() }
+        context.fireChannelWritabilityChanged()
     }
 
     /// Writes on the next loop tick, coalescing everything that completes before it.
@@ -210,9 +257,9 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
             stream.unconsumedBytes += bytes.readableBytes
             self.receiveData(bytes, on: stream)
             if stream.input == nil || stream.finished {
-                // Buffered whole and bounded by the message or body limit: release the window now.
-                self.session?.consume(stream.unconsumedBytes, on: streamID)
-                stream.unconsumedBytes = 0
+                // Buffered whole (bounded by the message or body limit) or discarded: the window
+                // reopens now if the connection is within its budget, else once it is.
+                self.returnCredit(stream)
             }
         case .endStream(let streamID):
             guard let stream = self.streams[streamID] else { return }
@@ -238,6 +285,7 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
     /// The client reset the stream or the connection went away: cancel whatever still runs.
     private func abandon(_ stream: ServerStream) {
         stream.finished = true
+        self.dropRequestBytes(stream)
         stream.deadlineTimer?.cancel()
         stream.task?.cancel()
         stream.input?.finish(throwing: ServiceError(.cancelled, "the client cancelled the call"))
@@ -246,5 +294,59 @@ final class HTTP2ConnectionHandler: ChannelInboundHandler {
             waiter.fail(ServiceError(.cancelled, "the client cancelled the call"))
         }
         stream.writeWaiters = []
+    }
+}
+
+// MARK: Request budget
+
+extension HTTP2ConnectionHandler {
+    /// Recounts what `stream` holds for its request into the connection's total.
+    func updateHeldBytes(_ stream: ServerStream) {
+        let held = stream.finished
+            ? 0 : stream.reader.partialBytes + (stream.requestMessage?.count ?? 0) + stream.queuedBytes + stream.body.count
+        self.heldBytes += held - stream.heldBytes
+        stream.heldBytes = held
+    }
+
+    /// A finished stream keeps nothing of its request.
+    func dropRequestBytes(_ stream: ServerStream) {
+        stream.reader = LengthPrefixedMessageReader(maxMessageSize: self.configuration.maxReceiveMessageSize)
+        stream.requestMessage = nil
+        stream.body = []
+        stream.queuedMessageCosts = []
+        stream.queuedBytes = 0
+        self.updateHeldBytes(stream)
+    }
+
+    /// Hands back the flow-control credit of DATA a stream received, unless the connection holds
+    /// more than its budget: then the stream waits until handlers have taken enough.
+    func returnCredit(_ stream: ServerStream) {
+        guard stream.unconsumedBytes > 0 else { return }
+        if stream.finished || self.heldBytes <= self.configuration.maxBufferedBytesPerConnection {
+            self.session?.consume(stream.unconsumedBytes, on: stream.id)
+            stream.unconsumedBytes = 0
+        } else {
+            self.waitForBudget(stream)
+        }
+    }
+
+    func waitForBudget(_ stream: ServerStream) {
+        if !self.waitingForBudget.contains(stream.id) { self.waitingForBudget.append(stream.id) }
+    }
+
+    /// Gives the streams waiting for room their credit (or next queued message), oldest first,
+    /// while the connection is within its budget.
+    func releaseHeldCredit() {
+        guard !self.waitingForBudget.isEmpty else { return }
+        let waiting = self.waitingForBudget
+        self.waitingForBudget = []
+        for id in waiting {
+            guard let stream = self.streams[id] else { continue }
+            if stream.input != nil {
+                self.extractMessages(stream)
+            } else {
+                self.returnCredit(stream)
+            }
+        }
     }
 }

@@ -13,9 +13,15 @@ final class HTTP2Session {
     /// The header block being received. HEADERS and its CONTINUATIONs arrive back to back
     /// (RFC 9113 §6.10), so one block is open at a time.
     private var headerBlock = ReceivedHeaderBlock()
+    /// The client's recent stream IDs, for frames on streams nghttp2 has forgotten (server only).
+    private var history = StreamHistory()
+    private var scanner = InboundFrameScanner()
+    private let role: Role
     private var recentStrings = RecentHeaderStrings()
     private let maxHeaderListSize: Int
     private var outbound: [Int32: OutboundStream] = [:]
+    /// Response bytes queued in `outbound` across all streams, not yet taken by nghttp2.
+    private(set) var outboundBytes = 0
     private let allocator: ByteBufferAllocator
     /// The buffer `receive` is parsing: DATA payloads are handed out as slices of it, not copies.
     private var input: ByteBuffer?
@@ -23,6 +29,10 @@ final class HTTP2Session {
     private struct ReceivedHeaderBlock {
         var streamID: Int32 = 0
         var fields: [(name: String, value: String)] = []
+        init(streamID: Int32 = 0) {
+            self.streamID = streamID
+            self.fields.reserveCapacity(streamID == 0 ? 0 : 12)
+        }
         /// Decoded bytes, counted as RFC 9113 §6.5.2 does (name + value + 32 per field).
         var size = 0
     }
@@ -43,6 +53,7 @@ final class HTTP2Session {
     }
 
     init(role: Role, limits: HTTP2SessionLimits, allocator: ByteBufferAllocator) throws(HTTP2Error) {
+        self.role = role
         self.allocator = allocator
         self.maxHeaderListSize = limits.maxHeaderListSize
         var callbacks: OpaquePointer?
@@ -109,11 +120,27 @@ final class HTTP2Session {
     // MARK: Input
 
     /// Feeds bytes to nghttp2; what happened is then read with `drainEvents`.
+    ///
+    /// A server feeds them in pieces that end where a DATA frame begins, so the frame's stream
+    /// can be checked with everything before it applied (see `InboundFrameScanner`).
     func receive(_ buffer: ByteBuffer) throws(HTTP2Error) {
         self.input = buffer
         defer { self.input = nil }
-        let result = buffer.withUnsafeReadableBytes { bytes in
-            nghttp2_session_mem_recv(self.raw, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        let result = buffer.withUnsafeReadableBytes { bytes -> Int in
+            guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+            var fed = 0
+            var scanned = 0
+            while self.role == .server, let frame = self.scanner.nextDataFrame(in: bytes, from: scanned) {
+                if frame.checkAt > fed {
+                    let result = nghttp2_session_mem_recv(self.raw, base + fed, frame.checkAt - fed)
+                    if result < 0 { return result }
+                    fed = frame.checkAt
+                }
+                scanned = frame.resumeAt
+                self.willReceiveData(on: frame.streamID)
+            }
+            guard fed < bytes.count else { return 0 }
+            return nghttp2_session_mem_recv(self.raw, base + fed, bytes.count - fed)
         }
         if result < 0 {
             throw HTTP2Error(code: Int32(result), message: String(cString: nghttp2_strerror(Int32(result))))
@@ -144,9 +171,10 @@ final class HTTP2Session {
 
     // MARK: Output
 
-    /// Everything nghttp2 wants to send, appended to `buffer`.
-    func pendingOutput(into buffer: inout ByteBuffer) throws(HTTP2Error) {
-        while true {
+    /// What nghttp2 wants to send, appended to `buffer` until it holds `limit` bytes or more
+    /// (the rest stays queued in nghttp2 until the next call).
+    func pendingOutput(into buffer: inout ByteBuffer, limit: Int = .max) throws(HTTP2Error) {
+        while buffer.readableBytes < limit {
             var pointer: UnsafePointer<UInt8>?
             let length = nghttp2_session_mem_send(self.raw, &pointer)
             if length < 0 {
@@ -203,6 +231,7 @@ final class HTTP2Session {
     /// Queues body bytes for a stream whose headers were submitted.
     func send(_ bytes: ByteBuffer, on streamID: Int32) {
         guard let stream = self.outbound[streamID] else { return }
+        self.outboundBytes += bytes.readableBytes
         if var buffered = stream.buffer, buffered.readableBytes > 0 {
             stream.buffer = nil  // keep the storage uniquely referenced while appending
             var bytes = bytes
@@ -239,7 +268,7 @@ final class HTTP2Session {
 
     /// Resets one stream (RFC 9113 §6.4).
     func reset(_ streamID: Int32, errorCode: UInt32) {
-        self.outbound[streamID] = nil
+        self.dropOutbound(streamID)
         _ = nghttp2_submit_rst_stream(self.raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, errorCode)
     }
 
@@ -259,9 +288,15 @@ final class HTTP2Session {
         static let noError: UInt32 = 0
         static let protocolError: UInt32 = 1
         static let internalError: UInt32 = 2
+        static let streamClosed: UInt32 = 5
         static let refusedStream: UInt32 = 7
         static let cancel: UInt32 = 8
         static let enhanceYourCalm: UInt32 = 11
+    }
+
+    private func dropOutbound(_ streamID: Int32) {
+        guard let stream = self.outbound.removeValue(forKey: streamID) else { return }
+        self.outboundBytes -= stream.bufferedBytes
     }
 
     private func resumeIfDeferred(_ stream: OutboundStream, _ streamID: Int32) {
@@ -288,6 +323,7 @@ final class HTTP2Session {
                 if count > 0 { UnsafeMutableRawPointer(destination).copyMemory(from: source.baseAddress!, byteCount: count) }
             }
             buffer.moveReaderIndex(forwardBy: count)
+            self.outboundBytes -= count
             if buffer.readableBytes > 0 { stream.buffer = buffer }
         }
         guard stream.bufferedBytes == 0 else { return count }
@@ -315,18 +351,25 @@ final class HTTP2Session {
     }
 
     private static func installCallbacks(_ callbacks: OpaquePointer?) {
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks) { _, header, userData in
+            guard let header else { return 0 }
+            HTTP2Session.from(userData).didBeginFrame(
+                type: UInt32(header.pointee.type), streamID: header.pointee.stream_id
+            )
+            return 0
+        }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
-            let session = HTTP2Session.from(userData)
-            session.headerBlock.streamID = frame.pointee.hd.stream_id
-            session.headerBlock.fields.reserveCapacity(12)
-            session.headerBlock.size = 0
+            // Every block starts empty: a block nghttp2 rejected halfway (an invalid field ends
+            // its stream before the frame-received callback) must leave nothing for the next.
+            HTTP2Session.from(userData).headerBlock = ReceivedHeaderBlock(streamID: frame.pointee.hd.stream_id)
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
             _, frame, name, nameLength, value, valueLength, _, userData in
-            guard let name, let value else { return 0 }
+            guard let name, let value, let frame else { return 0 }
             let session = HTTP2Session.from(userData)
+            guard frame.pointee.hd.stream_id == session.headerBlock.streamID else { return 0 }
             // nghttp2 does not enforce our SETTINGS_MAX_HEADER_LIST_SIZE; stop storing past it.
             session.headerBlock.size += nameLength + valueLength + 32
             guard session.headerBlock.size <= session.maxHeaderListSize else {
@@ -344,6 +387,14 @@ final class HTTP2Session {
             let session = HTTP2Session.from(userData)
             let streamID = frame.pointee.hd.stream_id
             let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            switch UInt32(frame.pointee.hd.type) {
+            case NGHTTP2_RST_STREAM.rawValue:
+                session.history.peerReset(streamID)
+            case NGHTTP2_HEADERS.rawValue where endStream, NGHTTP2_DATA.rawValue where endStream:
+                session.history.peerEnded(streamID)
+            default:
+                break
+            }
             switch UInt32(frame.pointee.hd.type) {
             case NGHTTP2_HEADERS.rawValue:
                 let block = session.headerBlock
@@ -371,10 +422,49 @@ final class HTTP2Session {
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             let session = HTTP2Session.from(userData)
-            session.outbound[streamID] = nil
+            session.dropOutbound(streamID)
             if session.headerBlock.streamID == streamID { session.headerBlock = ReceivedHeaderBlock() }
             session.events.append(.streamClosed(streamID: streamID, errorCode: errorCode))
             return 0
+        }
+    }
+
+    /// RFC 9113 §5.1.1 and §5.1 for HEADERS on streams nghttp2 no longer has (it keeps no
+    /// closed streams, and would ignore them): on a lower, never-opened stream ID it is a
+    /// connection error (PROTOCOL_ERROR); see `answerClosedStream` for closed ones.
+    private func didBeginFrame(type: UInt32, streamID: Int32) {
+        guard self.role == .server, type == NGHTTP2_HEADERS.rawValue, streamID > 0,
+            nghttp2_session_find_stream(self.raw, streamID) == nil
+        else { return }
+        switch self.history.fate(of: streamID) {
+        case .new:
+            self.history.open(streamID)
+        case .neverOpened:
+            _ = nghttp2_session_terminate_session(self.raw, ErrorCode.protocolError)
+        case .endedByPeer, .resetByPeer, .closedLocally, .unknown:
+            self.answerClosedStream(streamID)
+        }
+    }
+
+    /// RFC 9113 §5.1 for DATA, which nghttp2 drops without a callback when it has no stream.
+    private func willReceiveData(on streamID: Int32) {
+        guard streamID > 0, nghttp2_session_find_stream(self.raw, streamID) == nil else { return }
+        self.answerClosedStream(streamID)
+    }
+
+    /// RFC 9113 §5.1, "closed": a frame after the client's END_STREAM is a connection error
+    /// (STREAM_CLOSED); after its RST_STREAM, a stream error (STREAM_CLOSED), sent once, so a
+    /// client cannot make us queue one reset per frame. Frames on streams we closed first may
+    /// have been in flight and are ignored, as nghttp2 does.
+    private func answerClosedStream(_ streamID: Int32) {
+        switch self.history.fate(of: streamID) {
+        case .endedByPeer:
+            _ = nghttp2_session_terminate_session(self.raw, ErrorCode.streamClosed)
+        case .resetByPeer:
+            self.history.answered(streamID)
+            _ = nghttp2_submit_rst_stream(self.raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID, ErrorCode.streamClosed)
+        case .new, .neverOpened, .closedLocally, .unknown:
+            break
         }
     }
 

@@ -34,8 +34,19 @@ final class ServerStream {
     var writeWaiters: [EventLoopPromise<Void>] = []
 
     /// DATA bytes received and not yet handed back to flow control; returned when the handler
-    /// takes a message (streaming requests) or at once (everything else, bounded by limits).
+    /// takes a message (streaming requests), or while the connection holds less than its budget
+    /// (everything else).
     var unconsumedBytes = 0
+    /// Request bytes this stream holds (reader, request message, queued messages, body), as
+    /// counted in the connection's budget.
+    var heldBytes = 0
+    /// Streaming requests: what each message handed to the handler and not yet taken counts
+    /// (decompressed size, at least `queuedMessageOverhead`), oldest first, and their sum.
+    var queuedMessageCosts: [Int] = []
+    var queuedBytes = 0
+    static let queuedMessageOverhead = 64
+    /// The client ended its side; streaming input finishes once the reader is drained.
+    var requestEnded = false
 
     // Plain HTTP (REST over h2)
     var body: [UInt8] = []

@@ -8,10 +8,26 @@ package struct TransportConfiguration: Sendable {
     /// Largest gRPC message a client may send, in bytes (larger → RESOURCE_EXHAUSTED).
     package var maxReceiveMessageSize: Int = 4 << 20
     package var maxConcurrentStreams: Int = 256
+    /// Request bytes one HTTP/2 connection may hold on its clients' behalf (partial and queued
+    /// messages, decompressed; REST bodies): past it, flow-control credit is withheld until the
+    /// handlers take what is held. One stream holds at most one message (`maxReceiveMessageSize`)
+    /// or one body (`maxHTTPBodySize`) beyond what its window lets in.
+    package var maxBufferedBytesPerConnection: Int = 16 << 20
+    /// Response bytes one HTTP/2 connection may have queued for a client that does not read;
+    /// past it (or while the socket is not writable) the connection stops reading requests.
+    package var maxQueuedOutputBytesPerConnection: Int = 4 << 20
     package var maxHeaderListSize: Int = 16 << 10
     package var maxConnections: Int = 10_000
-    /// Open connections from one client IP address at most.
-    package var maxConnectionsPerClient: Int = 10_000
+    /// Open connections from one client IP address at most; by default a tenth of
+    /// `maxConnections`, so one address cannot lock everyone else out.
+    package var maxConnectionsPerClient: Int?
+    /// The per-client cap in force.
+    package var effectiveMaxConnectionsPerClient: Int {
+        self.maxConnectionsPerClient ?? max(1, self.maxConnections / 10)
+    }
+    /// A new connection must finish its TLS handshake and send the HTTP/2 preface or a whole
+    /// first HTTP/1.1 request head within this long, or it is closed (timers before trust).
+    package var handshakeTimeout: Duration = .seconds(5)
     /// An HTTP/2 connection with no open stream and no traffic for this long gets GOAWAY and is
     /// closed.
     package var idleTimeout: Duration = .seconds(300)

@@ -33,7 +33,7 @@ package final class TransportServer: Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
                 switch connections.admit(
-                    channel, limit: configuration.maxConnections, perClientLimit: configuration.maxConnectionsPerClient
+                    channel, limit: configuration.maxConnections, perClientLimit: configuration.effectiveMaxConnectionsPerClient
                 ) {
                 case .admitted:
                     break
@@ -43,11 +43,12 @@ package final class TransportServer: Sendable {
                     return channel.close()
                 case .clientFull:
                     logger.warning("connection limit per client address reached; refusing a connection",
-                        metadata: ["limit": "\(configuration.maxConnectionsPerClient)",
+                        metadata: ["limit": "\(configuration.effectiveMaxConnectionsPerClient)",
                             "client": "\(channel.remoteAddress?.ipAddress ?? "?")"])
                     return channel.close()
                 }
                 let sniffer = ProtocolSniffer(
+                    deadline: .now() + TimeAmount(configuration.handshakeTimeout),
                     configureHTTP2: { channel in
                         channel.eventLoop.makeCompletedFuture {
                             let handler = HTTP2ConnectionHandler(
@@ -66,13 +67,14 @@ package final class TransportServer: Sendable {
                             }
                         }
                     },
-                    configureHTTP1: { channel in
+                    configureHTTP1: { channel, firstRequestDeadline in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
                             let handler = HTTP1ServerHandler(
                                 service: httpService,
                                 maxBodySize: configuration.maxHTTPBodySize,
-                                requestTimeout: TimeAmount(configuration.http1RequestTimeout)
+                                requestTimeout: TimeAmount(configuration.http1RequestTimeout),
+                                firstRequestDeadline: firstRequestDeadline
                             )
                             try channel.pipeline.syncOperations.addHandler(handler)
                             let loopBound = NIOLoopBound(handler, eventLoop: channel.eventLoop)

@@ -1,5 +1,6 @@
 """Protocol tests with a raw HTTP/2 client (PyPI h2, plus hand-made frames for what h2 refuses
-to send): malformed frames, bad headers and prefixes, huge headers, floods and resets.
+to send): malformed frames, bad headers and prefixes, huge headers, floods and resets, frames on
+closed streams and stream IDs out of order (RFC 9113 §5.1, the h2spec 3.5, 5.1 and 5.1.1 cases).
 
     h2_probe.py --port PORT [--cases a,b]
 
@@ -16,15 +17,20 @@ import traceback
 import h2.config
 import h2.connection
 import h2.events
+import hpack
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 GRPC_PATH = "/grpc.testing.TestService/EmptyCall"
+UNARY_PATH = "/grpc.testing.TestService/UnaryCall"  # echoes x-grpc-test-echo-initial into its headers
+LEAKED = [("x-grpc-test-echo-initial", "leaked"), ("authorization", "Bearer leaked")]
 TIMEOUT = 10
 
 # Frame types and flags (RFC 9113 §6).
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0, 1, 3, 4, 6, 7, 8, 9
-END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
-PROTOCOL_ERROR, FLOW_CONTROL_ERROR, ENHANCE_YOUR_CALM = 1, 3, 11
+END_STREAM, END_HEADERS, ACK, PADDED, PRIORITY_FLAG = 0x1, 0x4, 0x1, 0x8, 0x20
+PROTOCOL_ERROR, FLOW_CONTROL_ERROR, STREAM_CLOSED, CANCEL, ENHANCE_YOUR_CALM = 1, 3, 5, 8, 11
+FRAME_NAMES = {DATA: "DATA", HEADERS: "HEADERS", RST_STREAM: "RST_STREAM", SETTINGS: "SETTINGS", PING: "PING",
+               GOAWAY: "GOAWAY", WINDOW_UPDATE: "WINDOW_UPDATE", CONTINUATION: "CONTINUATION"}
 
 
 class Failure(Exception):
@@ -96,6 +102,109 @@ class Client:
             self.sock.close()
         except OSError:
             pass
+
+
+def grpc_fields(path=GRPC_PATH, extra=()):
+    return [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
+            ("content-type", "application/grpc"), ("te", "trailers"), *extra]
+
+
+class RawClient:
+    """Hand-made frames over a blocking socket, for what h2 refuses to send (frames on closed streams,
+    invalid header fields, a broken preface). Every frame read is kept; header blocks are decoded."""
+
+    def __init__(self, port, preface=PREFACE + frame(SETTINGS, 0, 0)):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.encoder, self.decoder = hpack.Encoder(), hpack.Decoder()
+        self.frames = []  # (type, flags, stream, payload)
+        self.headers = {}  # stream -> the fields of all its header blocks
+        self.pending = b""  # bytes not yet a whole frame
+        self.block = b""  # a header block still waiting for END_HEADERS
+        self.closed = False
+        self.raw(preface)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.sock.close()
+
+    def raw(self, data):
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            self.closed = True
+
+    def request(self, stream, path=GRPC_PATH, end_stream=False):
+        """A gRPC request's HEADERS frame, encoded with this connection's HPACK table."""
+        flags = END_HEADERS | (END_STREAM if end_stream else 0)
+        return frame(HEADERS, flags, stream, self.encoder.encode(grpc_fields(path)))
+
+    def receive(self, until, seconds=TIMEOUT):
+        """Reads frames until `until(self)` holds, the peer closes, or time runs out."""
+        deadline = time.monotonic() + seconds
+        while not until(self) and not self.closed and time.monotonic() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                break
+            except OSError:
+                self.closed = True
+                break
+            if not data:
+                self.closed = True
+                break
+            self.pending += data
+            while len(self.pending) >= 9 + int.from_bytes(self.pending[:3], "big"):
+                length = int.from_bytes(self.pending[:3], "big")
+                kind, flags = self.pending[3], self.pending[4]
+                stream = int.from_bytes(self.pending[5:9], "big") & 0x7FFFFFFF
+                payload, self.pending = self.pending[9:9 + length], self.pending[9 + length:]
+                self.handle(kind, flags, stream, payload)
+        return self
+
+    def handle(self, kind, flags, stream, payload):
+        self.frames.append((kind, flags, stream, payload))
+        if kind == SETTINGS and not flags & ACK:
+            self.raw(frame(SETTINGS, ACK, 0))
+        elif kind == PING and not flags & ACK:
+            self.raw(frame(PING, ACK, 0, payload))
+        elif kind in (HEADERS, CONTINUATION):
+            if kind == HEADERS and flags & PADDED:
+                payload = payload[1:len(payload) - payload[0]]
+            if kind == HEADERS and flags & PRIORITY_FLAG:
+                payload = payload[5:]
+            self.block += payload
+            if flags & END_HEADERS:
+                self.headers.setdefault(stream, {}).update(self.decoder.decode(self.block))
+                self.block = b""
+
+    def reset_code(self, stream, since=0):
+        codes = [struct.unpack(">I", p[:4])[0] for k, _, s, p in self.frames[since:] if k == RST_STREAM and s == stream]
+        return codes[0] if codes else None
+
+    def goaway_code(self, since=0):
+        codes = [struct.unpack(">I", p[4:8])[0] for k, _, _, p in self.frames[since:] if k == GOAWAY]
+        return codes[0] if codes else None
+
+    def ended(self, stream):
+        return not self.block and any(s == stream and (k == RST_STREAM or (k in (HEADERS, DATA) and f & END_STREAM))
+                                      for k, f, s, _ in self.frames)
+
+    def summary(self):
+        parts = []
+        for kind, _, stream, payload in self.frames:
+            name = FRAME_NAMES.get(kind, f"type {kind}")
+            if kind == RST_STREAM:
+                name += f"({struct.unpack('>I', payload[:4])[0]})"
+            if kind == GOAWAY:
+                name += f"({struct.unpack('>I', payload[4:8])[0]})"
+            parts.append(f"{name} on {stream}")
+        if self.pending:
+            parts.append(f"not frames: {self.pending[:60]!r}")
+        parts.append("closed" if self.closed else "still open")
+        return "received " + ", ".join(parts)
 
 
 def headers_of(events, stream):
@@ -339,10 +448,146 @@ def rest_over_h2(port):
     check(got.get(":status") == "200" and b'"ok"' in body, f"GET /healthz over h2: {got} {body!r}")
 
 
+# --- stream states (RFC 9113 §5.1, §5.1.1) and the preface (§3.4); h2spec's cases in brackets ----------
+
+def stream_closed_error(client, stream, next_stream, since=0):
+    # A stream error, RST_STREAM(STREAM_CLOSED), after which the connection still serves a new
+    # stream; or the same as a connection error, GOAWAY(STREAM_CLOSED) (h2spec accepts both).
+    client.receive(lambda c: c.reset_code(stream, since) is not None or c.goaway_code(since) is not None, seconds=5)
+    if client.goaway_code(since) is not None:
+        check(client.goaway_code(since) == STREAM_CLOSED, f"expected STREAM_CLOSED, {client.summary()}")
+        return
+    check(client.reset_code(stream, since) == STREAM_CLOSED,
+          f"expected RST_STREAM(STREAM_CLOSED) on stream {stream}, {client.summary()}")
+    client.raw(client.request(next_stream) + frame(DATA, END_STREAM, next_stream, message()))
+    client.receive(lambda c: c.ended(next_stream) or c.goaway_code() is not None)
+    got = client.headers.get(next_stream, {})
+    check(got.get("grpc-status") == "0", f"stream {next_stream} after the stream error: {got}, {client.summary()}")
+
+
+def connection_error(client, codes, since=0):
+    client.receive(lambda c: False, seconds=5)  # until the server closes
+    check(client.goaway_code(since) in codes, f"expected GOAWAY with one of {sorted(codes)}, {client.summary()}")
+    check(client.closed, f"the connection stayed open after the GOAWAY, {client.summary()}")
+
+
+def finished_call(client, stream):
+    client.raw(client.request(stream) + frame(DATA, END_STREAM, stream, message()))
+    client.receive(lambda c: c.ended(stream) or c.goaway_code() is not None)
+    got = client.headers.get(stream, {})
+    check(got.get("grpc-status") == "0", f"stream {stream}: {got}, {client.summary()}")
+    return len(client.frames)
+
+
+def invalid_preface(port):
+    # These start with the preface's first 18 bytes: an HTTP/2 client with a broken preface, not
+    # HTTP/1.1, so the answer is HTTP/2's: GOAWAY(PROTOCOL_ERROR), then close. (h2spec's 3.5/2 sends
+    # a line that is not like the preface at all: h2spec_invalid_preface.)
+    for preface in (b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\rQ"):
+        with RawClient(port, preface) as client:
+            connection_error(client, {PROTOCOL_ERROR})
+
+
+def h2spec_invalid_preface(port):
+    # [3.5/2] exactly what h2spec sends; it passes when the connection closes within its 2 s timeout.
+    with RawClient(port, b"INVALID CONNECTION PREFACE\r\n\r\n") as client:
+        client.receive(lambda c: False, seconds=2)
+        check(client.closed, f"open 2 s after an invalid preface, {client.summary()}")
+
+
+def data_after_reset(port):
+    # [5.1/8] open, RST_STREAM(CANCEL), then DATA on the closed stream, in one write.
+    with RawClient(port) as client:
+        client.raw(client.request(1) + frame(RST_STREAM, 0, 1, struct.pack(">I", CANCEL))
+                   + frame(DATA, END_STREAM, 1, message()))
+        stream_closed_error(client, 1, 3)
+
+
+def headers_after_reset(port):
+    # [5.1/9]
+    with RawClient(port) as client:
+        client.raw(client.request(1) + frame(RST_STREAM, 0, 1, struct.pack(">I", CANCEL))
+                   + client.request(1, end_stream=True))
+        stream_closed_error(client, 1, 3)
+
+
+def continuation_after_reset(port):
+    # [5.1/10] no header block is open, so this CONTINUATION is a connection error.
+    with RawClient(port) as client:
+        client.raw(client.request(1) + frame(RST_STREAM, 0, 1, struct.pack(">I", CANCEL))
+                   + frame(CONTINUATION, END_HEADERS, 1, client.encoder.encode([("x-dummy", "1")])))
+        connection_error(client, {PROTOCOL_ERROR})
+
+
+def data_after_end_stream(port):
+    # [5.1/11] the request ended with END_STREAM and its response is complete: the stream is closed.
+    with RawClient(port) as client:
+        since = finished_call(client, 1)
+        client.raw(frame(DATA, END_STREAM, 1, message()))
+        stream_closed_error(client, 1, 3, since)
+
+
+def headers_after_end_stream(port):
+    # [5.1/12]
+    with RawClient(port) as client:
+        since = finished_call(client, 1)
+        client.raw(client.request(1, end_stream=True))
+        stream_closed_error(client, 1, 3, since)
+
+
+def continuation_after_end_stream(port):
+    # [5.1/13] h2spec accepts GOAWAY with either code here.
+    with RawClient(port) as client:
+        since = finished_call(client, 1)
+        client.raw(frame(CONTINUATION, END_HEADERS, 1, client.encoder.encode([("x-dummy", "1")])))
+        connection_error(client, {PROTOCOL_ERROR, STREAM_CLOSED}, since)
+
+
+def lower_stream_id(port):
+    # [5.1.1/2] stream 3 was never opened and 5 already was: 3 can never be opened now.
+    with RawClient(port) as client:
+        client.raw(client.request(5) + frame(DATA, END_STREAM, 5, message()) + client.request(3, end_stream=True))
+        connection_error(client, {PROTOCOL_ERROR})
+
+
+def leaked_headers(port, bad_field, split):
+    # One write: stream 1's header block is refused at its last field, after fields that must not
+    # reach anyone else; then a valid request on stream 3. One HPACK table for both blocks.
+    with RawClient(port) as client:
+        good = client.encoder.encode(grpc_fields(UNARY_PATH, LEAKED))
+        bad = client.encoder.encode([bad_field])
+        if split:
+            refused = frame(HEADERS, END_STREAM, 1, good) + frame(CONTINUATION, END_HEADERS, 1, bad)
+        else:
+            refused = frame(HEADERS, END_STREAM | END_HEADERS, 1, good + bad)
+        valid = frame(HEADERS, END_HEADERS, 3, client.encoder.encode(grpc_fields(UNARY_PATH)))
+        client.raw(refused + valid + frame(DATA, END_STREAM, 3, message()))
+        client.receive(lambda c: (c.ended(1) and c.ended(3)) or c.goaway_code() is not None)
+        got = client.headers.get(3, {})
+        check(client.reset_code(1) is not None, f"stream 1 with {bad_field} was not refused, {client.summary()}")
+        check("x-grpc-test-echo-initial" not in got, f"stream 1's fields reached stream 3: {got}")
+        check(got.get("grpc-status") == "0", f"stream 3: {got}, {client.summary()}")
+
+
+def leaked_headers_uppercase(port):
+    leaked_headers(port, ("X-Bad", "1"), split=True)  # the refused field alone in a CONTINUATION
+
+
+def leaked_headers_te(port):
+    leaked_headers(port, ("te", "gzip"), split=False)
+
+
+def leaked_headers_duplicate_path(port):
+    leaked_headers(port, (":path", UNARY_PATH), split=True)  # a second :path, after regular fields
+
+
 CASES = [valid_call, missing_te, wrong_method, unknown_method, huge_length_prefix, truncated_message,
          compressed_without_encoding, unsupported_encoding, invalid_flag, bad_gzip, huge_headers, hpack_bomb,
          rapid_reset, settings_flood, ping_flood, continuation_flood, empty_data_flood, data_on_stream_zero,
-         window_overflow, garbage_after_preface, rest_over_h2]
+         window_overflow, garbage_after_preface, rest_over_h2, invalid_preface, h2spec_invalid_preface,
+         data_after_reset, headers_after_reset, continuation_after_reset, data_after_end_stream,
+         headers_after_end_stream, continuation_after_end_stream, lower_stream_id, leaked_headers_uppercase,
+         leaked_headers_te, leaked_headers_duplicate_path]
 
 
 def main():

@@ -1,0 +1,963 @@
+"""Hostile clients against a running sessiond (STYLE.md §12, "Every input is hostile"): each case plays
+one attacker (leaks state between streams, never finishes, never reads, floods, holds connections
+silently) and asserts the bounds: the server's memory, time to answer, and that a fresh client is
+still served afterwards.
+
+    hostile_clients.py --port P --pid SERVER_PID --secret-file DATA/jwt-secret [--cases a,b]
+                       [--handshake-timeout 2]
+
+The server is expected to run as
+`sessiond serve --port 0 --data-dir TMP --max-connections 200 --handshake-timeout 2`.
+
+Memory: the server's VmRSS (/proc/PID/status) is read before each case (idle) and every 100 ms
+during it; peak - idle must stay under 64 MiB. An attack stops early once the growth passes
+512 MiB (the case fails either way; this only protects the machine). After every case a fresh
+connection must get a gRPC health check (grpc.health.v1.Health/Check) and a REST GET /healthz
+answered, each within 5 s. Prints PASS/FAIL per case and "hostile clients: N passed, M failed";
+exits 1 on any failure. Everything talks to 127.0.0.1 only; every loop is bounded in count and
+time; every socket is closed at the end of its case.
+
+Cases:
+- carried_over_authorization: one write holding stream 1's header block (with a valid token)
+  that nghttp2 rejects mid-block, then stream 3 without a token: stream 3 must be UNAUTHENTICATED.
+- unauthenticated_partial_unary_streams / authenticated_partial_unary_streams: 256 streams, each
+  announcing a 4 MiB message and sending as much of it as the windows allow, never finishing.
+- gzip_bomb_bidi: compressed reflection messages that each inflate to ~4 MB, never reading.
+- pipelining_http1_never_reads: pipelined GET /openapi.json, never reading.
+- ping_flood_never_reads: PING frames in big batches, never reading.
+- sse_subscriber_never_reads: Server-Sent Events subscribers (one HTTP/1.1 connection and 200
+  streams on one HTTP/2 connection) that stop reading while ~1,500 status changes are published.
+- silent_connections_one_address: 200 silent connections from 127.0.0.1; a client from 127.0.0.2
+  is still served, and the server closes every silent connection after the handshake timeout.
+"""
+import argparse
+import select
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+import zlib
+
+import hpack
+import jwt
+import requests
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+# Frame types, flags, settings and error codes (RFC 9113 §6, §7).
+DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
+END_STREAM, ACK, END_HEADERS, PADDED, PRIORITY_FLAG = 0x1, 0x1, 0x4, 0x8, 0x20
+SETTINGS_ENABLE_PUSH, SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_INITIAL_WINDOW_SIZE = 2, 3, 4
+MAX_WINDOW = (1 << 31) - 1
+FRAME_SIZE = 16384
+ERROR_NAMES = {0: "NO_ERROR", 1: "PROTOCOL_ERROR", 2: "INTERNAL_ERROR", 3: "FLOW_CONTROL_ERROR", 5: "STREAM_CLOSED",
+               7: "REFUSED_STREAM", 8: "CANCEL", 11: "ENHANCE_YOUR_CALM"}
+
+GET_SESSION = "/sessions.v1.SessionService/GetSession"
+CREATE_SESSION = "/sessions.v1.SessionService/CreateSession"
+HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+REFLECTION = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+MAX_MESSAGE = 4 << 20  # the server's default --max-message-bytes
+
+MIB = 1 << 20
+RSS_BOUND_MIB = 64
+ABORT_MIB = 512
+SAMPLE_SECONDS = 0.1
+FRESH_SECONDS = 5
+SMALL_RCVBUF = 4096
+
+
+class Failure(Exception):
+    pass
+
+
+# --- wire helpers ----------------------------------------------------------------------------------
+
+def frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def grpc_message(payload, compressed=False):
+    return bytes([1 if compressed else 0]) + struct.pack(">I", len(payload)) + payload
+
+
+def varint(value):
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def pb_string(field, text):
+    """A protobuf length-delimited field (wire type 2)."""
+    data = text.encode() if isinstance(text, str) else text
+    return varint(field << 3 | 2) + varint(len(data)) + data
+
+
+def gzip(data):
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return compressor.compress(data) + compressor.flush()
+
+
+def grpc_fields(path, *extra):
+    return [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
+            ("content-type", "application/grpc"), ("te", "trailers"), *extra]
+
+
+def open_socket(port, source=None, rcvbuf=None, timeout=FRESH_SECONDS):
+    """A TCP connection to 127.0.0.1:port, optionally from `source` and with a small receive buffer
+    (set before connecting, so the advertised TCP window stays small)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        if source:
+            sock.bind((source, 0))
+        sock.settimeout(timeout)
+        sock.connect(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def send_for(ctx, sock, batch, seconds):
+    """Sends `batch` over and over without blocking for `seconds` (or until the server closes or the
+    memory abort threshold is passed), never reading. Returns (bytes sent, seconds until the
+    server closed or None, longest stall in seconds)."""
+    sent, closed_after, longest_stall = 0, None, 0.0
+    pending = batch
+    start = last_progress = time.monotonic()
+    deadline = start + seconds
+    while time.monotonic() < deadline and not ctx.should_stop():
+        _, writable, _ = select.select([], [sock], [], 0.1)
+        now = time.monotonic()
+        if not writable:
+            longest_stall = max(longest_stall, now - last_progress)
+            continue
+        try:
+            count = sock.send(pending)
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError:
+            closed_after = now - start
+            break
+        sent += count
+        longest_stall = max(longest_stall, now - last_progress)
+        last_progress = now
+        pending = pending[count:] or batch
+    return sent, closed_after, longest_stall
+
+
+# --- a raw HTTP/2 client ---------------------------------------------------------------------------
+
+class Stream:
+    def __init__(self):
+        self.headers = {}  # response headers and trailers, merged
+        self.ended_at = None  # END_STREAM or RST_STREAM received
+        self.reset = None
+        self.data_bytes = 0
+        self.body = bytearray()  # the first 64 KiB
+
+    @property
+    def done(self):
+        return self.ended_at is not None
+
+    def describe(self):
+        if "grpc-status" in self.headers:
+            return f"grpc-status {self.headers['grpc-status']} ({self.headers.get('grpc-message', '')!r})"
+        if self.reset is not None:
+            return f"RST_STREAM {ERROR_NAMES.get(self.reset, self.reset)}"
+        if ":status" in self.headers:
+            return f":status {self.headers[':status']}" + ("" if self.done else ", not ended")
+        return "no answer"
+
+
+class H2:
+    """HTTP/2 by hand over a non-blocking socket: frames are built here (HPACK with one
+    `hpack.Encoder` per connection), so anything can be sent, and replies are parsed frame by
+    frame. Nothing is read unless `pump` is called (and never once `reading` is False)."""
+
+    def __init__(self, port, source=None, rcvbuf=None):
+        self.sock = open_socket(port, source, rcvbuf)
+        self.sock.setblocking(False)
+        self.encoder = hpack.Encoder()
+        self.decoder = hpack.Decoder(max_header_list_size=1 << 20)
+        self.inbuf = bytearray()
+        self.outbuf = bytearray()
+        self.streams = {}
+        self.server_settings = {}
+        self.settings_seen = False
+        self.conn_window = 65535  # what we may still send
+        self.initial_stream_window = 65535
+        self.stream_windows = {}
+        self.goaway = None
+        self.closed = False
+        self.reading = True
+        self.block = None  # [stream, flags, bytes] of a header block awaiting CONTINUATION
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def stream(self, sid):
+        return self.streams.setdefault(sid, Stream())
+
+    # Output
+
+    def preface(self, big_windows=True):
+        """The client preface and SETTINGS; with `big_windows`, our receive windows wide open."""
+        settings = struct.pack(">HI", SETTINGS_ENABLE_PUSH, 0)
+        if big_windows:
+            settings += struct.pack(">HI", SETTINGS_INITIAL_WINDOW_SIZE, MAX_WINDOW)
+        out = PREFACE + frame(SETTINGS, 0, 0, settings)
+        if big_windows:
+            out += frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", MAX_WINDOW - 65535))
+        return out
+
+    def headers(self, sid, fields, end_stream=False, continuation=None):
+        """HEADERS (and a CONTINUATION holding `continuation`'s fields, if given) for `sid`."""
+        self.stream(sid)
+        self.stream_windows.setdefault(sid, self.initial_stream_window)
+        block = self.encoder.encode(fields)
+        flags = END_STREAM if end_stream else 0
+        if continuation is None:
+            return frame(HEADERS, flags | END_HEADERS, sid, block)
+        rest = self.encoder.encode(continuation)
+        return frame(HEADERS, flags, sid, block) + frame(CONTINUATION, END_HEADERS, sid, rest)
+
+    def data(self, sid, payload, end_stream=False):
+        """DATA frames for `payload`, counted against the send windows."""
+        out = bytearray()
+        for offset in range(0, max(1, len(payload)), FRAME_SIZE):
+            chunk = payload[offset:offset + FRAME_SIZE]
+            last = offset + FRAME_SIZE >= len(payload)
+            out += frame(DATA, END_STREAM if end_stream and last else 0, sid, chunk)
+        self.conn_window -= len(payload)
+        self.stream_windows[sid] = self.stream_windows.get(sid, self.initial_stream_window) - len(payload)
+        return bytes(out)
+
+    def flush(self):
+        """Sends what the socket takes now; returns the byte count."""
+        sent = 0
+        while self.outbuf and not self.closed:
+            try:
+                count = self.sock.send(bytes(self.outbuf[:1 << 20]))
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                self.closed = True
+                self.outbuf.clear()
+                break
+            del self.outbuf[:count]
+            sent += count
+        return sent
+
+    def sendall(self, data, seconds=FRESH_SECONDS):
+        self.outbuf += data
+        deadline = time.monotonic() + seconds
+        while self.outbuf and not self.closed:
+            self.flush()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Failure(f"could not send {len(self.outbuf)} bytes within {seconds} s")
+            if self.outbuf:
+                select.select([], [self.sock], [], min(0.1, remaining))
+        return not self.closed
+
+    # Input
+
+    def pump(self, timeout=0.0):
+        """Reads what has arrived (waiting up to `timeout` for the first bytes) and handles it."""
+        if self.closed or not self.reading:
+            return
+        wait = timeout
+        for _ in range(64):
+            readable, _, _ = select.select([self.sock], [], [], wait)
+            if not readable:
+                break
+            try:
+                chunk = self.sock.recv(1 << 18)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                self.closed = True
+                break
+            if not chunk:
+                self.closed = True
+                break
+            self.inbuf += chunk
+            self.parse()
+            wait = 0
+        self.flush()  # ACKs
+
+    def wait(self, condition, seconds):
+        deadline = time.monotonic() + seconds
+        while not condition() and not self.closed and time.monotonic() < deadline:
+            self.pump(min(0.05, max(0.0, deadline - time.monotonic())))
+        return condition()
+
+    def parse(self):
+        offset = 0
+        while len(self.inbuf) - offset >= 9:
+            length = int.from_bytes(self.inbuf[offset:offset + 3], "big")
+            if len(self.inbuf) - offset < 9 + length:
+                break
+            kind, flags = self.inbuf[offset + 3], self.inbuf[offset + 4]
+            sid = int.from_bytes(self.inbuf[offset + 5:offset + 9], "big") & 0x7FFFFFFF
+            payload = bytes(self.inbuf[offset + 9:offset + 9 + length])
+            offset += 9 + length
+            self.handle(kind, flags, sid, payload)
+        del self.inbuf[:offset]
+
+    def handle(self, kind, flags, sid, payload):
+        now = time.monotonic()
+        if kind == DATA:
+            if flags & PADDED:
+                payload = payload[1:len(payload) - payload[0]]
+            stream = self.stream(sid)
+            stream.data_bytes += len(payload)
+            if len(stream.body) < 65536:
+                stream.body += payload[:65536 - len(stream.body)]
+            if flags & END_STREAM:
+                stream.ended_at = stream.ended_at or now
+        elif kind == HEADERS:
+            if flags & PADDED:
+                payload = payload[1:len(payload) - payload[0]]
+            if flags & PRIORITY_FLAG:
+                payload = payload[5:]
+            self.block = [sid, flags, bytearray(payload)]
+            if flags & END_HEADERS:
+                self.finish_block(now)
+        elif kind == CONTINUATION and self.block:
+            self.block[2] += payload
+            if flags & END_HEADERS:
+                self.finish_block(now)
+        elif kind == RST_STREAM:
+            stream = self.stream(sid)
+            stream.reset = struct.unpack(">I", payload[:4])[0]
+            stream.ended_at = stream.ended_at or now
+        elif kind == SETTINGS and not flags & ACK:
+            for index in range(0, len(payload) - 5, 6):
+                key, value = struct.unpack(">HI", payload[index:index + 6])
+                if key == SETTINGS_INITIAL_WINDOW_SIZE:
+                    delta = value - self.initial_stream_window
+                    self.initial_stream_window = value
+                    for other in self.stream_windows:
+                        self.stream_windows[other] += delta
+                self.server_settings[key] = value
+            self.settings_seen = True
+            self.outbuf += frame(SETTINGS, ACK, 0)
+        elif kind == PING and not flags & ACK:
+            self.outbuf += frame(PING, ACK, 0, payload)
+        elif kind == GOAWAY:
+            last, code = struct.unpack(">II", payload[:8])
+            self.goaway = (last & 0x7FFFFFFF, code, payload[8:200])
+        elif kind == WINDOW_UPDATE:
+            increment = struct.unpack(">I", payload[:4])[0] & 0x7FFFFFFF
+            if sid == 0:
+                self.conn_window += increment
+            else:
+                self.stream_windows[sid] = self.stream_windows.get(sid, self.initial_stream_window) + increment
+
+    def finish_block(self, now):
+        sid, flags, block = self.block
+        self.block = None
+        try:
+            fields = self.decoder.decode(bytes(block))
+        except Exception as error:  # noqa: BLE001 - a broken reply ends this connection for us
+            self.closed = True
+            self.goaway = self.goaway or (0, -1, f"undecodable header block: {error}".encode())
+            return
+        stream = self.stream(sid)
+        for name, value in fields:
+            stream.headers[name] = value
+        if flags & END_STREAM:
+            stream.ended_at = stream.ended_at or now
+
+    def describe_end(self):
+        parts = []
+        if self.goaway:
+            parts.append(f"GOAWAY {ERROR_NAMES.get(self.goaway[1], self.goaway[1])} {self.goaway[2][:80]!r}")
+        if self.closed:
+            parts.append("connection closed")
+        return ", ".join(parts)
+
+
+# --- fresh clients ---------------------------------------------------------------------------------
+
+def grpc_health(port, source=None):
+    """A gRPC health check on a new connection; returns a problem or None."""
+    deadline = time.monotonic() + FRESH_SECONDS
+    client = None
+    try:
+        client = H2(port, source)
+        client.sendall(client.preface() + client.headers(1, grpc_fields(HEALTH_CHECK))
+                       + client.data(1, grpc_message(b""), end_stream=True))
+        client.wait(lambda: client.stream(1).done, max(0.0, deadline - time.monotonic()))
+        stream = client.stream(1)
+        if stream.headers.get("grpc-status") != "0" or b"\x08\x01" not in stream.body:
+            return f"got {stream.describe()} body {bytes(stream.body[:40])!r} {client.describe_end()}".strip()
+        if time.monotonic() > deadline:
+            return f"answered after more than {FRESH_SECONDS} s"
+        return None
+    except (OSError, Failure) as error:
+        return f"{type(error).__name__}: {error}"
+    finally:
+        if client:
+            client.close()
+
+
+def rest_healthz(port, source=None):
+    """GET /healthz over HTTP/1.1 on a new connection; returns a problem or None."""
+    deadline = time.monotonic() + FRESH_SECONDS
+    sock = None
+    try:
+        sock = open_socket(port, source)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        received = b""
+        while time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+            head, _, body = received.partition(b"\r\n\r\n")
+            lengths = [line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")]
+            if lengths and len(body) >= int(lengths[0]):
+                break
+        if not received.startswith(b"HTTP/1.1 200") or b'"ok"' not in received:
+            return f"got {received[:120]!r}"
+        if time.monotonic() > deadline:
+            return f"answered after more than {FRESH_SECONDS} s"
+        return None
+    except OSError as error:
+        return f"{type(error).__name__}: {error}"
+    finally:
+        if sock:
+            sock.close()
+
+
+def fresh_client_problems(port, source=None):
+    where = f" from {source}" if source else ""
+    problems = []
+    for what, check in (("gRPC health check", grpc_health), ("REST GET /healthz", rest_healthz)):
+        problem = check(port, source)
+        if problem:
+            problems.append(f"a fresh {what}{where} failed: {problem}")
+    return problems
+
+
+# --- memory ----------------------------------------------------------------------------------------
+
+class RSSMonitor:
+    """Samples the server's VmRSS every 100 ms in a thread; `over` is set once the growth passes the
+    abort threshold or the process is gone."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.idle = self.peak = 0
+        self.after = None
+        self.gone = False
+        self.over = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def rss(self):
+        try:
+            with open(f"/proc/{self.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return None  # gone (or a zombie, which has no VmRSS)
+
+    def sample(self):
+        value = self.rss()
+        if value is None:
+            self.gone = True
+            self.over.set()
+            return
+        self.peak = max(self.peak, value)
+        if self.peak - self.idle > ABORT_MIB * MIB:
+            self.over.set()
+
+    def _run(self):
+        while not self._stop.wait(SAMPLE_SECONDS):
+            self.sample()
+            if self.gone:
+                return
+
+    def start(self):
+        value = self.rss()
+        if value is None:
+            self.gone = True
+        self.idle = self.peak = value or 0
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=2)
+        if not self.gone:
+            self.sample()
+
+    @property
+    def growth_mib(self):
+        return (self.peak - self.idle) / MIB
+
+    def summary(self):
+        after = f", after {self.after / MIB:.1f}" if self.after else ""
+        return f"rss +{self.growth_mib:.1f} MiB (idle {self.idle / MIB:.1f}, peak {self.peak / MIB:.1f}{after})"
+
+
+# --- the cases -------------------------------------------------------------------------------------
+
+class Context:
+    def __init__(self, args, secret):
+        self.port = args.port
+        self.pid = args.pid
+        self.secret = secret
+        self.handshake_timeout = args.handshake_timeout
+        self.base = f"http://127.0.0.1:{args.port}"
+        self.run = str(int(time.time() * 1000))
+        self.monitor = None
+        self.problems = []
+        self.notes = []
+        self.closables = []
+
+    def token(self, role="service", sub="hostile-service", org="hostile"):
+        now = int(time.time())
+        return jwt.encode({"sub": sub, "role": role, "org": org, "iat": now, "exp": now + 600}, self.secret,
+                          algorithm="HS256")
+
+    def expect(self, condition, problem):
+        if not condition:
+            self.problems.append(problem)
+        return condition
+
+    def note(self, text):
+        self.notes.append(text)
+
+    def should_stop(self):
+        return self.monitor is not None and self.monitor.over.is_set()
+
+    def h2(self, source=None, rcvbuf=None):
+        client = H2(self.port, source, rcvbuf)
+        self.closables.append(client)
+        return client
+
+    def socket(self, source=None, rcvbuf=None, timeout=FRESH_SECONDS):
+        sock = open_socket(self.port, source, rcvbuf, timeout)
+        self.closables.append(sock)
+        return sock
+
+    def close_all(self):
+        for item in self.closables:
+            try:
+                item.close()
+            except OSError:
+                pass
+        self.closables = []
+
+
+def carried_over_authorization(ctx):
+    """Stream 1's header block carries a valid token and is rejected by nghttp2 after it; stream 3,
+    in the same write, has no token. A leak of stream 1's fields into stream 3 shows as
+    NOT_FOUND (the token was used) instead of UNAUTHENTICATED."""
+    authorization = ("authorization", f"Bearer {ctx.token('service')}")
+    request = grpc_message(pb_string(1, "sess_hostile_does_not_exist"))
+    base = [(":method", "POST"), (":scheme", "http"), (":path", GET_SESSION), (":authority", "localhost"),
+            ("content-type", "application/grpc")]
+    variants = [
+        ("upper-case name after it", base + [("te", "trailers"), authorization, ("X-Bad", "1")], None),
+        ("te: gzip after it", base + [authorization, ("te", "gzip")], None),
+        ("duplicated :path after it", base + [("te", "trailers"), authorization, (":path", GET_SESSION)], None),
+        ("upper-case name in a CONTINUATION", base + [("te", "trailers"), authorization], [("X-Bad", "1")]),
+    ]
+    for name, fields, continued in variants:
+        client = ctx.h2()
+        write = (client.preface() + client.headers(1, fields, end_stream=True, continuation=continued)
+                 + client.headers(3, grpc_fields(GET_SESSION)) + client.data(3, request, end_stream=True))
+        client.sendall(write)  # one socket write
+        client.wait(lambda: client.stream(3).done, FRESH_SECONDS)
+        client.wait(lambda: client.stream(1).done, 0.2)
+        first, third = client.stream(1), client.stream(3)
+        status = third.headers.get("grpc-status")
+        if status in ("0", "5"):
+            ctx.problems.append(f"{name}: stream 3 (no token) got {third.describe()}: stream 1's token was used")
+        elif status != "16":
+            ctx.problems.append(f"{name}: stream 3 (no token) got {third.describe()} {client.describe_end()}, "
+                                f"expected grpc-status 16")
+        ctx.note(f"{name}: stream 1 {first.describe()}, stream 3 {third.describe()}")
+        client.close()
+
+
+def flood_partial_unary(ctx, authorized, seconds=10.0):
+    """Opens up to 256 CreateSession streams, each announcing a 4 MiB message and then sending as
+    much of it as the windows allow, never completing it. Returns (client, stream IDs, the time the
+    HEADERS went out, bytes sent)."""
+    client = ctx.h2()
+    client.sendall(client.preface())
+    if not ctx.expect(client.wait(lambda: client.settings_seen, 3), "no SETTINGS from the server within 3 s"):
+        return client, [], time.monotonic(), 0
+    client.pump(0.1)  # the connection WINDOW_UPDATE that usually follows SETTINGS
+    count = min(256, client.server_settings.get(SETTINGS_MAX_CONCURRENT_STREAMS, 256))
+    extra = [("authorization", f"Bearer {ctx.token('service')}")] if authorized else []
+    prefix = b"\x00" + struct.pack(">I", MAX_MESSAGE)  # a 4 MiB message follows (it never does, whole)
+    sids = [1 + 2 * index for index in range(count)]
+    opening = bytearray()
+    for sid in sids:
+        opening += client.headers(sid, grpc_fields(CREATE_SESSION, *extra)) + client.data(sid, prefix)
+    client.sendall(bytes(opening))
+    opened = time.monotonic()
+    remaining = {sid: MAX_MESSAGE - 1 for sid in sids}  # never the whole message
+    zeros = bytes(FRAME_SIZE)
+    queued, turn = len(opening), 0
+    deadline = opened + seconds
+    while time.monotonic() < deadline and not ctx.should_stop() and not client.closed:
+        client.pump(0)
+        if not client.outbuf:
+            active = [sid for sid in sids if not client.stream(sid).done and remaining[sid] > 0]
+            if not active:
+                break  # every stream answered (or all sent): nothing left to push
+            turn += 1
+            batch, progress = bytearray(), True
+            while progress and len(batch) < (512 << 10) and client.conn_window > 0:
+                progress = False
+                for index in range(len(active)):
+                    sid = active[(index + turn) % len(active)]
+                    size = min(FRAME_SIZE, client.conn_window, client.stream_windows.get(sid, 0), remaining[sid])
+                    if size <= 0:
+                        continue
+                    batch += frame(DATA, 0, sid, zeros[:size])
+                    client.conn_window -= size
+                    client.stream_windows[sid] -= size
+                    remaining[sid] -= size
+                    progress = True
+                    if len(batch) >= (512 << 10) or client.conn_window <= 0:
+                        break
+            client.outbuf += batch
+            queued += len(batch)
+        if client.outbuf:
+            if not client.flush():
+                select.select([client.sock], [client.sock], [], 0.05)
+        else:
+            client.pump(0.05)  # no window left: wait for credit
+    client.pump(0.2)
+    return client, sids, opened, queued - len(client.outbuf)
+
+
+def unauthenticated_partial_unary_streams(ctx):
+    client, sids, opened, sent = flood_partial_unary(ctx, authorized=False)
+    statuses, late, slowest = {}, 0, 0.0
+    for sid in sids:
+        stream = client.stream(sid)
+        outcome = stream.headers.get("grpc-status") or ("RST" if stream.reset is not None else "none")
+        statuses[outcome] = statuses.get(outcome, 0) + 1
+        if stream.done:
+            slowest = max(slowest, stream.ended_at - opened)
+            if stream.ended_at - opened > 2.0:
+                late += 1
+    answered = statuses.get("16", 0)
+    ctx.note(f"{len(sids)} streams, {sent / MIB:.1f} MiB sent, outcomes {statuses}, slowest answer {slowest:.2f} s "
+             f"{client.describe_end()}".rstrip())
+    ctx.expect(sids and answered == len(sids),
+               f"only {answered} of {len(sids)} unauthenticated streams got grpc-status 16 (outcomes {statuses})")
+    ctx.expect(late == 0, f"{late} streams were answered more than 2 s after their HEADERS (slowest {slowest:.2f} s)")
+    client.close()
+
+
+def authenticated_partial_unary_streams(ctx):
+    client, sids, _, sent = flood_partial_unary(ctx, authorized=True)
+    statuses = {}
+    for sid in sids:
+        stream = client.stream(sid)
+        outcome = stream.headers.get("grpc-status") or ("RST" if stream.reset is not None else "open")
+        statuses[outcome] = statuses.get(outcome, 0) + 1
+    ok = statuses.get("0", 0)
+    ctx.expect(ok == 0, f"{ok} streams completed with grpc-status 0 although no message was ever finished")
+    ctx.note(f"{len(sids)} streams, {sent / MIB:.1f} MiB accepted by the server in 10 s, outcomes {statuses} "
+             f"{client.describe_end()}".rstrip())
+    client.close()
+
+
+def gzip_bomb_bidi(ctx, seconds=10.0):
+    """Compressed reflection requests ({host: 4,000,000 x 'a', list_services: ""}, ~4 KB on the
+    wire) on one bidi stream, as many as the windows allow, never reading a reply. The server's
+    SETTINGS and first WINDOW_UPDATE are read once, before the stream opens; nothing after."""
+    inflated = pb_string(1, "a" * 4_000_000) + pb_string(7, "")
+    message = grpc_message(gzip(inflated), compressed=True)
+    client = ctx.h2(rcvbuf=SMALL_RCVBUF)
+    client.sendall(client.preface())
+    if not ctx.expect(client.wait(lambda: client.settings_seen, 3), "no SETTINGS from the server within 3 s"):
+        return
+    client.pump(0.2)
+    client.reading = False  # from here on, never recv
+    fields = grpc_fields(REFLECTION, ("grpc-encoding", "gzip"), ("grpc-accept-encoding", "gzip"))
+    client.sendall(client.headers(1, fields))
+    stream_bytes = message * max(1, (1 << 20) // len(message))
+    start = time.monotonic()
+    deadline = start + seconds
+    position = queued = 0
+    window = min(client.conn_window, client.stream_windows[1])
+    while time.monotonic() < deadline and not ctx.should_stop() and not client.closed:
+        if not client.outbuf:
+            size = min(FRAME_SIZE, client.conn_window, client.stream_windows[1])
+            if size <= 0:
+                break
+            batch = bytearray()
+            while size > 0 and len(batch) < (256 << 10):
+                chunk = stream_bytes[position:position + size]
+                if len(chunk) < size:
+                    chunk += stream_bytes[:size - len(chunk)]
+                position = (position + size) % len(stream_bytes)
+                batch += client.data(1, chunk)
+                size = min(FRAME_SIZE, client.conn_window, client.stream_windows[1])
+            client.outbuf += batch
+            queued += len(batch)
+        if not client.flush() and client.outbuf:
+            select.select([], [client.sock], [], 0.05)
+    windows_used = time.monotonic() - start
+    while time.monotonic() < deadline and not ctx.should_stop():  # let the server chew on it
+        time.sleep(0.1)
+    sent = queued - len(client.outbuf) - 9 * (queued // (FRAME_SIZE + 9))  # without frame headers
+    messages = sent // len(message)
+    ctx.note(f"{len(message)} B per message, {messages} messages sent ({messages * 4.0:.0f} MB to inflate) in "
+             f"{windows_used:.1f} s, send window was {window} B" + (", server closed" if client.closed else ""))
+    ctx.expect(messages > 0, "not one compressed message could be sent")
+    client.close()
+
+
+def pipelining_http1_never_reads(ctx):
+    reply = requests.get(f"{ctx.base}/openapi.json", timeout=FRESH_SECONDS)
+    request = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"
+    sock = ctx.socket(rcvbuf=SMALL_RCVBUF)
+    sock.setblocking(False)
+    sent, closed_after, stall = send_for(ctx, sock, request * 1024, 8.0)
+    requests_sent = sent // len(request)
+    ctx.note(f"{requests_sent} requests sent (replies of {len(reply.content)} B: "
+             f"{requests_sent * len(reply.content) / MIB:.0f} MiB if all were answered), "
+             f"longest send stall {stall:.1f} s"
+             + (f", server closed after {closed_after:.1f} s" if closed_after is not None else ""))
+    ctx.expect(requests_sent > 0, "not one request could be sent")
+    sock.close()
+
+
+def ping_flood_never_reads(ctx):
+    client = ctx.h2(rcvbuf=SMALL_RCVBUF)
+    client.reading = False
+    client.sendall(client.preface())
+    ping = frame(PING, 0, 0, b"hostile!")
+    sent, closed_after, stall = send_for(ctx, client.sock, ping * 4096, 8.0)
+    ctx.note(f"{sent // len(ping)} PINGs sent, longest send stall {stall:.1f} s"
+             + (f", server closed the connection after {closed_after:.1f} s" if closed_after is not None
+                else ", the connection stayed open"))
+    client.close()
+
+
+SSE_H2_STREAMS = 200
+SSE_CHANGES = 1500
+
+
+def sse_subscriber_never_reads(ctx, seconds=20.0):
+    """One session, watched by one HTTP/1.1 SSE connection and 200 SSE streams on one HTTP/2
+    connection (fewer if SETTINGS_MAX_CONCURRENT_STREAMS says so), all with small receive buffers;
+    each reads its response head (and the snapshot) and then never reads again, while ~1,500
+    pause/resume changes (each one event) are published. (Notes changes emit no events; status
+    changes do.)"""
+    token = ctx.token("service")
+    auth = {"Authorization": f"Bearer {token}"}
+    http = requests.Session()
+    ctx.closables.append(http)
+    body = {"jobId": f"job-hostile-{ctx.run}", "testerId": f"tester-hostile-{ctx.run}", "variant": "A"}
+    created = http.post(f"{ctx.base}/api/sessions", headers=auth, json=body, timeout=FRESH_SECONDS)
+    if not ctx.expect(created.status_code == 201, f"create: {created.status_code} {created.text[:200]}"):
+        return
+    sid = created.json()["data"]["sessionId"]
+    path = f"/api/sessions/{sid}/events"
+
+    sock = ctx.socket(rcvbuf=SMALL_RCVBUF)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer {token}\r\n\r\n"
+                 .encode())
+    head, deadline = b"", time.monotonic() + FRESH_SECONDS
+    while b"data:" not in head and time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(4096)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        head += chunk
+    ctx.expect(head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head.lower(),
+               f"HTTP/1.1 SSE subscription: got {head[:200]!r}")
+
+    client = ctx.h2(rcvbuf=SMALL_RCVBUF)
+    fields = [(":method", "GET"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
+              ("accept", "text/event-stream"), ("authorization", f"Bearer {token}")]
+    client.sendall(client.preface())
+    client.wait(lambda: client.settings_seen, 3)
+    streams = min(SSE_H2_STREAMS, client.server_settings.get(SETTINGS_MAX_CONCURRENT_STREAMS, SSE_H2_STREAMS))
+    sids = [1 + 2 * index for index in range(streams)]
+    client.sendall(b"".join(client.headers(s, fields, end_stream=True) for s in sids))
+    client.wait(lambda: all(":status" in client.stream(s).headers for s in sids), FRESH_SECONDS)
+    subscribed = sum(client.stream(s).headers.get(":status") == "200" for s in sids)
+    ctx.expect(subscribed == len(sids), f"only {subscribed} of {len(sids)} HTTP/2 SSE streams answered 200 "
+                                        f"{client.describe_end()}".rstrip())
+    client.reading = False  # from here on, never recv (nor on the HTTP/1.1 one)
+
+    changes, started = 0, time.monotonic()
+    while changes < SSE_CHANGES and time.monotonic() - started < seconds and not ctx.should_stop():
+        action = "pause" if changes % 2 == 0 else "resume"
+        reply = http.post(f"{ctx.base}/api/sessions/{sid}/{action}", headers=auth, timeout=FRESH_SECONDS)
+        if not ctx.expect(reply.status_code == 200, f"{action} #{changes + 1}: {reply.status_code} {reply.text[:200]}"):
+            break
+        changes += 1
+    took = time.monotonic() - started
+    time.sleep(1.0)  # the fan-out may lag the commits
+    ctx.note(f"{changes} changes published in {took:.1f} s to {1 + subscribed} subscribers that never read")
+    http.close()
+
+
+def poll_closed(entries, timeout):
+    """Marks the entries ([socket, opened at, closed at]) whose connection the server closed."""
+    still_open = [entry for entry in entries if entry[2] is None]
+    if not still_open:
+        time.sleep(timeout)
+        return
+    readable, _, _ = select.select([entry[0] for entry in still_open], [], [], timeout)
+    now = time.monotonic()
+    for entry in still_open:
+        if entry[0] not in readable:
+            continue
+        try:
+            if not entry[0].recv(4096):
+                entry[2] = now
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:  # reset
+            entry[2] = now
+
+
+def silent_connections_one_address(ctx):
+    count = 200
+    silent = []  # [socket, opened at, closed at]
+    failed_connects = 0
+    started = time.monotonic()
+    while len(silent) + failed_connects < count and time.monotonic() - started < 15:
+        try:
+            sock = ctx.socket(timeout=1)
+        except OSError:
+            failed_connects += 1
+            continue
+        sock.setblocking(False)
+        silent.append([sock, time.monotonic(), None])
+        poll_closed(silent, 0)
+    opened_all = time.monotonic()
+
+    second = {}
+    helper = threading.Thread(target=lambda: second.update(problems=fresh_client_problems(ctx.port, "127.0.0.2")),
+                              daemon=True)
+    helper.start()
+    deadline = opened_all + ctx.handshake_timeout + 3
+    while time.monotonic() < deadline or helper.is_alive():
+        if time.monotonic() > deadline + 2 * FRESH_SECONDS + 2:
+            break
+        if all(entry[2] is not None for entry in silent) and not helper.is_alive():
+            break
+        poll_closed(silent, 0.05)
+    helper.join(timeout=1)
+    ctx.problems += second.get("problems", ["the client from 127.0.0.2 did not finish"])
+
+    at_once = min(1.0, ctx.handshake_timeout / 2)
+    refused = sum(1 for s in silent if s[2] is not None and s[2] - s[1] <= at_once)
+    timed_out = sum(1 for s in silent if s[2] is not None and at_once < s[2] - s[1] <= ctx.handshake_timeout + 3)
+    late = sum(1 for s in silent if s[2] is not None and s[2] - s[1] > ctx.handshake_timeout + 3)
+    still = sum(1 for s in silent if s[2] is None)
+    ctx.note(f"{len(silent)} opened ({failed_connects} connects failed) in {opened_all - started:.1f} s: "
+             f"{refused} closed at once, {timed_out} closed by the deadline, {late} closed late, {still} still open")
+    ctx.expect(still == 0 and late == 0,
+               f"{still + late} of {len(silent)} silent connections were not closed within "
+               f"{ctx.handshake_timeout} + 3 s ({still} still open)")
+
+
+CASES = [carried_over_authorization, unauthenticated_partial_unary_streams, authenticated_partial_unary_streams,
+         gzip_bomb_bidi, pipelining_http1_never_reads, ping_flood_never_reads, sse_subscriber_never_reads,
+         silent_connections_one_address]
+
+
+def run_case(ctx, case):
+    ctx.problems, ctx.notes = [], []
+    monitor = RSSMonitor(ctx.pid)
+    ctx.monitor = monitor
+    started = time.monotonic()
+    if monitor.rss() is None:
+        return [f"the server (pid {ctx.pid}) is not running"], "", 0.0
+    monitor.start()
+    try:
+        case(ctx)
+    except Failure as error:
+        ctx.problems.append(str(error))
+    except Exception:  # noqa: BLE001 - report it and go on with the next case
+        ctx.problems.append("the case crashed: " + traceback.format_exc().strip().replace("\n", " | "))
+    finally:
+        monitor.stop()
+        ctx.close_all()
+        ctx.monitor = None
+    problems = list(ctx.problems)
+    if monitor.gone:
+        problems.append(f"the server (pid {ctx.pid}) died")
+    elif monitor.growth_mib >= RSS_BOUND_MIB:
+        stopped = f"; the attack was stopped at the {ABORT_MIB} MiB abort threshold" if monitor.over.is_set() else ""
+        problems.append(f"RSS grew {monitor.growth_mib:.1f} MiB above idle (bound {RSS_BOUND_MIB} MiB{stopped})")
+    if not monitor.gone:
+        problems += fresh_client_problems(ctx.port)
+        monitor.after = monitor.rss()  # what the server kept once the attacker left (information only)
+    details = monitor.summary() + f", {time.monotonic() - started:.1f} s"
+    if ctx.notes:
+        details += "; " + "; ".join(ctx.notes)
+    return problems, details, time.monotonic() - started
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--pid", type=int, required=True)
+    parser.add_argument("--secret-file", required=True)
+    parser.add_argument("--handshake-timeout", type=float, default=2.0,
+                        help="the server's --handshake-timeout, in seconds")
+    parser.add_argument("--cases", default=",".join(case.__name__ for case in CASES))
+    args = parser.parse_args()
+    wanted = [name for name in args.cases.split(",") if name]
+    known = {case.__name__ for case in CASES}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        sys.exit(f"unknown cases: {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    with open(args.secret_file) as file:
+        secret = file.read().strip()
+    ctx = Context(args, secret)
+    passed = failed = 0
+    for case in CASES:
+        if case.__name__ not in wanted:
+            continue
+        problems, details, _ = run_case(ctx, case)
+        if problems:
+            failed += 1
+            print(f"FAIL {case.__name__}: {'; '.join(problems)} [{details}]", flush=True)
+        else:
+            passed += 1
+            print(f"PASS {case.__name__}: {details}", flush=True)
+    print(f"hostile clients: {passed} passed, {failed} failed", flush=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
