@@ -90,12 +90,19 @@ package protocol HTTPService: Sendable {
     /// Called on the connection's thread: answers at once when nothing needs waiting for, so
     /// such requests cost no task (the default always defers to `respond`).
     func handle(_ request: HTTPRequest) -> HTTPOutcome
+    /// Called on the connection's thread when a request's head is complete and a body follows,
+    /// before any of the body is read (`request.body` is empty): a response here — no such route,
+    /// missing or invalid credentials — answers the request, and its body is discarded, never
+    /// buffered. nil: read the body, then `handle` the request. The default admits everything.
+    func admit(_ request: HTTPRequest) -> HTTPResponse?
 }
 
 extension HTTPService {
     package func handle(_ request: HTTPRequest) -> HTTPOutcome {
         .pending { await self.respond(to: request) }
     }
+
+    package func admit(_ request: HTTPRequest) -> HTTPResponse? { nil }
 }
 
 /// Health endpoints only; answers 404 with the error envelope for everything else.

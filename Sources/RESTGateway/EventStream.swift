@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import HTTP2Transport
 import ProtoJSON
 import RPCCore
@@ -5,6 +6,12 @@ import ServiceErrors
 
 /// Serves a server-streaming RPC as Server-Sent Events: one `data:` event per message (its JSON),
 /// numbered with `id:`, and a comment every 15 s so proxies keep the connection open.
+///
+/// Messages pass from the call to the response through a channel that holds none: the call's
+/// `send` waits until the body writer took the previous one, and the writer waits for the client
+/// (transport backpressure). A subscriber that does not read stops its call, and whatever the
+/// call's source does with events meanwhile (the session events keep the newest few) is the
+/// only buffer.
 enum EventStream {
     static let heartbeatInterval: Duration = .seconds(15)
 
@@ -22,15 +29,16 @@ enum EventStream {
         options: CallOptions,
         headers: [(name: String, value: String)]
     ) async throws -> HTTPResponse {
-        let (items, continuation) = AsyncThrowingStream<Item, any Error>.makeStream()
+        let items = AsyncThrowingChannel<Item, any Error>()
         let call = Task {
             do {
                 try await channel.serverStreaming(binding.route.rpc, request: request, options: options) { bytes in
-                    continuation.yield(.message(bytes))
+                    await items.send(.message(bytes))
+                    try Task.checkCancellation()
                 }
-                continuation.finish()
+                items.finish()
             } catch {
-                continuation.finish(throwing: error)
+                items.fail(error)
             }
         }
         let iterator = SharedIterator(items.makeAsyncIterator())
@@ -45,7 +53,7 @@ enum EventStream {
             let heartbeat = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: Self.heartbeatInterval)
-                    continuation.yield(.heartbeat)
+                    await items.send(.heartbeat)
                 }
             }
             defer {
@@ -82,9 +90,9 @@ enum EventStream {
     /// The stream's iterator, handed from the request task to the body task: used by one task
     /// at a time, never concurrently.
     private final class SharedIterator: @unchecked Sendable {
-        private var base: AsyncThrowingStream<Item, any Error>.AsyncIterator
+        private var base: AsyncThrowingChannel<Item, any Error>.AsyncIterator
 
-        init(_ base: AsyncThrowingStream<Item, any Error>.AsyncIterator) {
+        init(_ base: AsyncThrowingChannel<Item, any Error>.AsyncIterator) {
             self.base = base
         }
 

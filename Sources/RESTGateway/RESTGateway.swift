@@ -62,6 +62,33 @@ package struct RESTGateway: HTTPService {
         }
     }
 
+    /// Before a body is read: requests for no route, and requests whose credentials the route's
+    /// authentication refuses, are answered now, so an unauthenticated client never makes the
+    /// server hold its body.
+    package func admit(_ request: HTTPRequest) -> HTTPResponse? {
+        let target = RequestTarget(request.target)
+        guard !target.malformed, self.fixedRoute(request, target) == nil else { return nil }
+        switch self.routes.match(method: request.method, segments: target.segments) {
+        case .notFound, .wrongMethod:
+            guard request.method != "OPTIONS", case .response(let response) = self.handle(request) else { return nil }
+            return response
+        case .found(let binding, _):
+            guard let authenticator = self.authenticator, authenticator.applies(to: binding.route.rpc) else { return nil }
+            let requestID = Self.requestID(request.header("x-request-id"))
+            var context = CallContext(
+                method: binding.route.rpc, metadata: Self.metadata(request, requestID: requestID), requestID: requestID
+            )
+            do {
+                try authenticator.intercept(&context)
+                return nil
+            } catch {
+                var response = self.errorResponse(error)
+                response.headers += Self.headers(from: context.response)
+                return self.finished(response, request: request, requestID: requestID, started: .now)
+            }
+        }
+    }
+
     /// Adds what every reply carries: the request ID and, for allowed origins, CORS headers; and
     /// counts it (by method and status, for `/metrics`).
     private func finished(_ response: HTTPResponse, request: HTTPRequest, requestID: String, started: ContinuousClock.Instant)

@@ -3,12 +3,14 @@ import Logging
 import NIOCore
 import NIOPosix
 import RPCCore
+import Synchronization
 import Testing
 
 @Suite("HTTP/1.1 on the shared port")
 struct HTTP1ServerTests {
     static func withServer(
         maxBody: Int = 1 << 20,
+        service: any HTTPService = HTTPHealthService(),
         _ body: (TransportServer, any EventLoopGroup) async throws -> Void
     ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -17,7 +19,7 @@ struct HTTP1ServerTests {
         let server = try await TransportServer.start(
             configuration: configuration,
             router: RPCRouter(),
-            httpService: HTTPHealthService(),
+            httpService: service,
             group: group,
             logger: Logger(label: "test")
         )
@@ -75,5 +77,38 @@ struct HTTP1ServerTests {
             #expect(reply.text.hasPrefix("HTTP/1.1 200"))
             await good.close()
         }
+    }
+
+    @Test("a request its head refuses is answered without its body ever reaching the service")
+    func admitWhenRefused() async throws {
+        let service = GuardedService()
+        try await Self.withServer(service: service) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send(
+                "POST /guarded HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                    + "POST /open HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nworld"
+            )
+            let bytes = try await connection.waitFor { $0.occurrences(of: "HTTP/1.1 ") >= 2 }
+            let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["401", "200"])
+            #expect(bytes.text.hasSuffix("world"))
+            #expect(service.handled.withLock { $0 } == ["/open"])
+            #expect(!connection.isClosed)
+            await connection.close()
+        }
+    }
+}
+
+/// Refuses `/guarded` from its head; echoes the body of everything else.
+final class GuardedService: HTTPService {
+    let handled = Mutex<[String]>([])
+
+    func respond(to request: HTTPRequest) async -> HTTPResponse {
+        self.handled.withLock { $0.append(String(request.path)) }
+        return HTTPResponse(status: 200, body: request.body)
+    }
+
+    func admit(_ request: HTTPRequest) -> HTTPResponse? {
+        request.path == "/guarded" ? HTTPResponse(status: 401) : nil
     }
 }

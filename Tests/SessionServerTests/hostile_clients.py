@@ -689,6 +689,39 @@ def authenticated_partial_unary_streams(ctx):
     client.close()
 
 
+def unauthenticated_rest_bodies(ctx, seconds=5.0):
+    """REST over h2: up to 256 POST /api/sessions streams with no token, each announcing a 1 MB
+    body and sending part of it, never finishing. Each must be answered 401 from its headers
+    alone, within 2 s, while its body is still on the way (the server never buffers it)."""
+    client = ctx.h2()
+    client.sendall(client.preface())
+    if not ctx.expect(client.wait(lambda: client.settings_seen, 3), "no SETTINGS from the server within 3 s"):
+        return
+    client.pump(0.1)
+    count = min(256, client.server_settings.get(SETTINGS_MAX_CONCURRENT_STREAMS, 256))
+    sids = [1 + 2 * index for index in range(count)]
+    fields = [(":method", "POST"), (":scheme", "http"), (":path", "/api/sessions"), (":authority", "localhost"),
+              ("content-type", "application/json"), ("content-length", "1000000")]
+    opening = bytearray()
+    for sid in sids:
+        opening += client.headers(sid, fields) + client.data(sid, b"{" + b" " * 4000)
+    client.sendall(bytes(opening))
+    opened = time.monotonic()
+    client.wait(lambda: all(client.stream(sid).headers.get(":status") for sid in sids), seconds)
+    statuses, late = {}, 0
+    for sid in sids:
+        stream = client.stream(sid)
+        status = stream.headers.get(":status", "none")
+        statuses[status] = statuses.get(status, 0) + 1
+        if status != "none" and stream.ended_at is not None and stream.ended_at - opened > 2.0:
+            late += 1
+    ctx.note(f"{len(sids)} streams with unfinished 1 MB bodies, statuses {statuses}")
+    ctx.expect(sids and statuses.get("401", 0) == len(sids),
+               f"only {statuses.get('401', 0)} of {len(sids)} unauthenticated REST streams got 401 (statuses {statuses})")
+    ctx.expect(late == 0, f"{late} streams were answered more than 2 s after their HEADERS")
+    client.close()
+
+
 def gzip_bomb_bidi(ctx, seconds=10.0):
     """Compressed reflection requests ({host: 4,000,000 x 'a', list_services: ""}, ~4 KB on the
     wire) on one bidi stream, as many as the windows allow, never reading a reply. The server's
@@ -890,7 +923,7 @@ def silent_connections_one_address(ctx):
 
 
 CASES = [carried_over_authorization, unauthenticated_partial_unary_streams, authenticated_partial_unary_streams,
-         gzip_bomb_bidi, pipelining_http1_never_reads, ping_flood_never_reads, sse_subscriber_never_reads,
+         unauthenticated_rest_bodies, gzip_bomb_bidi, pipelining_http1_never_reads, ping_flood_never_reads, sse_subscriber_never_reads,
          silent_connections_one_address]
 
 

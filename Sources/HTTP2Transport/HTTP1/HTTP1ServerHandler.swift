@@ -20,6 +20,8 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var bodyTooLarge = false
+    /// The answer `admit` gave the current request's head: its body is discarded, not buffered.
+    private var refused: HTTPResponse?
     /// Responses are written in request order even when handlers finish out of order.
     private var nextToWrite = 0
     private var nextToStart = 0
@@ -113,8 +115,12 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             if self.waitingUntil == nil { self.waitingUntil = .now() + self.requestTimeout }  // it must arrive whole in time
             self.body = []
             self.bodyTooLarge = false
+            self.refused = nil
+            if Self.hasBody(head) {
+                self.refused = self.service.admit(self.request(head, body: [], context: context))
+            }
         case .body(var buffer):
-            guard !self.bodyTooLarge else { return }
+            guard !self.bodyTooLarge, self.refused == nil else { return }
             if self.body.count + buffer.readableBytes > self.maxBodySize {
                 self.bodyTooLarge = true
                 self.body = []
@@ -127,6 +133,11 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.waitingUntil = nil
             let sequence = self.nextToStart
             self.nextToStart += 1
+            if let refused = self.refused {
+                self.refused = nil
+                self.complete(sequence, refused, keepAlive: head.isKeepAlive && !self.draining, context: context)
+                return
+            }
             if self.bodyTooLarge {
                 let response = HTTPResponse.json(
                     413,
@@ -135,13 +146,8 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.complete(sequence, response, keepAlive: false, context: context)
                 return
             }
-            let request = HTTPRequest(
-                method: head.method.rawValue,
-                target: head.uri,
-                headers: head.headers.map { (name: $0.name.asciiLowercased, value: $0.value) },
-                body: self.body,
-                peer: self.peer(context)
-            )
+            let request = self.request(head, body: self.body, context: context)
+            self.body = []
             let keepAlive = head.isKeepAlive && !self.draining
             let loop = context.eventLoop
             let loopBound = NIOLoopBound((self, context), eventLoop: loop)
@@ -159,6 +165,23 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         }
+    }
+
+    private func request(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) -> HTTPRequest {
+        HTTPRequest(
+            method: head.method.rawValue,
+            target: head.uri,
+            headers: head.headers.map { (name: $0.name.asciiLowercased, value: $0.value) },
+            body: body,
+            peer: self.peer(context)
+        )
+    }
+
+    /// Whether a body follows the head (RFC 9112 §6.3: Content-Length or Transfer-Encoding).
+    private static func hasBody(_ head: HTTPRequestHead) -> Bool {
+        if head.headers.contains(name: "transfer-encoding") { return true }
+        guard let length = head.headers.first(name: "content-length") else { return false }
+        return length != "0"
     }
 
     private func complete(_ sequence: Int, _ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {

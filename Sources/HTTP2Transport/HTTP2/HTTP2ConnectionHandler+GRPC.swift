@@ -26,7 +26,12 @@ extension HTTP2ConnectionHandler {
         let stream = ServerStream(id: streamID, kind: isGRPC ? .grpc : .http, headers: fields, reader: reader)
         self.streams[streamID] = stream
         guard isGRPC else {
-            if endStream { self.dispatchHTTP(stream) }
+            if endStream {
+                self.dispatchHTTP(stream)
+            } else if let refused = self.httpService.admit(self.httpRequest(stream)) {
+                self.respond(stream, refused)  // its DATA is discarded, not buffered
+                self.scheduleOutput()
+            }
             return
         }
         do throws(ServiceError) {

@@ -23,14 +23,7 @@ extension HTTP2ConnectionHandler {
             )
             return
         }
-        let request = HTTPRequest(
-            method: stream.header(":method") ?? "GET",
-            target: stream.header(":path") ?? "/",
-            headers: stream.headers.filter { !$0.name.hasPrefix(":") }
-                + [("host", stream.header(":authority") ?? "")],
-            body: stream.body,
-            peer: self.peerDescription
-        )
+        let request = self.httpRequest(stream)
         stream.body = []  // the request's now, outside the connection's budget
         self.updateHeldBytes(stream)
         let work: @Sendable () async -> HTTPResponse
@@ -58,7 +51,19 @@ extension HTTP2ConnectionHandler {
         }
     }
 
-    private func respond(_ stream: ServerStream, _ response: HTTPResponse) {
+    /// The request a stream carries, with the body received so far.
+    func httpRequest(_ stream: ServerStream) -> HTTPRequest {
+        HTTPRequest(
+            method: stream.header(":method") ?? "GET",
+            target: stream.header(":path") ?? "/",
+            headers: stream.headers.filter { !$0.name.hasPrefix(":") }
+                + [("host", stream.header(":authority") ?? "")],
+            body: stream.body,
+            peer: self.peerDescription
+        )
+    }
+
+    func respond(_ stream: ServerStream, _ response: HTTPResponse) {
         guard !stream.finished, let session = self.session else {
             response.stream?.abandon()
             return
