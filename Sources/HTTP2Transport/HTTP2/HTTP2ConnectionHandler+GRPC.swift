@@ -34,19 +34,21 @@ extension HTTP2ConnectionHandler {
             }
             return
         }
-        do throws(ServiceError) {
-            try self.prepareCall(stream)
-        } catch {
-            self.finish(stream, with: error)
-            return
-        }
         // Interceptors need only metadata (authentication, rate limits): they run now, before any
         // DATA is accepted, so a refused call is answered Trailers-Only and its DATA discarded
         // instead of buffered.
-        guard let route = stream.route, self.intercept(stream, route: route) else { return }
-        if route.method.kind.clientStreams {
-            self.dispatchStreaming(stream, route: route)
+        var refusal: ServiceError?
+        do throws(ServiceError) {
+            try self.prepareCall(stream)
+            if let route = stream.route, var callContext = stream.callContext {
+                try route.prepare(&callContext)
+                stream.callContext = callContext
+            }
+        } catch {
+            refusal = error
         }
+        let streaming = stream.route?.method.kind.clientStreams ?? false
+        self.perform(stream.grpc.headersReceived(streamingRequest: streaming, refusal: refusal), on: stream)
         if endStream { self.endOfRequest(stream) }
     }
 
@@ -114,9 +116,8 @@ extension HTTP2ConnectionHandler {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let streamID = stream.id
         stream.deadlineTimer = context.eventLoop.scheduleTask(in: TimeAmount(duration)) {
-            guard let stream = handler.value.streams[streamID], !stream.finished else { return }
-            stream.task?.cancel()
-            handler.value.finish(stream, with: ServiceError(.deadlineExceeded, "the deadline passed"))
+            guard let stream = handler.value.streams[streamID] else { return }
+            handler.value.perform(stream.grpc.deadlineExpired(), on: stream)
             handler.value.scheduleOutput()
         }
     }
@@ -139,35 +140,29 @@ extension HTTP2ConnectionHandler {
     /// (decompressed) and the connection is within its budget. What stays in the reader keeps
     /// its flow-control credit, so the client stops when the handler does.
     func extractMessages(_ stream: ServerStream) {
+        let methodName = stream.route?.method.name ?? "method"
         do throws(ServiceError) {
             while !stream.finished, self.mayQueue(stream), let (message, wireSize) = try self.nextMessage(stream) {
+                self.perform(stream.grpc.messageReceived(methodName: methodName), on: stream)
+                guard !stream.finished else { break }
                 if let input = stream.input {
                     let cost = max(message.count, ServerStream.queuedMessageOverhead)
                     stream.queuedMessageCosts.append(cost)
                     stream.queuedBytes += cost
                     input.yield(RPCMessageSource.Delivery(bytes: message, size: wireSize))
                 } else {
-                    guard stream.requestMessage == nil else {
-                        throw ServiceError(.unimplemented, "\(stream.route?.method.name ?? "method") takes one request message")
-                    }
                     stream.requestMessage = message
                 }
             }
-            if stream.input != nil, stream.reader.partialBytes > 0, !self.mayQueue(stream) {
-                self.waitForBudget(stream)
-            }
-            if stream.requestEnded, let input = stream.input, !stream.finished, self.mayQueue(stream) {
-                guard stream.reader.partialBytes == 0 else {
-                    throw ServiceError(.internal, "request ended inside a message")
-                }
-                input.finish()
-                stream.input = nil
-            }
         } catch {
-            stream.task?.cancel()
-            stream.input?.finish(throwing: error)
-            stream.input = nil
-            self.finish(stream, with: error)
+            self.perform(stream.grpc.requestFailed(error), on: stream)
+        }
+        if stream.input != nil, stream.reader.partialBytes > 0, !self.mayQueue(stream) {
+            self.waitForBudget(stream)
+        }
+        if stream.grpc.phase == .draining, self.mayQueue(stream) {
+            // Everything whole has been handed over; what is left never formed a message.
+            self.perform(stream.grpc.inputDrained(partialMessage: stream.reader.partialBytes > 0), on: stream)
         }
         self.updateHeldBytes(stream)
     }
@@ -211,104 +206,120 @@ extension HTTP2ConnectionHandler {
     }
 
     func endOfRequest(_ stream: ServerStream) {
-        guard !stream.finished else { return }
         if stream.kind == .http {
-            self.dispatchHTTP(stream)
+            if !stream.finished { self.dispatchHTTP(stream) }
             return
         }
-        if stream.input != nil {
-            stream.requestEnded = true
-            self.extractMessages(stream)
-            return
+        let partial = stream.reader.partialBytes > 0
+        // With room in the handler's queue, whatever the reader still holds is an unfinished message.
+        let wholeWaiting = partial && stream.input != nil && !self.mayQueue(stream)
+        self.perform(
+            stream.grpc.requestEnded(
+                methodName: stream.route?.method.name ?? "method", wholeMessagesWaiting: wholeWaiting,
+                partialMessage: partial
+            ),
+            on: stream
+        )
+    }
+
+    /// Does what the stream's state machine decided, in order.
+    func perform(_ actions: [GRPCServerStreamState.Action], on stream: ServerStream, message: [UInt8]? = nil,
+                 sent: EventLoopPromise<Void>? = nil) {
+        for action in actions {
+            switch action {
+            case .startHandler:
+                self.startHandler(stream)
+            case .finishInput:
+                stream.input?.finish()
+                stream.input = nil
+            case .sendHeaders:
+                self.sendResponseHeaders(stream)
+            case .sendMessage:
+                if let message { self.sendMessage(message, on: stream) }
+                if let sent { self.admit(sent, on: stream) }
+            case .sendStatus(let status):
+                self.sendStatus(status, on: stream)
+            case .refuseMessage:
+                sent?.fail(ServiceError(.cancelled, "the call has ended"))
+            case .cancelHandler:
+                stream.task?.cancel()
+            case .dropRequest:
+                stream.deadlineTimer?.cancel()
+                stream.input?.finish(throwing: ServiceError(.cancelled, "the call has ended"))
+                stream.input = nil
+                for waiter in stream.writeWaiters { waiter.fail(ServiceError(.cancelled, "the call has ended")) }
+                stream.writeWaiters = []
+                self.dropRequestBytes(stream)
+            }
         }
-        guard stream.reader.partialBytes == 0 else {
-            stream.task?.cancel()
-            self.finish(stream, with: ServiceError(.internal, "request ended inside a message"))
-            return
-        }
-        guard let route = stream.route, stream.task == nil else { return }
-        guard let request = stream.requestMessage else {
-            self.finish(stream, with: ServiceError(.unimplemented, "\(route.method.name) needs one request message, got none"))
-            return
-        }
-        self.dispatchSingleRequest(stream, route: route, request: request)
     }
 
     // MARK: Dispatch
 
-    /// Runs the route's interceptors on the loop, once per call, when its headers are complete;
-    /// on rejection, ends the call and returns false.
-    private func intercept(_ stream: ServerStream, route: RPCRoute) -> Bool {
-        guard var callContext = stream.callContext else { return false }
-        do throws(ServiceError) {
-            try route.prepare(&callContext)
-        } catch {
-            self.finish(stream, with: error)
-            self.scheduleOutput()
-            return false
-        }
-        stream.callContext = callContext
-        return true
-    }
-
-    private func dispatchSingleRequest(_ stream: ServerStream, route: RPCRoute, request: [UInt8]) {
-        guard let context = self.context, let callContext = stream.callContext else { return }
+    /// Starts the route's handler, whatever its kind, in one task that reports back once through
+    /// `handlerReturned`. A unary reply that needs no waiting (a cache hit) is sent from here:
+    /// no task, no hop.
+    private func startHandler(_ stream: ServerStream) {
+        guard let context = self.context, let route = stream.route, let callContext = stream.callContext else { return }
+        let request = stream.requestMessage ?? []
         // The message is the handler's now: it no longer counts against the connection's budget.
         stream.requestMessage = nil
         self.updateHeldBytes(stream)
-        let streamID = stream.id
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let loop = context.eventLoop
+        let run: @Sendable () async throws -> [UInt8]?
         switch route.handler {
         case .unary(let call):
-            // A reply that needs no waiting (a cache hit) is sent from here: no task, no hop.
             if let immediate = route.immediate {
                 do {
                     if let reply = try immediate(request, callContext) {
-                        self.completeUnary(streamID, .success(reply))
+                        self.handlerReturned(stream.id, .success(reply))
                         return
                     }
                 } catch {
-                    self.completeUnary(streamID, .failure(error))
+                    self.handlerReturned(stream.id, .failure(error))
                     return
                 }
             }
-            stream.task = Task(executorPreference: self.taskExecutor) {
-                let result: Result<[UInt8], any Error>
-                do {
-                    result = .success(try await call(request, callContext))
-                } catch {
-                    result = .failure(error)
-                }
-                loop.onLoop { handler.value.completeUnary(streamID, result) }
-            }
+            run = { try await call(request, callContext) }
         case .serverStreaming(let call):
             let sink = self.makeSink(for: stream)
-            stream.task = Task(executorPreference: self.taskExecutor) {
-                let result: Result<Void, any Error>
-                do {
-                    try await call(request, sink, callContext)
-                    result = .success(())
-                } catch {
-                    result = .failure(error)
-                }
-                loop.onLoop { handler.value.completeStreaming(streamID, result) }
+            run = {
+                try await call(request, sink, callContext)
+                return nil
             }
-        case .clientStreaming, .bidirectionalStreaming:
-            break  // started when the headers arrived
+        case .clientStreaming(let call):
+            let source = self.makeSource(for: stream)
+            run = { try await call(source, callContext) }
+        case .bidirectionalStreaming(let call):
+            let source = self.makeSource(for: stream)
+            let sink = self.makeSink(for: stream)
+            run = {
+                try await call(source, sink, callContext)
+                return nil
+            }
+        }
+        let streamID = stream.id
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        stream.task = Task(executorPreference: self.taskExecutor) {
+            let result: Result<[UInt8]?, any Error>
+            do {
+                result = .success(try await run())
+            } catch {
+                result = .failure(error)
+            }
+            loop.onLoop { handler.value.handlerReturned(streamID, result) }
         }
     }
 
-    func dispatchStreaming(_ stream: ServerStream, route: RPCRoute) {
-        guard let context = self.context, let callContext = stream.callContext else { return }
+    /// The handler's input for a streaming request. The window reopens as the handler takes each
+    /// message, so a handler that stops reading stops the client (HTTP/2 flow control) instead of
+    /// making us buffer without bound.
+    private func makeSource(for stream: ServerStream) -> RPCMessageSource {
         let streamID = stream.id
-        let loop = context.eventLoop
         let (requests, continuation) = AsyncThrowingStream<RPCMessageSource.Delivery, any Error>.makeStream()
         stream.input = continuation
-        // The window reopens as the handler takes each message, so a handler that stops reading
-        // stops the client (HTTP/2 flow control) instead of making us buffer without bound.
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let source = RPCMessageSource(requests) { size in
+        let handler = NIOLoopBound(self, eventLoop: self.context!.eventLoop)
+        return RPCMessageSource(requests) { size in
             handler.eventLoop.onLoop {
                 guard let stream = handler.value.streams[streamID] else { return }
                 let count = min(size, stream.unconsumedBytes)
@@ -321,32 +332,6 @@ extension HTTP2ConnectionHandler {
                 handler.value.releaseHeldCredit()
                 handler.value.scheduleOutput()
             }
-        }
-        switch route.handler {
-        case .clientStreaming(let call):
-            stream.task = Task(executorPreference: self.taskExecutor) {
-                let result: Result<[UInt8], any Error>
-                do {
-                    result = .success(try await call(source, callContext))
-                } catch {
-                    result = .failure(error)
-                }
-                loop.onLoop { handler.value.completeUnary(streamID, result) }
-            }
-        case .bidirectionalStreaming(let call):
-            let sink = self.makeSink(for: stream)
-            stream.task = Task(executorPreference: self.taskExecutor) {
-                let result: Result<Void, any Error>
-                do {
-                    try await call(source, sink, callContext)
-                    result = .success(())
-                } catch {
-                    result = .failure(error)
-                }
-                loop.onLoop { handler.value.completeStreaming(streamID, result) }
-            }
-        case .unary, .serverStreaming:
-            break
         }
     }
 
@@ -363,42 +348,35 @@ extension HTTP2ConnectionHandler {
     }
 
     private func enqueue(_ message: [UInt8], on streamID: Int32, promise: EventLoopPromise<Void>) {
-        guard let stream = self.streams[streamID], !stream.finished, let session = self.session else {
+        guard let stream = self.streams[streamID] else {
             promise.fail(ServiceError(.cancelled, "the call has ended"))
             return
         }
-        self.sendResponseHeadersIfNeeded(stream)
-        self.sendMessage(message, on: stream)
+        self.perform(stream.grpc.handlerSent(), on: stream, message: message, sent: promise)
         self.scheduleOutput()
-        if session.bufferedBytes(on: stream.id) < Self.streamHighWater {
-            promise.succeed()
+    }
+
+    /// Lets the sender go on at once while the stream's buffer is below its high-water mark;
+    /// otherwise when it drains.
+    private func admit(_ sent: EventLoopPromise<Void>, on stream: ServerStream) {
+        if (self.session?.bufferedBytes(on: stream.id) ?? 0) < Self.streamHighWater {
+            sent.succeed()
         } else {
-            stream.writeWaiters.append(promise)
+            stream.writeWaiters.append(sent)
         }
     }
 
     // MARK: Completion
 
-    private func completeUnary(_ streamID: Int32, _ result: Result<[UInt8], any Error>) {
-        guard let stream = self.streams[streamID], !stream.finished else { return }
+    /// The handler returned: a unary reply, nil for streaming responses, or an error.
+    private func handlerReturned(_ streamID: Int32, _ result: Result<[UInt8]?, any Error>) {
+        guard let stream = self.streams[streamID] else { return }
         switch result {
         case .success(let reply):
-            self.sendResponseHeadersIfNeeded(stream)
-            self.sendMessage(reply, on: stream)
-            self.finish(stream, with: nil)
+            self.perform(stream.grpc.handlerReturned(reply: reply != nil, error: nil), on: stream, message: reply)
         case .failure(let error):
-            self.finish(stream, with: self.serviceError(from: error, stream: stream))
-        }
-        self.scheduleOutput()
-    }
-
-    private func completeStreaming(_ streamID: Int32, _ result: Result<Void, any Error>) {
-        guard let stream = self.streams[streamID], !stream.finished else { return }
-        switch result {
-        case .success:
-            self.finish(stream, with: nil)
-        case .failure(let error):
-            self.finish(stream, with: self.serviceError(from: error, stream: stream))
+            let serviceError = self.serviceError(from: error, stream: stream)
+            self.perform(stream.grpc.handlerReturned(reply: false, error: serviceError), on: stream)
         }
         self.scheduleOutput()
     }
@@ -415,9 +393,8 @@ extension HTTP2ConnectionHandler {
         return serviceError
     }
 
-    private func sendResponseHeadersIfNeeded(_ stream: ServerStream) {
-        guard !stream.responseHeadersSent, let session = self.session else { return }
-        stream.responseHeadersSent = true
+    private func sendResponseHeaders(_ stream: ServerStream) {
+        guard let session = self.session else { return }
         var extra: [(name: String, value: String)] = []
         if stream.callContext?.response.compress == true, stream.acceptsGzip {
             stream.responseCompressed = true
@@ -432,7 +409,7 @@ extension HTTP2ConnectionHandler {
             )
         } catch {
             session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
-            stream.finished = true
+            self.perform(stream.grpc.streamReset(), on: stream)
         }
     }
 
@@ -444,14 +421,11 @@ extension HTTP2ConnectionHandler {
 
     /// Ends the call with a status: trailers after the messages, or Trailers-Only when no
     /// headers were sent yet. `nil` means OK.
-    func finish(_ stream: ServerStream, with error: ServiceError?) {
-        guard !stream.finished, let session = self.session else { return }
-        stream.finished = true
+    private func sendStatus(_ error: ServiceError?, on stream: ServerStream) {
+        guard let session = self.session else { return }
         stream.route?.metrics.record(error: error?.code, duration: .now - stream.startedAt)
-        self.dropRequestBytes(stream)
-        stream.deadlineTimer?.cancel()
         let trailerMetadata = stream.callContext?.response.trailers ?? Metadata()
-        if stream.responseHeadersSent {
+        if stream.grpc.headersSent {
             let trailers = error == nil && trailerMetadata.isEmpty
                 ? Self.okTrailerBlock : HTTP2HeaderBlock(Self.trailerFields(error, trailerMetadata))
             session.finish(stream.id, trailers: trailers)
@@ -468,8 +442,6 @@ extension HTTP2ConnectionHandler {
                 session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
             }
         }
-        for waiter in stream.writeWaiters { waiter.fail(ServiceError(.cancelled, "the call has ended")) }
-        stream.writeWaiters = []
     }
 
     /// `grpc-status`, `grpc-message` and the details of `error` (nil: OK), then the handler's trailers.

@@ -68,7 +68,7 @@ extension HTTP2ConnectionHandler {
             response.stream?.abandon()
             return
         }
-        stream.finished = true
+        stream.httpFinished = true
         var headers: [(name: String, value: String)] = [(":status", String(response.status))]
         // Connection-specific headers are not allowed in HTTP/2 (RFC 9113 §8.2.2).
         headers += response.headers.filter { $0.name != "connection" && $0.name != "transfer-encoding" }

@@ -284,16 +284,16 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
 
     /// The client reset the stream or the connection went away: cancel whatever still runs.
     private func abandon(_ stream: ServerStream) {
-        stream.finished = true
-        self.dropRequestBytes(stream)
-        stream.deadlineTimer?.cancel()
-        stream.task?.cancel()
-        stream.input?.finish(throwing: ServiceError(.cancelled, "the client cancelled the call"))
-        stream.input = nil
-        for waiter in stream.writeWaiters {
-            waiter.fail(ServiceError(.cancelled, "the client cancelled the call"))
+        switch stream.kind {
+        case .grpc:
+            self.perform(stream.grpc.streamReset(), on: stream)
+        case .http:
+            stream.httpFinished = true
+            stream.task?.cancel()
+            for waiter in stream.writeWaiters { waiter.fail(ServiceError(.cancelled, "the client cancelled the call")) }
+            stream.writeWaiters = []
+            self.dropRequestBytes(stream)
         }
-        stream.writeWaiters = []
     }
 }
 

@@ -25,10 +25,13 @@ final class ServerStream {
     var requestMessage: [UInt8]?
     var input: AsyncThrowingStream<RPCMessageSource.Delivery, any Error>.Continuation?
     var task: Task<Void, Never>?
-    var responseHeadersSent = false
     var responseCompressed = false
-    /// Set once trailers (or a reset) went out; later results from the handler are dropped.
-    var finished = false
+    /// The call's rules (gRPC streams).
+    var grpc = GRPCServerStreamState()
+    /// A plain HTTP stream's response went out (or the stream is gone).
+    var httpFinished = false
+    /// Nothing more is accepted or sent for the request: its DATA is discarded.
+    var finished: Bool { self.kind == .grpc ? self.grpc.isClosed : self.httpFinished }
     var deadlineTimer: Scheduled<Void>?
     /// Senders waiting for the outbound buffer to drain (HTTP/2 flow control backpressure).
     var writeWaiters: [EventLoopPromise<Void>] = []
@@ -45,8 +48,6 @@ final class ServerStream {
     var queuedMessageCosts: [Int] = []
     var queuedBytes = 0
     static let queuedMessageOverhead = 64
-    /// The client ended its side; streaming input finishes once the reader is drained.
-    var requestEnded = false
 
     // Plain HTTP (REST over h2)
     var body: [UInt8] = []
