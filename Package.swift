@@ -98,9 +98,14 @@ let package = Package(
         ),
         .target(name: "Auth", dependencies: ["COpenSSL", "RPCCore", "ServiceErrors"], swiftSettings: strictSettings),
         .target(
+            name: "HTTPMessages",
+            dependencies: ["ProtoJSON", "ServiceErrors"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HTTP2Transport",
             dependencies: [
-                "RPCCore", "ServiceErrors", "ProtoWire", "CNghttp2", "COpenSSL", "CZlib",
+                "HTTPMessages", "RPCCore", "ServiceErrors", "ProtoWire", "CNghttp2", "COpenSSL", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -113,7 +118,7 @@ let package = Package(
         .target(
             name: "RESTGateway",
             dependencies: [
-                "HTTP2Transport", "ProtoJSON", "ProtoWire", "RPCCore", "ServiceErrors",
+                "HTTPMessages", "ProtoJSON", "ProtoWire", "RPCCore", "ServiceErrors",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
@@ -122,7 +127,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "HTTP2Transport", "RPCCore", "SessionCore", "SessionStoreSQLite", "SessionStorePostgres",
+                "HTTP2Transport", "HTTPMessages", "RPCCore", "SessionCore", "SessionStoreSQLite", "SessionStorePostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "SessionServer",
             dependencies: [
-                "Auth", "HTTP2Transport", "RESTGateway", "RPCCore", "SessionAPI", "ServiceErrors", "StandardServices",
+                "Auth", "HTTP2Transport", "HTTPMessages", "RESTGateway", "RPCCore", "SessionAPI", "ServiceErrors", "StandardServices",
                 "SessionCore", "SessionRPC", "SessionStoreSQLite", "SessionStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -150,7 +155,7 @@ let package = Package(
         .executableTarget(
             name: "InteropServer",
             dependencies: [
-                "InteropService", "HTTP2Transport", "RPCCore", "StandardServices",
+                "InteropService", "HTTP2Transport", "HTTPMessages", "RPCCore", "StandardServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -239,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "HTTP2TransportTests",
             dependencies: [
-                "HTTP2Transport", "RPCCore", "ServiceErrors", "TestSupport", "InteropService", "StandardServices",
+                "HTTP2Transport", "HTTPMessages", "RPCCore", "ServiceErrors", "TestSupport", "InteropService", "StandardServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

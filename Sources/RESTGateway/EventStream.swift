@@ -1,5 +1,5 @@
 import AsyncAlgorithms
-import HTTP2Transport
+import HTTPMessages
 import ProtoJSON
 import RPCCore
 import ServiceErrors

@@ -28,36 +28,4 @@ enum RESTEnvelope {
         writer.endObject()
         return writer.bytes
     }
-
-    /// A failure: the gRPC status name, the message and every field violation.
-    static func failure(_ error: ServiceError) -> [UInt8] {
-        var writer = JSONWriter(capacity: 256)
-        writer.beginObject()
-        writer.key("success")
-        writer.bool(false)
-        writer.key("data")
-        writer.null()
-        writer.key("error")
-        writer.beginObject()
-        writer.key("code")
-        writer.string(error.code.name)
-        writer.key("message")
-        writer.string(error.message)
-        writer.key("details")
-        writer.beginArray()
-        for violation in error.fieldViolations {
-            writer.beginObject()
-            writer.key("field")
-            writer.string(violation.field)
-            writer.key("description")
-            writer.string(violation.description)
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.endObject()
-        writer.key("metadata")
-        writer.null()
-        writer.endObject()
-        return writer.bytes
-    }
 }

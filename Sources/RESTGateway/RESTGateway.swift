@@ -1,5 +1,5 @@
 import Foundation
-import HTTP2Transport
+import HTTPMessages
 import Logging
 import ProtoJSON
 import ProtoWire
@@ -401,9 +401,7 @@ package struct RESTGateway: HTTPService {
     }
 
     private func errorResponse(_ error: ServiceError) -> HTTPResponse {
-        var headers: [(name: String, value: String)] = [("content-type", "application/json; charset=utf-8")]
-        if error.code == .unauthenticated { headers.append(("www-authenticate", #"Bearer realm="sessions""#)) }
-        return HTTPResponse(status: error.code.httpStatus, headers: headers, body: RESTEnvelope.failure(error))
+        .error(error)
     }
 }
 

@@ -65,6 +65,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("handshake-timeout"), help: "Seconds a new connection has to finish TLS and send the HTTP/2 preface or its first HTTP/1.1 request head. (env: SESSIOND_HANDSHAKE_TIMEOUT; default 5)")
     var handshakeTimeout: Int?
 
+    @Option(name: .customLong("max-buffered-request-bytes"), help: "Request bytes one HTTP/2 connection may hold for its client (partial and queued messages, decompressed; REST bodies); past it, flow-control credit waits until handlers take them. (env: SESSIOND_MAX_BUFFERED_REQUEST_BYTES; default 16777216)")
+    var maxBufferedRequestBytes: Int?
+
+    @Option(name: .customLong("max-queued-response-bytes"), help: "Response bytes one HTTP/2 connection may have waiting for a client that does not read before it stops reading that client's requests. (env: SESSIOND_MAX_QUEUED_RESPONSE_BYTES; default 4194304)")
+    var maxQueuedResponseBytes: Int?
+
     @Option(name: .customLong("max-concurrent-streams"), help: "HTTP/2 streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS). (env: SESSIOND_MAX_CONCURRENT_STREAMS; default 256)")
     var maxConcurrentStreams: Int?
 
@@ -119,6 +125,12 @@ struct Serve: AsyncParsableCommand {
         }
         if let value = try positive(self.handshakeTimeout, "SESSIOND_HANDSHAKE_TIMEOUT", "handshake-timeout") {
             transport.handshakeTimeout = .seconds(value)
+        }
+        if let value = try positive(self.maxBufferedRequestBytes, "SESSIOND_MAX_BUFFERED_REQUEST_BYTES", "max-buffered-request-bytes") {
+            transport.maxBufferedBytesPerConnection = value
+        }
+        if let value = try positive(self.maxQueuedResponseBytes, "SESSIOND_MAX_QUEUED_RESPONSE_BYTES", "max-queued-response-bytes") {
+            transport.maxQueuedOutputBytesPerConnection = value
         }
         if let value = try positive(self.maxConcurrentStreams, "SESSIOND_MAX_CONCURRENT_STREAMS", "max-concurrent-streams") {
             transport.maxConcurrentStreams = value

@@ -1,3 +1,4 @@
+import HTTPMessages
 import HTTP2Transport
 import Logging
 import NIOCore

@@ -1,7 +1,9 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import HTTPMessages
 import RPCCore
+import ServiceErrors
 
 /// Serves HTTP/1.1 requests (keep-alive, pipelined requests answered in order) with an `HTTPService`.
 ///
@@ -139,9 +141,9 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             if self.bodyTooLarge {
-                let response = HTTPResponse.json(
-                    413,
-                    #"{"success":false,"data":null,"error":{"code":"RESOURCE_EXHAUSTED","message":"request body is larger than \#(self.maxBodySize) bytes","details":[]},"metadata":null}"#
+                let response = HTTPResponse.error(
+                    ServiceError(.resourceExhausted, "request body is larger than \(self.maxBodySize) bytes"),
+                    status: 413  // RFC 9110 §15.5.14 Content Too Large
                 )
                 self.complete(sequence, response, keepAlive: false, context: context)
                 return
@@ -294,10 +296,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A malformed request line or header: answer 400 once and close.
         if error is HTTPParserError {
-            let response = HTTPResponse.json(
-                400,
-                #"{"success":false,"data":null,"error":{"code":"INVALID_ARGUMENT","message":"malformed HTTP request","details":[]},"metadata":null}"#
-            )
+            let response = HTTPResponse.error(ServiceError(.invalidArgument, "malformed HTTP request"))
             self.write(response, keepAlive: false, context: context)
             let channel = context.channel
             context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }

@@ -1,4 +1,6 @@
+import HTTPMessages
 import NIOCore
+import ServiceErrors
 
 /// Plain HTTP requests over HTTP/2 (the REST gateway over h2): buffered, then answered by the
 /// `HTTPService`.
@@ -17,10 +19,9 @@ extension HTTP2ConnectionHandler {
     func dispatchHTTP(_ stream: ServerStream) {
         guard let context = self.context, stream.task == nil, !stream.finished else { return }
         if stream.bodyTooLarge {
-            self.respond(
-                stream,
-                .json(413, #"{"success":false,"data":null,"error":{"code":"RESOURCE_EXHAUSTED","message":"request body is larger than \#(self.configuration.maxHTTPBodySize) bytes","details":[]},"metadata":null}"#)
-            )
+            self.respond(stream, .error(ServiceError(
+                .resourceExhausted, "request body is larger than \(self.configuration.maxHTTPBodySize) bytes"
+            ), status: 413))
             return
         }
         let request = self.httpRequest(stream)

@@ -1,3 +1,4 @@
+import HTTPMessages
 import Foundation
 import Logging
 import NIOCore

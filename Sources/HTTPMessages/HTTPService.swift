@@ -1,3 +1,5 @@
+import ServiceErrors
+
 /// A plain HTTP request (HTTP/1.1, or HTTP/2 that is not gRPC), fully buffered.
 package struct HTTPRequest: Sendable {
     package var method: String
@@ -114,23 +116,7 @@ package struct HTTPHealthService: HTTPService {
         case "/healthz", "/readyz":
             return .json(200, #"{"status":"ok"}"#)
         default:
-            return .json(
-                404,
-                #"{"success":false,"data":null,"error":{"code":"NOT_FOUND","message":"no route for \#(request.method) \#(Self.jsonEscaped(String(request.path)))","details":[]},"metadata":null}"#
-            )
+            return .error(ServiceError(.notFound, "no route for \(request.method) \(request.path)"))
         }
-    }
-
-    private static func jsonEscaped(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
     }
 }

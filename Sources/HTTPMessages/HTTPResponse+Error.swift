@@ -1,0 +1,48 @@
+import ProtoJSON
+import ServiceErrors
+
+/// The documented error envelope, shared by every HTTP reply that reports an error: the gateway's
+/// and the transport's own (body too large, malformed request, no such path).
+extension HTTPResponse {
+    /// `{"success": false, "data": null, "error": {"code", "message", "details"}, "metadata": null}`
+    /// with the error's HTTP status (`ServiceError.Code.httpStatus`) unless `status` names an
+    /// HTTP-level one (413 for a body too large), and, for missing or invalid credentials,
+    /// `WWW-Authenticate`.
+    package static func error(_ error: ServiceError, status: Int? = nil) -> HTTPResponse {
+        var headers: [(name: String, value: String)] = [("content-type", "application/json; charset=utf-8")]
+        if error.code == .unauthenticated { headers.append(("www-authenticate", #"Bearer realm="sessions""#)) }
+        return HTTPResponse(status: status ?? error.code.httpStatus, headers: headers, body: Self.envelope(error))
+    }
+
+    /// A failure: the gRPC status name, the message and every field violation.
+    package static func envelope(_ error: ServiceError) -> [UInt8] {
+        var writer = JSONWriter(capacity: 256)
+        writer.beginObject()
+        writer.key("success")
+        writer.bool(false)
+        writer.key("data")
+        writer.null()
+        writer.key("error")
+        writer.beginObject()
+        writer.key("code")
+        writer.string(error.code.name)
+        writer.key("message")
+        writer.string(error.message)
+        writer.key("details")
+        writer.beginArray()
+        for violation in error.fieldViolations {
+            writer.beginObject()
+            writer.key("field")
+            writer.string(violation.field)
+            writer.key("description")
+            writer.string(violation.description)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        writer.key("metadata")
+        writer.null()
+        writer.endObject()
+        return writer.bytes
+    }
+}
