@@ -73,6 +73,23 @@ struct TLSTests {
         }
     }
 
+    @Test("a client that starts the TLS handshake and stalls is closed at the handshake deadline")
+    func handshakeWhenStalled() async throws {
+        let files = try await Self.makeCertificates()
+        let tls = try TLSContext(certificateChainFile: files.certificate, privateKeyFile: files.key)
+        try await withRunningTransport(routes: [], configure: { $0.tls = tls; $0.handshakeTimeout = .seconds(1) }) { server, group in
+            let started = ContinuousClock.now
+            let stalled = try await TestConnection.connect(port: server.localPort, group: group)
+            // The first bytes of a ClientHello record (TLS 1.2 record header, length 512), then nothing.
+            try await stalled.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03])
+            _ = try await stalled.waitFor(timeout: .seconds(10)) { _ in false }
+            #expect(stalled.isClosed)
+            #expect(ContinuousClock.now - started >= .milliseconds(900))
+            let curl = try await runCommand("/usr/bin/curl", ["-sS", "--cacert", files.ca, "https://localhost:\(server.localPort)/healthz"])
+            #expect(curl.output.contains("ok"), "\(curl.output)")
+        }
+    }
+
     @Test("a key that does not match the certificate is refused at start-up")
     func mismatchedKey() async throws {
         let first = try await Self.makeCertificates()
