@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOSSL
 import PostgresNIO
 import ServiceErrors
 import SessionCore
@@ -12,12 +13,35 @@ package final class PostgresSessionStore: SessionStore {
     let logger: Logger
     private let runner: Task<Void, Never>
 
-    /// Connects to `url` (`postgres://user:password@host:port/database`), runs the pool and
-    /// migrates the schema.
-    package static func connect(url: String, logger: Logger) async throws -> PostgresSessionStore {
-        let store = PostgresSessionStore(client: PostgresClient(configuration: try Self.configuration(url)), logger: logger)
+    /// Connects to `url` (`postgres://user:password@host:port/database`, with libpq's `sslmode`
+    /// and `sslrootcert` as query parameters), runs the pool and migrates the schema.
+    ///
+    /// The pool retries a connection that fails (wrong address, refused TLS) for as long as
+    /// someone waits, so start-up gives up after `timeout` with UNAVAILABLE instead of hanging.
+    package static func connect(url: String, logger: Logger, timeout: Duration = .seconds(10)) async throws
+        -> PostgresSessionStore
+    {
+        let configuration = try Self.configuration(url)
+        let store = PostgresSessionStore(client: PostgresClient(configuration: configuration), logger: logger)
         do {
-            try await PostgresSchema.migrate(store.client, logger: logger)
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await PostgresSchema.migrate(store.client, logger: logger)
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return false
+                }
+                let migrated = try await group.next() ?? false
+                group.cancelAll()
+                guard migrated else {
+                    throw ServiceError(
+                        .unavailable,
+                        "cannot reach PostgreSQL at \(configuration.host ?? "?"):\(configuration.port) within \(timeout)"
+                    )
+                }
+            }
         } catch {
             store.close()
             throw Self.serviceError(error)
@@ -47,16 +71,53 @@ package final class PostgresSessionStore: SessionStore {
             throw ServiceError.invalidField("databaseUrl", "must look like postgres://user:password@host:port/database")
         }
         let database = String(components.path.drop { $0 == "/" })
+        var parameters: [String: String] = [:]
+        for item in components.queryItems ?? [] { parameters[item.name] = item.value ?? "" }
         var configuration = PostgresClient.Configuration(
             host: host,
             port: components.port ?? 5432,
             username: user,
             password: components.password,
             database: database.isEmpty ? user : database,
-            tls: .disable
+            tls: try Self.tls(mode: parameters["sslmode"] ?? "prefer", rootCertificate: parameters["sslrootcert"])
         )
         configuration.options.maximumConnections = 16
         return configuration
+    }
+
+    /// TLS as libpq's `sslmode` means it (PostgreSQL docs, "SSL Mode Descriptions"): `disable`;
+    /// `prefer` (the default: TLS when the server offers it, unverified); `require` (TLS,
+    /// unverified unless `sslrootcert` is given, then as `verify-ca`); `verify-ca` (the chain
+    /// must lead to `sslrootcert`, or the system's roots); `verify-full` (and the certificate
+    /// must name the host). `allow` (plaintext first) has no equivalent here and is refused.
+    static func tls(mode: String, rootCertificate: String?) throws(ServiceError) -> PostgresClient.Configuration.TLS {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let rootCertificate {
+            guard FileManager.default.isReadableFile(atPath: rootCertificate) else {
+                throw ServiceError.invalidField("databaseUrl", "sslrootcert '\(rootCertificate)' is not a readable file")
+            }
+            tls.trustRoots = .file(rootCertificate)
+        }
+        switch mode {
+        case "disable":
+            return .disable
+        case "prefer":
+            tls.certificateVerification = .none
+            return .prefer(tls)
+        case "require":
+            tls.certificateVerification = rootCertificate == nil ? .none : .noHostnameVerification
+            return .require(tls)
+        case "verify-ca":
+            tls.certificateVerification = .noHostnameVerification
+            return .require(tls)
+        case "verify-full":
+            tls.certificateVerification = .fullVerification
+            return .require(tls)
+        default:
+            throw ServiceError.invalidField(
+                "databaseUrl", "sslmode must be disable, prefer, require, verify-ca or verify-full, not '\(mode)'"
+            )
+        }
     }
 
     /// PostgreSQL errors in the one error model: unique violations are `alreadyExists`, foreign
