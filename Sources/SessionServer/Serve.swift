@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on. (env: SESSIOND_HOST; default 127.0.0.1)")
     var host: String?
 
-    @Option(help: "Port for gRPC and REST; 0 picks a free one. (env: SESSIOND_PORT; default 8080)")
+    @Option(help: "Port for gRPC and REST; 0 picks a free one. (range 0–65535; env: SESSIOND_PORT; default 8080)")
     var port: Int?
 
     @Option(name: .customLong("data-dir"), help: "Directory for the SQLite database and the local JWT secret. (env: SESSIOND_DATA_DIR; default ./data)")
@@ -56,31 +56,31 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert. (env: SESSIOND_TLS_KEY)")
     var tlsKey: String?
 
-    @Option(name: .customLong("max-connections"), help: "Open connections at most; more are refused. (env: SESSIOND_MAX_CONNECTIONS; default 10000)")
+    @Option(name: .customLong("max-connections"), help: "Open connections at most; more are refused. (range 1–1000000; env: SESSIOND_MAX_CONNECTIONS; default 10000)")
     var maxConnections: Int?
 
-    @Option(name: .customLong("max-connections-per-client"), help: "Open connections from one client IP address at most; more are refused. (env: SESSIOND_MAX_CONNECTIONS_PER_CLIENT; default a tenth of --max-connections)")
+    @Option(name: .customLong("max-connections-per-client"), help: "Open connections from one client IP address at most; more are refused. (range 1–1000000, at most --max-connections; env: SESSIOND_MAX_CONNECTIONS_PER_CLIENT; default a tenth of --max-connections)")
     var maxConnectionsPerClient: Int?
 
-    @Option(name: .customLong("handshake-timeout"), help: "Seconds a new connection has to finish TLS and send the HTTP/2 preface or its first HTTP/1.1 request head. (env: SESSIOND_HANDSHAKE_TIMEOUT; default 5)")
+    @Option(name: .customLong("handshake-timeout"), help: "Seconds a new connection has to finish TLS and send the HTTP/2 preface or its first HTTP/1.1 request head. (range 1–300; env: SESSIOND_HANDSHAKE_TIMEOUT; default 5)")
     var handshakeTimeout: Int?
 
-    @Option(name: .customLong("max-buffered-request-bytes"), help: "Request bytes one HTTP/2 connection may hold for its client (partial and queued messages, decompressed; REST bodies); past it, flow-control credit waits until handlers take them. (env: SESSIOND_MAX_BUFFERED_REQUEST_BYTES; default 16777216)")
+    @Option(name: .customLong("max-buffered-request-bytes"), help: "Request bytes one HTTP/2 connection may hold for its client (partial and queued messages, decompressed; REST bodies); past it, flow-control credit waits until handlers take them. (range 65536–1073741824; env: SESSIOND_MAX_BUFFERED_REQUEST_BYTES; default 16777216)")
     var maxBufferedRequestBytes: Int?
 
-    @Option(name: .customLong("max-queued-response-bytes"), help: "Response bytes one HTTP/2 connection may have waiting for a client that does not read before it stops reading that client's requests. (env: SESSIOND_MAX_QUEUED_RESPONSE_BYTES; default 4194304)")
+    @Option(name: .customLong("max-queued-response-bytes"), help: "Response bytes one HTTP/2 connection may have waiting for a client that does not read before it stops reading that client's requests. (range 65536–1073741824; env: SESSIOND_MAX_QUEUED_RESPONSE_BYTES; default 4194304)")
     var maxQueuedResponseBytes: Int?
 
-    @Option(name: .customLong("max-concurrent-streams"), help: "HTTP/2 streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS). (env: SESSIOND_MAX_CONCURRENT_STREAMS; default 256)")
+    @Option(name: .customLong("max-concurrent-streams"), help: "HTTP/2 streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS). (range 1–100000; env: SESSIOND_MAX_CONCURRENT_STREAMS; default 256)")
     var maxConcurrentStreams: Int?
 
-    @Option(name: .customLong("max-message-bytes"), help: "Largest gRPC request message; larger is RESOURCE_EXHAUSTED. (env: SESSIOND_MAX_MESSAGE_BYTES; default 4194304)")
+    @Option(name: .customLong("max-message-bytes"), help: "Largest gRPC request message; larger is RESOURCE_EXHAUSTED. (range 1024–268435456; env: SESSIOND_MAX_MESSAGE_BYTES; default 4194304)")
     var maxMessageBytes: Int?
 
-    @Option(name: .customLong("idle-timeout"), help: "Seconds an HTTP/2 connection may sit without streams or traffic before GOAWAY. (env: SESSIOND_IDLE_TIMEOUT; default 300)")
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an HTTP/2 connection may sit without streams or traffic before GOAWAY. (range 1–86400; env: SESSIOND_IDLE_TIMEOUT; default 300)")
     var idleTimeout: Int?
 
-    @Option(name: .customLong("keepalive-interval"), help: "Seconds of silence before a keepalive PING; a peer silent 20 s more is dropped. (env: SESSIOND_KEEPALIVE_INTERVAL; default 120)")
+    @Option(name: .customLong("keepalive-interval"), help: "Seconds of silence before a keepalive PING; a peer silent 20 s more is dropped. (range 1–86400; env: SESSIOND_KEEPALIVE_INTERVAL; default 120)")
     var keepaliveInterval: Int?
 
     @Option(name: .customLong("cors-origins"), help: "Comma-separated browser origins allowed to call the REST API (CORS), e.g. https://app.example.com, or * for any; none by default. (env: SESSIOND_CORS_ORIGINS)")
@@ -99,49 +99,80 @@ struct Serve: AsyncParsableCommand {
         for entry in text.split(separator: ",") {
             let parts = entry.split(separator: "=")
             let numbers = parts.count == 2 ? parts[1].split(separator: "/").compactMap { Double($0) } : []
-            guard parts.count == 2, numbers.count == 2, numbers[0] > 0, numbers[1] >= 1,
-                Token.roles.contains(String(parts[0]))
-            else {
+            guard parts.count == 2, numbers.count == 2, Token.roles.contains(String(parts[0])) else {
                 throw ValidationError("--rate-limits: '\(entry)' is not ROLE=RATE/BURST with a known role")
+            }
+            // Finite and bounded: a token bucket converts them to whole calls.
+            guard numbers[0].isFinite, numbers[0] > 0, numbers[0] <= Self.maxRate,
+                numbers[1].isFinite, numbers[1] >= 1, numbers[1] <= Self.maxRate
+            else {
+                throw ValidationError(
+                    "--rate-limits: '\(entry)': RATE must be above 0 and BURST at least 1, both at most \(Int(Self.maxRate))"
+                )
             }
             limits[String(parts[0])] = RateLimiter.Limit(rate: numbers[0], burst: numbers[1])
         }
         return RateLimiter(limits: limits)
     }
 
+    /// Calls per second (and burst) one role may be given at most.
+    static let maxRate = 1_000_000.0
+
+    /// The documented range of every numeric setting (README, "Settings"); a value outside it
+    /// stops the server at start, naming the setting and the range.
+    static let ranges: [String: ClosedRange<Int>] = [
+        "max-connections": 1...1_000_000,
+        "max-connections-per-client": 1...1_000_000,
+        "handshake-timeout": 1...300,
+        "max-buffered-request-bytes": 65_536...1 << 30,
+        "max-queued-response-bytes": 65_536...1 << 30,
+        "max-concurrent-streams": 1...100_000,
+        "max-message-bytes": 1_024...256 << 20,
+        "idle-timeout": 1...86_400,
+        "keepalive-interval": 1...86_400,
+    ]
+
     /// Transport limits from flags and environment, over the transport's safe defaults.
     func transportConfiguration(host: String, port: Int) throws -> TransportConfiguration {
         var transport = TransportConfiguration(host: host, port: port)
-        func positive(_ flag: Int?, _ variable: String, _ name: String) throws -> Int? {
-            guard let value = try flag ?? EnvironmentValue.integer(variable) else { return nil }
-            guard value > 0 else { throw ValidationError("--\(name) must be positive, not \(value)") }
+        func setting(_ flag: Int?, _ variable: String, _ name: String) throws -> Int? {
+            let range = Self.ranges[name]!
+            guard let value = try flag ?? EnvironmentValue.integer(variable, flag: name, range: range) else { return nil }
+            guard range.contains(value) else {
+                throw ValidationError("--\(name) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+            }
             return value
         }
-        if let value = try positive(self.maxConnections, "SESSIOND_MAX_CONNECTIONS", "max-connections") {
+        if let value = try setting(self.maxConnections, "SESSIOND_MAX_CONNECTIONS", "max-connections") {
             transport.maxConnections = value
         }
-        if let value = try positive(self.maxConnectionsPerClient, "SESSIOND_MAX_CONNECTIONS_PER_CLIENT", "max-connections-per-client") {
+        if let value = try setting(self.maxConnectionsPerClient, "SESSIOND_MAX_CONNECTIONS_PER_CLIENT", "max-connections-per-client") {
+            guard value <= transport.maxConnections else {
+                throw ValidationError(
+                    "--max-connections-per-client must be at most --max-connections (\(transport.maxConnections)), not \(value)"
+                )
+            }
             transport.maxConnectionsPerClient = value
         }
-        if let value = try positive(self.handshakeTimeout, "SESSIOND_HANDSHAKE_TIMEOUT", "handshake-timeout") {
+        if let value = try setting(self.handshakeTimeout, "SESSIOND_HANDSHAKE_TIMEOUT", "handshake-timeout") {
             transport.handshakeTimeout = .seconds(value)
         }
-        if let value = try positive(self.maxBufferedRequestBytes, "SESSIOND_MAX_BUFFERED_REQUEST_BYTES", "max-buffered-request-bytes") {
+        if let value = try setting(self.maxBufferedRequestBytes, "SESSIOND_MAX_BUFFERED_REQUEST_BYTES", "max-buffered-request-bytes") {
             transport.maxBufferedBytesPerConnection = value
         }
-        if let value = try positive(self.maxQueuedResponseBytes, "SESSIOND_MAX_QUEUED_RESPONSE_BYTES", "max-queued-response-bytes") {
+        if let value = try setting(self.maxQueuedResponseBytes, "SESSIOND_MAX_QUEUED_RESPONSE_BYTES", "max-queued-response-bytes") {
             transport.maxQueuedOutputBytesPerConnection = value
         }
-        if let value = try positive(self.maxConcurrentStreams, "SESSIOND_MAX_CONCURRENT_STREAMS", "max-concurrent-streams") {
+        if let value = try setting(self.maxConcurrentStreams, "SESSIOND_MAX_CONCURRENT_STREAMS", "max-concurrent-streams") {
             transport.maxConcurrentStreams = value
         }
-        if let value = try positive(self.maxMessageBytes, "SESSIOND_MAX_MESSAGE_BYTES", "max-message-bytes") {
+        if let value = try setting(self.maxMessageBytes, "SESSIOND_MAX_MESSAGE_BYTES", "max-message-bytes") {
             transport.maxReceiveMessageSize = value
         }
-        if let value = try positive(self.idleTimeout, "SESSIOND_IDLE_TIMEOUT", "idle-timeout") {
+        if let value = try setting(self.idleTimeout, "SESSIOND_IDLE_TIMEOUT", "idle-timeout") {
             transport.idleTimeout = .seconds(value)
         }
-        if let value = try positive(self.keepaliveInterval, "SESSIOND_KEEPALIVE_INTERVAL", "keepalive-interval") {
+        if let value = try setting(self.keepaliveInterval, "SESSIOND_KEEPALIVE_INTERVAL", "keepalive-interval") {
             transport.keepaliveInterval = .seconds(value)
         }
         return transport
@@ -200,7 +231,11 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Every setting is checked before anything is created or opened (the JWT secret, the
+        // data directory, the database): a typo stops the server with a message, and no trace.
         let configuration = try self.resolvedConfiguration()
+        var transport = try self.transportConfiguration(host: configuration.host, port: configuration.port)
+        let rateLimiter = try self.rateLimiter()
         let logger = Logger(label: "sessiond")
         let metrics = Self.exportMetrics()
         let eventLoops = UsableCores.count
@@ -253,7 +288,7 @@ struct Serve: AsyncParsableCommand {
             let settings = self.jwtSettings()
             let (verifier, ring) = try Self.verifier(secret: secret.secret, settings: settings)
             let tokenCache = VerifiedTokenCache()
-            let auth = AuthInterceptor(verifier: verifier, rateLimiter: try self.rateLimiter(), cache: tokenCache)
+            let auth = AuthInterceptor(verifier: verifier, rateLimiter: rateLimiter, cache: tokenCache)
             let sink = try LedgerPayoutSink(
                 path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path)
             let analysisWorker = AnalysisWorker(service: sessions, analyzer: LocalAnalyzer(), logger: logger)
@@ -285,7 +320,6 @@ struct Serve: AsyncParsableCommand {
             services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]
         )
         router.register(reflection.allRoutes)
-        var transport = try self.transportConfiguration(host: configuration.host, port: configuration.port)
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
             transport.tls = try TLSContext(certificateChainFile: certificate, privateKeyFile: key)
         }

@@ -30,4 +30,16 @@ enum EnvironmentValue {
         }
         return value
     }
+
+    /// An integer setting from the environment, with the flag it stands for and its range named
+    /// when it is not one.
+    static func integer(_ name: String, flag: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let text = self.string(name) else { return nil }
+        guard let value = Int(text) else {
+            throw ValidationError(
+                "\(name) (--\(flag)) must be an integer between \(range.lowerBound) and \(range.upperBound), not '\(text)'"
+            )
+        }
+        return value
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `sessiond`: the Sessions API server and its local tools.
 @main
@@ -13,4 +14,24 @@ struct Sessiond: AsyncParsableCommand {
         subcommands: [Serve.self, Token.self],
         defaultSubcommand: Serve.self
     )
+
+    /// Runs the command; a setting that does not parse or is out of its range exits with
+    /// status 2 and a message naming it (usage errors, as getopt tools do), before anything
+    /// starts.
+    static func main() async {
+        do {
+            var command = try Self.parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if Self.exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((Self.fullMessage(for: error) + "\n").utf8))
+                Self.exit(withError: ExitCode(2))
+            }
+            Self.exit(withError: error)
+        }
+    }
 }

@@ -34,7 +34,9 @@ struct Token: ParsableCommand {
             throw ValidationError("--role must be one of \(Self.roles.joined(separator: ", ")), not '\(self.role)'")
         }
         guard !self.sub.isEmpty, !self.org.isEmpty else { throw ValidationError("--sub and --org must not be empty") }
-        guard self.ttl > 0 else { throw ValidationError("--ttl must be positive") }
+        guard (1...31_536_000).contains(self.ttl) else {
+            throw ValidationError("--ttl must be between 1 and 31536000 seconds (a year), not \(self.ttl)")
+        }
     }
 
     func run() throws {

@@ -38,7 +38,7 @@ package final class PostgresSessionStore: SessionStore {
                 guard migrated else {
                     throw ServiceError(
                         .unavailable,
-                        "cannot reach PostgreSQL at \(configuration.host ?? "?"):\(configuration.port) within \(timeout)"
+                        "cannot reach PostgreSQL at \(configuration.host ?? "?"):\(configuration.port.map { String($0) } ?? "?") within \(timeout)"
                     )
                 }
             }

@@ -21,10 +21,10 @@ struct PostgresTLSTests {
     }
 
     /// Whether the store's connection is encrypted, as the server sees it.
-    static func encrypted(_ url: String) async throws -> Bool {
+    static func encrypted(_ url: String, timeout: Duration = .seconds(30)) async throws -> Bool {
         var logger = Logger(label: "test-postgres-tls")
         logger.logLevel = .critical  // the refused handshakes are expected
-        let store = try await PostgresSessionStore.connect(url: url, logger: logger, timeout: .seconds(3))
+        let store = try await PostgresSessionStore.connect(url: url, logger: logger, timeout: timeout)
         defer { store.close() }
         let rows = try await store.client.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: logger)
         for try await ssl in rows.decode(Bool.self) { return ssl }
@@ -57,7 +57,7 @@ struct PostgresTLSTests {
         let url = try await StoreKind.freshDatabase() + "?sslmode=verify-full&sslrootcert=\(other)"
         let started = ContinuousClock.now
         await #expect {
-            _ = try await Self.encrypted(url)
+            _ = try await Self.encrypted(url, timeout: .seconds(3))
         } throws: { error in
             (error as? ServiceError)?.code == .unavailable
         }

@@ -1,0 +1,62 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Settings are input too (STYLE §12): every numeric flag and its environment variable is
+/// range-checked before anything starts.
+@Suite("sessiond settings")
+struct SettingsTests {
+    static let numericFlags = [
+        "max-connections", "max-connections-per-client", "handshake-timeout", "max-buffered-request-bytes",
+        "max-queued-response-bytes", "max-concurrent-streams", "max-message-bytes", "idle-timeout", "keepalive-interval",
+    ]
+    static let badValues = ["0", "-1", "1e20", "inf", "nan", "12345678901234567890"]
+
+    /// Runs `sessiond serve` on a fresh data directory (never created when start-up is refused).
+    static func serve(_ arguments: [String], environment: [String: String] = [:]) async throws
+        -> (status: Int32, output: String, dataDirectoryCreated: Bool)
+    {
+        let parent = try PythonScript.temporaryDirectory()
+        let data = parent.appendingPathComponent("data").path
+        let executable = ServerProcess.productsDirectory.appendingPathComponent("sessiond").path
+        let env = ["/usr/bin/env"] + environment.map { "\($0.key)=\($0.value)" } + [executable]
+        let (status, output) = try await runCommand(
+            env[0], Array(env.dropFirst()) + ["serve", "--port", "0", "--data-dir", data] + arguments
+        )
+        return (status, output, FileManager.default.fileExists(atPath: data))
+    }
+
+    @Test("each numeric flag out of range, non-finite or non-numeric stops the server at start (exit 2)", arguments: numericFlags)
+    func numericFlagWhenInvalid(flag: String) async throws {
+        for value in Self.badValues {
+            let result = try await Self.serve(["--\(flag)=\(value)"])
+            #expect(result.status == 2, "--\(flag)=\(value): exit \(result.status): \(result.output)")
+            #expect(result.output.contains("--\(flag)"), "--\(flag)=\(value): \(result.output)")
+            #expect(!result.dataDirectoryCreated, "--\(flag)=\(value) created the data directory")
+        }
+    }
+
+    @Test("the same through the environment, naming the variable and the flag's range", arguments: numericFlags)
+    func environmentWhenInvalid(flag: String) async throws {
+        let variable = "SESSIOND_" + flag.uppercased().replacingOccurrences(of: "-", with: "_")
+        for value in Self.badValues {
+            let result = try await Self.serve([], environment: [variable: value])
+            #expect(result.status == 2, "\(variable)=\(value): exit \(result.status): \(result.output)")
+            #expect(result.output.contains(variable) || result.output.contains("--\(flag)"), "\(variable)=\(value): \(result.output)")
+            #expect(result.output.contains(" and "), "the range is named: \(result.output)")
+        }
+    }
+
+    @Test("rate limits must be finite and bounded; the port must be a port", arguments: [
+        ["--rate-limits", "tester=20/1e20"], ["--rate-limits", "tester=inf/40"], ["--rate-limits", "tester=nan/40"],
+        ["--rate-limits", "tester=0/40"], ["--rate-limits", "tester=20/0.5"], ["--rate-limits", "tester=-1/40"],
+        ["--port=-1"], ["--port=65536"], ["--port=1e20"],
+        ["--max-connections=10", "--max-connections-per-client=11"],
+    ])
+    func settingWhenInvalid(arguments: [String]) async throws {
+        let result = try await Self.serve(arguments)
+        #expect(result.status == 2, "\(arguments): exit \(result.status): \(result.output)")
+        #expect(result.output.contains(arguments[arguments.count - 1].split(separator: "=")[0].prefix(12)), "\(result.output)")
+        #expect(!result.dataDirectoryCreated)
+    }
+}
