@@ -100,6 +100,39 @@ struct HTTP1ServerTests {
     }
 }
 
+extension HTTP1ServerTests {
+    @Test("Expect: 100-continue gets an interim 100, then the body is read and answered")
+    func expectContinueWhenAdmitted() async throws {
+        try await Self.withServer(service: GuardedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send("POST /open HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            let interim = try await connection.waitFor(timeout: .seconds(2)) { $0.text.contains("\r\n\r\n") }
+            #expect(interim.text.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(interim.text)")
+            try await connection.send("hello")
+            let reply = try await connection.waitFor { $0.text.hasSuffix("hello") }
+            #expect(reply.text.contains("HTTP/1.1 200"), "\(reply.text)")
+            await connection.close()
+        }
+    }
+
+    @Test("Expect: 100-continue on a refused request or an oversized body is answered at once, without the body")
+    func expectContinueWhenRefused() async throws {
+        try await Self.withServer(maxBody: 1_000, service: GuardedService()) { server, group in
+            for (request, status) in [
+                ("POST /guarded HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n", "401"),
+                ("POST /open HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n", "413"),
+            ] {
+                let connection = try await TestConnection.connect(port: server.localPort, group: group)
+                try await connection.send(request)
+                let reply = try await connection.waitFor(timeout: .seconds(2)) { _ in false }
+                #expect(reply.text.hasPrefix("HTTP/1.1 \(status)"), "\(reply.text)")
+                #expect(!reply.text.contains("100 Continue"))
+                #expect(connection.isClosed)
+            }
+        }
+    }
+}
+
 /// Refuses `/guarded` from its head; echoes the body of everything else.
 final class GuardedService: HTTPService {
     let handled = Mutex<[String]>([])

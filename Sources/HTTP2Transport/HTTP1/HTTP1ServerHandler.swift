@@ -24,6 +24,9 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var bodyTooLarge = false
     /// The answer `admit` gave the current request's head: its body is discarded, not buffered.
     private var refused: HTTPResponse?
+    /// The current request was answered from its head (`Expect: 100-continue`): what is left of
+    /// it is dropped.
+    private var discarding = false
     /// Responses are written in request order even when handlers finish out of order.
     private var nextToWrite = 0
     private var nextToStart = 0
@@ -118,11 +121,13 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.body = []
             self.bodyTooLarge = false
             self.refused = nil
+            self.discarding = false
             if Self.hasBody(head) {
                 self.refused = self.service.admit(self.request(head, body: [], context: context))
             }
+            if Self.expectsContinue(head) { self.answerExpectation(head, context: context) }
         case .body(var buffer):
-            guard !self.bodyTooLarge, self.refused == nil else { return }
+            guard !self.bodyTooLarge, self.refused == nil, !self.discarding else { return }
             if self.body.count + buffer.readableBytes > self.maxBodySize {
                 self.bodyTooLarge = true
                 self.body = []
@@ -141,11 +146,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             if self.bodyTooLarge {
-                let response = HTTPResponse.error(
-                    ServiceError(.resourceExhausted, "request body is larger than \(self.maxBodySize) bytes"),
-                    status: 413  // RFC 9110 §15.5.14 Content Too Large
-                )
-                self.complete(sequence, response, keepAlive: false, context: context)
+                self.complete(sequence, self.bodyTooLargeResponse, keepAlive: false, context: context)
                 return
             }
             let request = self.request(head, body: self.body, context: context)
@@ -176,6 +177,39 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             headers: head.headers.map { (name: $0.name.asciiLowercased, value: $0.value) },
             body: body,
             peer: self.peer(context)
+        )
+    }
+
+    /// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for an interim 100
+    /// before its body (curl waits a second). A request refused from its head, or announcing a
+    /// body over the limit, gets its final answer now instead, and the connection closes after
+    /// it (the client may or may not send the body).
+    private func answerExpectation(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let length = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+        let answer = self.refused ?? (length > self.maxBodySize ? self.bodyTooLargeResponse : nil)
+        guard let answer else {
+            context.writeAndFlush(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil
+            )
+            return
+        }
+        self.head = nil
+        self.refused = nil
+        self.discarding = true
+        self.waitingUntil = nil
+        let sequence = self.nextToStart
+        self.nextToStart += 1
+        self.complete(sequence, answer, keepAlive: false, context: context)
+    }
+
+    private static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
+        head.version == .http1_1 && head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
+    }
+
+    private var bodyTooLargeResponse: HTTPResponse {
+        HTTPResponse.error(
+            ServiceError(.resourceExhausted, "request body is larger than \(self.maxBodySize) bytes"),
+            status: 413  // RFC 9110 §15.5.14 Content Too Large
         )
     }
 
