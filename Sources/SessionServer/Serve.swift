@@ -245,6 +245,14 @@ struct Serve: AsyncParsableCommand {
         let channel: any RPCChannel
         var authenticator: AuthInterceptor?
         var workers: [@Sendable () async -> Void] = []
+        var dataDirectory: DataDirectory?
+        // A JWT secret this start created is removed again if start-up then fails, so a failed
+        // start leaves no credentials behind.
+        var createdSecret: String?
+        var listening = false
+        defer {
+            if !listening, let createdSecret { try? FileManager.default.removeItem(atPath: createdSecret) }
+        }
 
         if let upstream = configuration.upstream {
             // Gateway only: the upstream checks tokens and owns the data. With the secret at hand
@@ -263,17 +271,16 @@ struct Serve: AsyncParsableCommand {
             }
             logger.info("forwarding REST to the upstream sessiond", metadata: ["upstream": "\(upstream.host):\(upstream.port)"])
         } else {
+            // One server per data directory, claimed before anything in it is created or opened.
+            dataDirectory = try DataDirectory.claim(configuration.dataDirectory)
             let secret = try JWTSecret.load(
                 file: configuration.jwtSecretFile,
                 environment: ProcessInfo.processInfo.environment,
                 dataDirectory: configuration.dataDirectory,
                 createIfMissing: true
             )
-            if case .created(let path) = secret.source {
-                logger.notice("created a new JWT secret", metadata: ["path": "\(path)"])
-            }
+            if case .created(let path) = secret.source { createdSecret = path }
 
-            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
             let store: any SessionStore
             if let url = configuration.databaseURL {
                 store = try await PostgresSessionStore.connect(url: url, logger: logger)
@@ -320,16 +327,30 @@ struct Serve: AsyncParsableCommand {
             services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]
         )
         router.register(reflection.allRoutes)
+        // Health answers for the whole server ("") and for every service it serves by name
+        // (a Kubernetes gRPC probe names one); all turn NOT_SERVING on shutdown.
+        for service in router.serviceNames { health.setStatus(.serving, for: service) }
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
             transport.tls = try TLSContext(certificateChainFile: certificate, privateKeyFile: key)
         }
-        let server = try await TransportServer.start(
-            configuration: transport,
-            router: router,
-            httpService: gateway,
-            group: group,
-            logger: logger
-        )
+        let server: TransportServer
+        do {
+            server = try await TransportServer.start(
+                configuration: transport,
+                router: router,
+                httpService: gateway,
+                group: group,
+                logger: logger
+            )
+        } catch let error as IOError {
+            throw StartupFailure(
+                "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode)))"
+            )
+        } catch {
+            throw StartupFailure("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        listening = true
+        if let createdSecret { logger.notice("created a new JWT secret", metadata: ["path": "\(createdSecret)"]) }
         // The documented first line of output: scripts read the port from it.
         FileHandle.standardOutput.write(Data("listening on \(server.localAddress)\n".utf8))
         logger.info(
@@ -352,5 +373,6 @@ struct Serve: AsyncParsableCommand {
             tasks.cancelAll()
         }
         try await group.shutdownGracefully()
+        withExtendedLifetime(dataDirectory) {}  // the data directory stays claimed until the end
     }
 }

@@ -11,9 +11,13 @@ struct Sessiond: AsyncParsableCommand {
             Every option can also be set through the environment variable named in its help; \
             a flag on the command line wins over the environment.
             """,
+        version: Self.version,
         subcommands: [Serve.self, Token.self],
         defaultSubcommand: Serve.self
     )
+
+    /// This build's version (`sessiond --version`).
+    static let version = "0.3.0"
 
     /// Runs the command; a setting that does not parse or is out of its range exits with
     /// status 2 and a message naming it (usage errors, as getopt tools do), before anything

@@ -2,7 +2,8 @@
 
     standard_services.py --port PORT
 
-Health: Check("") is SERVING, an unknown service is NOT_FOUND. Reflection (v1 and v1alpha):
+Health: Check("") and Check of each served service (what a Kubernetes gRPC probe that names
+sessions.v1.SessionService asks) are SERVING, an unknown service is NOT_FOUND. Reflection (v1 and v1alpha):
 list_services, and the SessionService descriptor resolved through reflection alone, as
 reflection-driven tools (grpcurl, Postman) do it.
 """
@@ -38,6 +39,9 @@ def main():
     health = health_pb2_grpc.HealthStub(channel)
     response = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
     check(response.status == health_pb2.HealthCheckResponse.SERVING, "health Check('') is SERVING")
+    for service in ("sessions.v1.SessionService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"):
+        response = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+        check(response.status == health_pb2.HealthCheckResponse.SERVING, f"health Check('{service}') is SERVING")
     try:
         health.Check(health_pb2.HealthCheckRequest(service="no.such.Service"), timeout=10)
         check(False, "health Check of an unknown service is NOT_FOUND")

@@ -1,0 +1,61 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// What an operator sees when start-up cannot go on: one clear line, exit 1, nothing left behind.
+@Suite("sessiond start-up")
+struct StartupTests {
+    static var sessiond: String { ServerProcess.productsDirectory.appendingPathComponent("sessiond").path }
+
+    @Test("a second server on the same data directory is refused, naming the first; the first keeps serving")
+    func startWhenDataDirectoryInUse() async throws {
+        let data = try PythonScript.temporaryDirectory()
+        let first = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path])
+        let port = try #require(first.port)
+        let second = try await runCommand(Self.sessiond, ["serve", "--port", "0", "--data-dir", data.path])
+        #expect(second.status == 1, "\(second.output)")
+        #expect(second.output.contains("another sessiond is serving from it (pid \(first.processIdentifier))"), "\(second.output)")
+        let health = try await runCommand("/usr/bin/curl", ["-sS", "http://127.0.0.1:\(port)/healthz"])
+        #expect(health.output.contains("ok"), "\(health.output)")
+        // Once the first is gone (even by kill -9: the kernel drops the lock), the directory is free.
+        await first.stop(signal: SIGKILL)
+        let third = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path])
+        #expect(third.port != nil)
+        #expect(await third.stop() == 0)
+    }
+
+    @Test("a port in use is named with its address, and the failed start leaves no JWT secret behind")
+    func startWhenPortInUse() async throws {
+        let first = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", try PythonScript.temporaryDirectory().path])
+        let port = try #require(first.port)
+        let data = try PythonScript.temporaryDirectory()
+        let second = try await runCommand(Self.sessiond, ["serve", "--port", String(port), "--data-dir", data.path])
+        await first.stop()
+        #expect(second.status == 1)
+        #expect(second.output.contains("cannot listen on 127.0.0.1:\(port): Address already in use"), "\(second.output)")
+        #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("jwt-secret").path))
+    }
+
+    @Test("a data directory that cannot be used is named, with the system's reason", arguments: [
+        ("/proc/no-such-dir/data", "cannot create the data directory /proc/no-such-dir/data: /proc/no-such-dir: No such file or directory"),
+        ("FILE", "sessiond.lock: Not a directory"),
+    ])
+    func startWhenDataDirectoryUnusable(path: String, message: String) async throws {
+        var path = path
+        if path == "FILE" {
+            path = try PythonScript.temporaryDirectory().appendingPathComponent("a-file").path
+            try Data().write(to: URL(fileURLWithPath: path))
+        }
+        let result = try await runCommand(Self.sessiond, ["serve", "--port", "0", "--data-dir", path])
+        #expect(result.status == 1)
+        #expect(result.output.contains(message), "\(result.output)")
+        #expect(!result.output.contains("NSCocoaErrorDomain"))
+    }
+
+    @Test("--version prints the version")
+    func version() async throws {
+        let result = try await runCommand(Self.sessiond, ["--version"])
+        #expect(result.status == 0)
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3, "\(result.output)")
+    }
+}
