@@ -90,7 +90,8 @@ def main():
                 bad = error_details_pb2.BadRequest()
                 detail.Unpack(bad)
                 violations += [v.field for v in bad.field_violations]
-        check(violations == ["jobId"], f"grpc-status-details-bin carries a BadRequest naming the field: {violations}")
+        check(violations == ["jobId", "variant"],
+              f"grpc-status-details-bin carries a BadRequest naming every offending field: {violations}")
 
     sid = created.session_id
     other_org = token("res-9", "researcher", org="org-2")

@@ -247,7 +247,8 @@ def main():
     check_error(http.post(f"{base}/api/sessions/{second_id}/confirm", json={"rating": 4.5}, headers=bearer(researcher_token)),
                 400, "INVALID_ARGUMENT", "a fraction for an integer", fields=["rating"])
     check_error(http.post(f"{base}/api/sessions/{second_id}/feedback", json={"comment": "x"}, headers=bearer(tester2_token)),
-                400, "INVALID_ARGUMENT", "missing required fields", fields=["clarity"])
+                400, "INVALID_ARGUMENT", "missing required fields, every one named",
+                fields=["clarity", "difficulty", "technicalIssues"])
     body = check_error(http.post(f"{base}/api/sessions/{second_id}/confirm", json={"rating": 7}, headers=bearer(researcher_token)),
                        400, "INVALID_ARGUMENT", "a field value out of the documented range", fields=["rating"])
     check(body and body["error"]["details"] == [{"field": "rating", "description": "must be between 1 and 5"}],

@@ -88,15 +88,15 @@ package final class SessionService: Sendable {
     // MARK: Writes
 
     package func create(jobID: String, testerID: String, variant: String, by caller: Principal) async throws -> TestSession {
-        try Validation.identifier(jobID, field: "jobId")
-        try Validation.identifier(testerID, field: "testerId")
-        var chosen: Variant?
-        if !variant.isEmpty {
-            guard let value = Variant(rawValue: variant) else {
-                throw ServiceError.invalidField("variant", "must be A or B")
-            }
-            chosen = value
-        }
+        var checks = FieldChecks()
+        checks.check { () throws(ServiceError) in try Validation.identifier(jobID, field: "jobId") }
+        checks.check { () throws(ServiceError) in try Validation.identifier(testerID, field: "testerId") }
+        let chosen: Variant? = checks.check { () throws(ServiceError) -> Variant? in
+            guard !variant.isEmpty else { return nil }
+            guard let value = Variant(rawValue: variant) else { throw ServiceError.invalidField("variant", "must be A or B") }
+            return value
+        } ?? nil
+        try checks.finish()
         if caller.role == .tester && testerID != caller.subject {
             throw ServiceError(.permissionDenied, "a tester may create sessions only for themselves")
         }
@@ -175,8 +175,10 @@ package final class SessionService: Sendable {
         -> (TestSession, Payout)
     {
         let session = try caller.authorize(.confirm, on: try await self.store.session(withID: id), id: id)
-        let score = try Validation.score(rating, field: "rating")
-        try Validation.text(comment, field: "comment", maximum: 2000)
+        var checks = FieldChecks()
+        let score = checks.check { () throws(ServiceError) in try Validation.score(rating, field: "rating") } ?? 0
+        checks.check { () throws(ServiceError) in try Validation.text(comment, field: "comment", maximum: 2000) }
+        try checks.finish()
         var payout: Payout?
         let confirmed = try await self.transition(id, .confirm, by: caller, first: session, extra: { session, now in
             let queued = Payout(id: self.ids.make("pay"), org: session.org, sessionID: session.id,
@@ -202,10 +204,15 @@ package final class SessionService: Sendable {
         by caller: Principal
     ) async throws -> Feedback {
         let session = try caller.authorize(.feedback, on: try await self.store.session(withID: id), id: id)
-        let clarity = try Validation.score(clarity, field: "clarity")
-        let difficulty = try Validation.score(difficulty, field: "difficulty")
-        guard let technicalIssues else { throw ServiceError.invalidField("technicalIssues", "is required") }
-        try Validation.text(comment, field: "comment", maximum: 2000)
+        var checks = FieldChecks()
+        let clarity = checks.check { () throws(ServiceError) in try Validation.score(clarity, field: "clarity") } ?? 0
+        let difficulty = checks.check { () throws(ServiceError) in try Validation.score(difficulty, field: "difficulty") } ?? 0
+        let technicalIssues = checks.check { () throws(ServiceError) -> Bool in
+            guard let technicalIssues else { throw ServiceError.invalidField("technicalIssues", "is required") }
+            return technicalIssues
+        } ?? false
+        checks.check { () throws(ServiceError) in try Validation.text(comment, field: "comment", maximum: 2000) }
+        try checks.finish()  // every value above is set from here on (the fallbacks are never used)
         try session.checkAcceptsFeedback()
         if try await self.store.feedback(sessionID: id) != nil {
             throw ServiceError(.alreadyExists, "feedback for session \(id) was already submitted")
@@ -243,9 +250,13 @@ package final class SessionService: Sendable {
         _ = try caller.authorize(.editNotes, on: try await self.store.session(withID: id), id: id)
         guard !edits.isEmpty else { throw ServiceError.invalidField("notes", "must contain at least one note") }
         guard edits.count <= 100 else { throw ServiceError.invalidField("notes", "must contain at most 100 notes") }
+        var checks = FieldChecks()
         for (index, edit) in edits.enumerated() {
-            try Validation.text(edit.content, field: "notes[\(index)].content", maximum: 10_000, required: true)
+            checks.check { () throws(ServiceError) in
+                try Validation.text(edit.content, field: "notes[\(index)].content", maximum: 10_000, required: true)
+            }
         }
+        try checks.finish()
         let existing = try await self.store.notes(sessionID: id)
         let byID = Dictionary(existing.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let now = self.clock.now

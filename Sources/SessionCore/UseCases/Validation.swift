@@ -33,3 +33,32 @@ enum Validation {
         if count > maximum { throw ServiceError.invalidField(field, "must be at most \(maximum) characters") }
     }
 }
+
+/// Runs every field rule of a request and reports all that fail in one `invalidArgument` error
+/// (one violation per field, the message listing them in order), not just the first.
+struct FieldChecks {
+    private var violations: [FieldViolation] = []
+
+    /// Runs `rule`, keeping its violations; returns its result, or nil when it failed.
+    @discardableResult
+    mutating func check<Value>(_ rule: () throws(ServiceError) -> Value) -> Value? {
+        do {
+            return try rule()
+        } catch {
+            self.violations += error.fieldViolations.isEmpty
+                ? [FieldViolation(field: "", description: error.message)] : error.fieldViolations
+            return nil
+        }
+    }
+
+    /// Throws the collected violations, if any.
+    func finish() throws(ServiceError) {
+        guard !self.violations.isEmpty else { return }
+        throw ServiceError(
+            .invalidArgument,
+            self.violations.map { $0.field.isEmpty ? $0.description : "\($0.field): \($0.description)" }
+                .joined(separator: "; "),
+            fieldViolations: self.violations
+        )
+    }
+}
