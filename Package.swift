@@ -141,7 +141,8 @@ let package = Package(
         .executableTarget(
             name: "SessionServer",
             dependencies: [
-                "Auth", "HTTP2Transport", "HTTPMessages", "RESTGateway", "RPCCore", "SessionAPI", "ServiceErrors", "StandardServices",
+                "Auth", "HTTP2Transport", "HTTPMessages", "ProtoJSON", "RESTGateway", "RPCCore", "SessionAPI", "ServiceErrors",
+                "StandardServices",
                 "SessionCore", "SessionRPC", "SessionStoreSQLite", "SessionStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -23,6 +23,8 @@ package struct RESTGateway: HTTPService {
     /// The Prometheus text exposition for `/metrics`, when the server exports metrics.
     private let metrics: (@Sendable () -> [UInt8])?
     private let logger: Logger
+    /// Every request at info (else at debug).
+    private let accessLog: Bool
 
     package init(
         channel: any RPCChannel,
@@ -31,8 +33,10 @@ package struct RESTGateway: HTTPService {
         authenticator: (any RPCInterceptor)?,
         cors: CORSPolicy = CORSPolicy(),
         metrics: (@Sendable () -> [UInt8])? = nil,
-        logger: Logger
+        logger: Logger,
+        accessLog: Bool = false
     ) {
+        self.accessLog = accessLog
         self.channel = channel
         self.routes = RESTRouteTable(bindings)
         self.openAPIDocument = Array(openAPIDocument.utf8)
@@ -100,10 +104,12 @@ package struct RESTGateway: HTTPService {
         if request.method != "OPTIONS" {
             response.headers += self.cors.responseHeaders(origin: request.header("origin"))
         }
-        self.logger.debug(
+        self.logger.log(
+            level: self.accessLog ? .info : .debug,
             "request",
-            metadata: ["request_id": "\(requestID)", "method": "\(request.method)", "path": "\(request.path)",
-                "status": "\(response.status)"]
+            metadata: ["protocol": "http", "request_id": "\(requestID)", "method": "\(request.method)",
+                "path": "\(request.path)", "status": "\(response.status)",
+                "duration_ms": "\((.now - started).millisecondsText)", "peer": "\(request.peer ?? "")"]
         )
         return response
     }

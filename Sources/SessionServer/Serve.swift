@@ -89,6 +89,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Run only the REST gateway, forwarding every call over gRPC to the sessiond at this URL, e.g. http://10.0.0.5:8080. (env: SESSIOND_UPSTREAM)")
     var upstream: String?
 
+    @Option(name: .customLong("log-level"), help: "Least severe log level written: trace, debug, info, notice, warning, error, critical. (env: SESSIOND_LOG_LEVEL; default info)")
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "text (one readable line per event) or json (one JSON object per line, for log collectors). (env: SESSIOND_LOG_FORMAT; default text)")
+    var logFormat: String?
+
+    @Flag(name: .customLong("access-log"), help: "Log every call and request at info: protocol, method or path, status, duration, request ID, peer. (env: SESSIOND_ACCESS_LOG=1)")
+    var accessLog = false
+
     @Option(name: .customLong("rate-limits"), help: "Calls per second and burst per role, e.g. tester=20/40,researcher=200/400,admin=200/400; a role left out is unlimited. (env: SESSIOND_RATE_LIMITS; default as in the example, service unlimited)")
     var rateLimits: String?
 
@@ -230,12 +239,34 @@ struct Serve: AsyncParsableCommand {
         return { registry.emitToBuffer() }
     }
 
+    /// Logging from `--log-level` and `--log-format`, checked like every setting.
+    func bootstrapLogging() throws -> Bool {
+        let levelText = self.logLevel ?? EnvironmentValue.string("SESSIOND_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw ValidationError(
+                "--log-level must be trace, debug, info, notice, warning, error or critical, not '\(levelText)'"
+            )
+        }
+        let format = self.logFormat ?? EnvironmentValue.string("SESSIOND_LOG_FORMAT") ?? "text"
+        guard format == "text" || format == "json" else {
+            throw ValidationError("--log-format must be text or json, not '\(format)'")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = format == "json"
+                ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return self.accessLog || EnvironmentValue.string("SESSIOND_ACCESS_LOG") == "1"
+    }
+
     func run() async throws {
         // Every setting is checked before anything is created or opened (the JWT secret, the
         // data directory, the database): a typo stops the server with a message, and no trace.
         let configuration = try self.resolvedConfiguration()
         var transport = try self.transportConfiguration(host: configuration.host, port: configuration.port)
         let rateLimiter = try self.rateLimiter()
+        transport.accessLog = try self.bootstrapLogging()
         let logger = Logger(label: "sessiond")
         let metrics = Self.exportMetrics()
         let eventLoops = UsableCores.count
@@ -320,7 +351,8 @@ struct Serve: AsyncParsableCommand {
             authenticator: authenticator,
             cors: CORSPolicy(origins: configuration.corsOrigins),
             metrics: metrics,
-            logger: logger
+            logger: logger,
+            accessLog: transport.accessLog
         )
         let reflection = ReflectionService(
             files: SessionAPISchema.files + StandardServicesSchema.files,

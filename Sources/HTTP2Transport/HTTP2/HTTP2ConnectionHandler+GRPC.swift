@@ -381,6 +381,16 @@ extension HTTP2ConnectionHandler {
         self.scheduleOutput()
     }
 
+    /// The access log's line for a finished gRPC call.
+    private func logCall(_ stream: ServerStream, error: ServiceError?, duration: Duration) {
+        self.logger.info(
+            "call",
+            metadata: ["protocol": "grpc", "method": "\(stream.header(":path") ?? "?")",
+                "status": "\(error?.code.name ?? "OK")", "duration_ms": "\(duration.millisecondsText)",
+                "request_id": "\(stream.callContext?.requestID ?? "")", "peer": "\(self.peerDescription ?? "")"]
+        )
+    }
+
     private func serviceError(from error: any Error, stream: ServerStream) -> ServiceError {
         let serviceError = ServiceError(wrapping: error)
         if let cause = serviceError.cause, serviceError.code == .internal {
@@ -423,7 +433,9 @@ extension HTTP2ConnectionHandler {
     /// headers were sent yet. `nil` means OK.
     private func sendStatus(_ error: ServiceError?, on stream: ServerStream) {
         guard let session = self.session else { return }
-        stream.route?.metrics.record(error: error?.code, duration: .now - stream.startedAt)
+        let duration = ContinuousClock.now - stream.startedAt
+        stream.route?.metrics.record(error: error?.code, duration: duration)
+        if self.configuration.accessLog { self.logCall(stream, error: error, duration: duration) }
         let trailerMetadata = stream.callContext?.response.trailers ?? Metadata()
         if stream.grpc.headersSent {
             let trailers = error == nil && trailerMetadata.isEmpty

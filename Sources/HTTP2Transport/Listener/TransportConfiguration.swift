@@ -38,6 +38,8 @@ package struct TransportConfiguration: Sendable {
     /// An HTTP/1.1 request must arrive whole within this long of the connection opening or the
     /// previous response (slowloris; also the keep-alive idle limit).
     package var http1RequestTimeout: Duration = .seconds(30)
+    /// Log every gRPC call at info (method, status, duration, request ID, peer).
+    package var accessLog = false
     /// TLS for every connection when set (ALPN h2 / http/1.1); plaintext otherwise.
     package var tls: TLSContext?
 
