@@ -37,6 +37,9 @@ struct LengthPrefixedMessageReader {
             return
         }
         self.buffer = nil  // unique while appending
+        // Messages already read are dropped first, or the storage grows with everything the
+        // stream ever carried while it never quite empties (a message split across frames).
+        buffer.discardReadBytes()
         var bytes = bytes
         buffer.writeBuffer(&bytes)
         self.buffer = buffer
@@ -67,4 +70,13 @@ struct LengthPrefixedMessageReader {
 
     /// Bytes received that do not yet form a whole message (non-zero at end of stream is an error).
     var partialBytes: Int { self.buffer?.readableBytes ?? 0 }
+
+    /// The wire size (prefix included) of the message the reader is in the middle of, once its
+    /// 5-byte prefix has arrived; nil before that or when the reader is empty.
+    var nextMessageWireSize: Int? {
+        guard let buffer = self.buffer, let length = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt32.self) else {
+            return nil
+        }
+        return 5 + Int(length)
+    }
 }

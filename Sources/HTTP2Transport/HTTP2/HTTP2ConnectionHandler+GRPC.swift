@@ -25,12 +25,23 @@ extension HTTP2ConnectionHandler {
         let reader = LengthPrefixedMessageReader(maxMessageSize: self.configuration.maxReceiveMessageSize)
         let stream = ServerStream(id: streamID, kind: isGRPC ? .grpc : .http, headers: fields, reader: reader)
         self.streams[streamID] = stream
+        // A client that does not read what it asked for gets no new work until it catches up
+        // (clients retry a refused stream safely, RFC 9113 §8.7).
+        if let session = self.session, session.outboundBytes > self.configuration.maxQueuedOutputBytesPerConnection {
+            session.reset(streamID, errorCode: HTTP2Session.ErrorCode.refusedStream)
+            self.abandon(stream)
+            return
+        }
         guard isGRPC else {
             if endStream {
                 self.dispatchHTTP(stream)
             } else if let refused = self.httpService.admit(self.httpRequest(stream)) {
                 self.respond(stream, refused)  // its DATA is discarded, not buffered
                 self.scheduleOutput()
+            } else {
+                // The body's share of the budget: its announced length, else the most it may be.
+                let announced = stream.header("content-length").flatMap { Int($0) } ?? self.configuration.maxHTTPBodySize
+                self.reserve(min(max(announced, 1), self.configuration.maxHTTPBodySize), for: stream)
             }
             return
         }
@@ -146,32 +157,29 @@ extension HTTP2ConnectionHandler {
                 self.perform(stream.grpc.messageReceived(methodName: methodName), on: stream)
                 guard !stream.finished else { break }
                 if let input = stream.input {
+                    // The message's share of the budget becomes its cost in the handler's queue.
                     let cost = max(message.count, ServerStream.queuedMessageOverhead)
                     stream.queuedMessageCosts.append(cost)
                     stream.queuedBytes += cost
+                    self.reservedBytes += cost
+                    self.releaseReservation(of: stream)
                     input.yield(RPCMessageSource.Delivery(bytes: message, size: wireSize))
                 } else {
                     stream.requestMessage = message
+                    self.reserve(wireSize, for: stream)  // already whole (one frame): counted all the same
                 }
             }
         } catch {
             self.perform(stream.grpc.requestFailed(error), on: stream)
         }
-        if stream.input != nil, stream.reader.partialBytes > 0, !self.mayQueue(stream) {
-            self.waitForBudget(stream)
-        }
         if stream.grpc.phase == .draining, self.mayQueue(stream) {
             // Everything whole has been handed over; what is left never formed a message.
             self.perform(stream.grpc.inputDrained(partialMessage: stream.reader.partialBytes > 0), on: stream)
         }
-        self.updateHeldBytes(stream)
-    }
-
-    /// Whether a streaming request may hand the handler another message now.
-    private func mayQueue(_ stream: ServerStream) -> Bool {
-        guard stream.input != nil else { return true }
-        return stream.queuedBytes < self.configuration.maxReceiveMessageSize
-            && self.heldBytes - stream.heldBytes + stream.queuedBytes < self.configuration.maxBufferedBytesPerConnection
+        // The next message's size is known: it asks for its share before its bytes are credited.
+        if !stream.finished, stream.requestMessage == nil, let size = stream.reader.nextMessageWireSize {
+            self.reserve(size, for: stream)
+        }
     }
 
     /// The next request message and how many DATA bytes it took on the wire.
@@ -264,7 +272,7 @@ extension HTTP2ConnectionHandler {
         let request = stream.requestMessage ?? []
         // The message is the handler's now: it no longer counts against the connection's budget.
         stream.requestMessage = nil
-        self.updateHeldBytes(stream)
+        self.releaseReservation(of: stream)
         let run: @Sendable () async throws -> [UInt8]?
         switch route.handler {
         case .unary(let call):
@@ -322,14 +330,14 @@ extension HTTP2ConnectionHandler {
         return RPCMessageSource(requests) { size in
             handler.eventLoop.onLoop {
                 guard let stream = handler.value.streams[streamID] else { return }
-                let count = min(size, stream.unconsumedBytes)
-                stream.unconsumedBytes -= count
-                handler.value.session?.consume(count, on: streamID)
                 if !stream.queuedMessageCosts.isEmpty {
-                    stream.queuedBytes -= stream.queuedMessageCosts.removeFirst()
+                    let cost = stream.queuedMessageCosts.removeFirst()
+                    stream.queuedBytes -= cost
+                    handler.value.reservedBytes -= cost
                 }
                 handler.value.extractMessages(stream)  // the queue has room again
-                handler.value.releaseHeldCredit()
+                handler.value.creditStream(stream)
+                handler.value.grantWaitingStreams()
                 handler.value.scheduleOutput()
             }
         }

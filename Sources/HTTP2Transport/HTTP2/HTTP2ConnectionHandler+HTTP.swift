@@ -13,7 +13,6 @@ extension HTTP2ConnectionHandler {
         } else {
             stream.body += bytes.readableBytesView
         }
-        self.updateHeldBytes(stream)
     }
 
     func dispatchHTTP(_ stream: ServerStream) {
@@ -26,7 +25,7 @@ extension HTTP2ConnectionHandler {
         }
         let request = self.httpRequest(stream)
         stream.body = []  // the request's now, outside the connection's budget
-        self.updateHeldBytes(stream)
+        self.releaseReservation(of: stream)
         let work: @Sendable () async -> HTTPResponse
         switch self.httpService.handle(request) {
         case .response(let response):

@@ -47,11 +47,10 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
     private var lastRead = NIODeadline.now()
     private var pingSentAt: NIODeadline?
     private var livenessTimer: RepeatedTask?
-    /// Request bytes all streams hold (`ServerStream.heldBytes` summed).
-    var heldBytes = 0
-    /// Streams whose flow-control credit (or next queued message) waits for the connection's
-    /// budget to have room.
-    private var waitingForBudget: [Int32] = []
+    /// The connection's budget in use: every stream's `reservedBytes` and `queuedBytes`.
+    var reservedBytes = 0
+    /// Streams waiting, in arrival order, for a share of the budget.
+    var waitingForBudget: [Int32] = []
     /// A read the channel asked for while output was backed up; issued once it drains.
     private var readPending = false
 
@@ -167,7 +166,7 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
     /// writable; what is left waits in nghttp2 until the socket drains.
     private func writeOutput() {
         guard let context = self.context, let session = self.session else { return }
-        self.releaseHeldCredit()
+        self.grantWaitingStreams()
         while context.channel.isWritable {
             // The last write's buffer is reused once the socket has written it (then it is ours alone).
             var buffer = self.outputBuffer ?? context.channel.allocator.buffer(capacity: 4096)
@@ -198,10 +197,12 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// Whether the client is behind on reading: then no more of its requests are read.
+    /// Whether the socket is not taking our output: then nothing more is read from the client.
+    /// (Only writability counts: frames the client must send for queued output to move — its
+    /// WINDOW_UPDATEs — have to be read whatever is queued; the output cap refuses new streams
+    /// instead, in `openStream`.)
     private func outputBackedUp(_ context: ChannelHandlerContext) -> Bool {
         !context.channel.isWritable
-            || (self.session?.outboundBytes ?? 0) > self.configuration.maxQueuedOutputBytesPerConnection
     }
 
     func read(context: ChannelHandlerContext) {
@@ -251,25 +252,20 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
                 self.openStream(streamID, fields: fields, endStream: endStream)
             }
         case .data(let streamID, let bytes):
-            guard let stream = self.streams[streamID] else {
-                self.session?.consume(bytes.readableBytes, on: streamID)
-                return
-            }
+            // The connection's window never waits (a stream that must wait cannot hold up the
+            // others); each stream's window reopens as `creditStream` allows.
+            self.session?.consumeConnection(bytes.readableBytes)
+            guard let stream = self.streams[streamID] else { return }
             stream.unconsumedBytes += bytes.readableBytes
             self.receiveData(bytes, on: stream)
-            if stream.input == nil || stream.finished {
-                // Buffered whole (bounded by the message or body limit) or discarded: the window
-                // reopens now if the connection is within its budget, else once it is.
-                self.returnCredit(stream)
-            }
+            self.creditStream(stream)
         case .endStream(let streamID):
             guard let stream = self.streams[streamID] else { return }
             self.endOfRequest(stream)
         case .streamClosed(let streamID, _):
             guard let stream = self.streams.removeValue(forKey: streamID) else { return }
-            self.session?.consume(stream.unconsumedBytes, on: streamID)
-            stream.unconsumedBytes = 0
             self.abandon(stream)
+            self.releaseBudget(of: stream)
             if self.closing && self.streams.isEmpty { self.scheduleOutput() }
         case .goAway:
             break
@@ -284,7 +280,7 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
     }
 
     /// The client reset the stream or the connection went away: cancel whatever still runs.
-    private func abandon(_ stream: ServerStream) {
+    func abandon(_ stream: ServerStream) {
         switch stream.kind {
         case .grpc:
             self.perform(stream.grpc.streamReset(), on: stream)
@@ -294,60 +290,6 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
             for waiter in stream.writeWaiters { waiter.fail(ServiceError(.cancelled, "the client cancelled the call")) }
             stream.writeWaiters = []
             self.dropRequestBytes(stream)
-        }
-    }
-}
-
-// MARK: Request budget
-
-extension HTTP2ConnectionHandler {
-    /// Recounts what `stream` holds for its request into the connection's total.
-    func updateHeldBytes(_ stream: ServerStream) {
-        let held = stream.finished
-            ? 0 : stream.reader.partialBytes + (stream.requestMessage?.count ?? 0) + stream.queuedBytes + stream.body.count
-        self.heldBytes += held - stream.heldBytes
-        stream.heldBytes = held
-    }
-
-    /// A finished stream keeps nothing of its request.
-    func dropRequestBytes(_ stream: ServerStream) {
-        stream.reader = LengthPrefixedMessageReader(maxMessageSize: self.configuration.maxReceiveMessageSize)
-        stream.requestMessage = nil
-        stream.body = []
-        stream.queuedMessageCosts = []
-        stream.queuedBytes = 0
-        self.updateHeldBytes(stream)
-    }
-
-    /// Hands back the flow-control credit of DATA a stream received, unless the connection holds
-    /// more than its budget: then the stream waits until handlers have taken enough.
-    func returnCredit(_ stream: ServerStream) {
-        guard stream.unconsumedBytes > 0 else { return }
-        if stream.finished || self.heldBytes <= self.configuration.maxBufferedBytesPerConnection {
-            self.session?.consume(stream.unconsumedBytes, on: stream.id)
-            stream.unconsumedBytes = 0
-        } else {
-            self.waitForBudget(stream)
-        }
-    }
-
-    func waitForBudget(_ stream: ServerStream) {
-        if !self.waitingForBudget.contains(stream.id) { self.waitingForBudget.append(stream.id) }
-    }
-
-    /// Gives the streams waiting for room their credit (or next queued message), oldest first,
-    /// while the connection is within its budget.
-    func releaseHeldCredit() {
-        guard !self.waitingForBudget.isEmpty else { return }
-        let waiting = self.waitingForBudget
-        self.waitingForBudget = []
-        for id in waiting {
-            guard let stream = self.streams[id] else { continue }
-            if stream.input != nil {
-                self.extractMessages(stream)
-            } else {
-                self.returnCredit(stream)
-            }
         }
     }
 }

@@ -188,6 +188,9 @@ final class HTTP2Session {
     /// Sends response headers. With `endStream` the response is complete (e.g. gRPC Trailers-Only);
     /// otherwise a body follows through `send(_:on:)` and `finish(_:trailers:)`.
     func submitResponse(streamID: Int32, headers: HTTP2HeaderBlock, endStream: Bool) throws(HTTP2Error) {
+        // The stream may have closed in the same read that opened it (HEADERS then RST_STREAM):
+        // a response for it would never be sent, and its body would sit in `outbound` for good.
+        guard nghttp2_session_find_stream(self.raw, streamID) != nil else { return }
         let nva = headers.entries.assumingMemoryBound(to: nghttp2_nv.self)
         if endStream {
             try Self.check(nghttp2_submit_response(self.raw, streamID, nva, headers.count, nil), "response")
@@ -234,6 +237,9 @@ final class HTTP2Session {
         self.outboundBytes += bytes.readableBytes
         if var buffered = stream.buffer, buffered.readableBytes > 0 {
             stream.buffer = nil  // keep the storage uniquely referenced while appending
+            // Bytes nghttp2 already took are dropped first, or the storage grows with everything
+            // the stream ever sent while its buffer is never quite empty.
+            buffered.discardReadBytes()
             var bytes = bytes
             buffered.writeBuffer(&bytes)
             stream.buffer = buffered
@@ -260,10 +266,19 @@ final class HTTP2Session {
     /// and the connection's windows by that much (manual flow control).
     func consume(_ count: Int, on streamID: Int32) {
         guard count > 0 else { return }
-        if nghttp2_session_consume(self.raw, streamID, count) != 0 {
-            // The stream is already gone: the connection window still needs the bytes back.
-            _ = nghttp2_session_consume_connection(self.raw, count)
-        }
+        _ = nghttp2_session_consume(self.raw, streamID, count)
+    }
+
+    /// Reopens only the connection's window by `count` received bytes (manual flow control).
+    func consumeConnection(_ count: Int) {
+        guard count > 0 else { return }
+        _ = nghttp2_session_consume_connection(self.raw, count)
+    }
+
+    /// Reopens only a stream's window by `count` received bytes; nothing if the stream is gone.
+    func consumeStream(_ count: Int, on streamID: Int32) {
+        guard count > 0 else { return }
+        _ = nghttp2_session_consume_stream(self.raw, streamID, count)
     }
 
     /// Resets one stream (RFC 9113 §6.4).

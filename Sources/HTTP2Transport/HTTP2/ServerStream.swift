@@ -36,13 +36,15 @@ final class ServerStream {
     /// Senders waiting for the outbound buffer to drain (HTTP/2 flow control backpressure).
     var writeWaiters: [EventLoopPromise<Void>] = []
 
-    /// DATA bytes received and not yet handed back to flow control; returned when the handler
-    /// takes a message (streaming requests), or while the connection holds less than its budget
-    /// (everything else).
+    /// DATA bytes received whose stream-level flow-control credit is held back (the connection's
+    /// window is credited at once): until the message or body they belong to has a share of the
+    /// connection's budget, or the handler's queue has room again.
     var unconsumedBytes = 0
-    /// Request bytes this stream holds (reader, request message, queued messages, body), as
-    /// counted in the connection's budget.
-    var heldBytes = 0
+    /// The share of the connection's budget granted to the message (or REST body) the stream is
+    /// receiving, or holding for dispatch; 0 when none.
+    var reservedBytes = 0
+    /// What the stream asked for and waits to be granted (it is in the connection's queue).
+    var wantedBytes = 0
     /// Streaming requests: what each message handed to the handler and not yet taken counts
     /// (decompressed size, at least `queuedMessageOverhead`), oldest first, and their sum.
     var queuedMessageCosts: [Int] = []
