@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import ServiceErrors
+import SessionCore
 
 /// The same logical schema as the SQLite store, as numbered, append-only migrations, applied at
 /// start-up under an advisory lock so concurrently starting instances migrate once.
@@ -147,6 +148,7 @@ enum PostgresSchema {
                 ).decode(Int.self) {
                     applied = version
                 }
+                try SchemaVersion.check(applied: applied, known: self.migrations.count)
                 for (index, statements) in self.migrations.enumerated() where index + 1 > applied {
                     _ = try await connection.query("BEGIN", logger: logger)
                     do {

@@ -1,4 +1,5 @@
 import ServiceErrors
+import SessionCore
 
 /// The store's schema as numbered, append-only migrations, applied at start-up.
 enum SQLiteSchema {
@@ -112,23 +113,26 @@ enum SQLiteSchema {
         """,
     ]
 
-    /// Brings the database up to the newest migration, each in its own transaction.
+    /// Brings the database up to the newest migration in one write transaction, which reads the
+    /// applied version too: a second process opening the file meanwhile waits, then finds nothing
+    /// to do. A schema newer than this binary knows is refused (`failedPrecondition`).
     static func migrate(_ connection: SQLiteConnection) throws(ServiceError) {
-        try connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-        var applied = 0
-        try connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") { row in
-            applied = Int(row.integer(0))
-        }
-        for (index, migration) in self.migrations.enumerated() where index + 1 > applied {
-            try connection.execute("BEGIN IMMEDIATE")
-            do {
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            try connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+            var applied = 0
+            try connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") { row in
+                applied = Int(row.integer(0))
+            }
+            try SchemaVersion.check(applied: applied, known: self.migrations.count)
+            for (index, migration) in self.migrations.enumerated() where index + 1 > applied {
                 try connection.execute(migration)
                 try connection.query("INSERT INTO schema_migrations (version) VALUES (?)", [.integer(Int64(index + 1))])
-                try connection.execute("COMMIT")
-            } catch {
-                try? connection.execute("ROLLBACK")
-                throw error
             }
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
         }
     }
 }

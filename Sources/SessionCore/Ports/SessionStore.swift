@@ -1,4 +1,5 @@
 import Foundation
+import ServiceErrors
 
 /// Durable storage of sessions and everything attached to them. Implementations: SQLite
 /// (embedded default) and PostgreSQL; both pass the same contract tests.
@@ -139,5 +140,19 @@ package struct IdempotencyRecord: Sendable, Equatable {
         self.fingerprint = fingerprint
         self.reply = reply
         self.createdAt = createdAt
+    }
+}
+
+/// The rule both stores apply before migrating: a database whose schema is newer than the
+/// migrations this binary has was migrated by a newer sessiond, and running on it could
+/// misread or damage data.
+package enum SchemaVersion {
+    package static func check(applied: Int, known: Int) throws(ServiceError) {
+        guard applied <= known else {
+            throw ServiceError(
+                .failedPrecondition,
+                "the database schema is at version \(applied), newer than this sessiond knows (\(known)); "
+                    + "run a sessiond at least as new as the one that migrated it")
+        }
     }
 }
