@@ -177,6 +177,7 @@ struct WorkQueueContractTests {
         let sink = CountingSink(nil)
         // Two instances, two dispatchers each (as if each ran two passes at once).
         let owners = ["A1", "A2", "B1", "B2"]
+        let started = ContinuousClock.now
         let perOwner = try await withThrowingTaskGroup(of: (String, Int).self) { group in
             for (index, owner) in owners.enumerated() {
                 let store = stores[index / 2]
@@ -203,7 +204,8 @@ struct WorkQueueContractTests {
         let deliveries = try await stores[0].payoutDeliveries(recordedBy: nil, limit: 10_000)
         #expect(deliveries.count == count && Set(deliveries.map(\.idempotencyKey)).count == count)
         #expect(perOwner.values.reduce(0, +) == count, "\(perOwner)")
-        print("\(kind): payouts claimed per dispatcher: \(perOwner.sorted { $0.key < $1.key })")
+        let elapsed = ContinuousClock.now - started
+        print("\(kind): \(count) payouts delivered in \(elapsed), claimed per dispatcher: \(perOwner.sorted { $0.key < $1.key })")
     }
 }
 
