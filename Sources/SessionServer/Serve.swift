@@ -308,6 +308,8 @@ struct Serve: AsyncParsableCommand {
             group: group,
             logger: logger
         )
+        // Watched before the first line, so a SIGTERM sent as soon as it appears stops gracefully.
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         // The documented first line of output: scripts read the port from it.
         FileHandle.standardOutput.write(Data("listening on \(server.localAddress)\n".utf8))
         logger.info(
@@ -315,7 +317,6 @@ struct Serve: AsyncParsableCommand {
             metadata: ["address": "\(server.localAddress)", "event_loops": "\(eventLoops)"]
         )
 
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         await withTaskGroup(of: Void.self) { tasks in
             // Workers run as children of the server's task, stopped with it.
             for worker in workers { tasks.addTask { await worker() } }
