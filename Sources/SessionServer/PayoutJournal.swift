@@ -44,8 +44,8 @@ final class PayoutJournal: Sendable {
         }
     }
 
-    /// Appends the records the file lacks; returns how many.
-    func catchUp(with deliveries: [PayoutDelivery]) async throws -> Int {
+    /// Appends the records the file lacks, in the order given; returns how many.
+    func catchUp(with deliveries: some Sequence<PayoutDelivery>) async throws -> Int {
         var appended = 0
         for delivery in deliveries where try await self.append(delivery) { appended += 1 }
         return appended

@@ -259,9 +259,10 @@ struct Serve: AsyncParsableCommand {
                 path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path,
                 logger: logger)
             // The ledger's records name the data directory, which outlives the process: at start
-            // the ledger file catches up with the records a killed predecessor had not copied yet.
+            // the ledger file catches up with the records a killed predecessor had not copied yet
+            // (at most the few it was delivering when it died, so the newest thousand suffice).
             let node = "\(ProcessInfo.processInfo.hostName):\(URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path)"
-            let caughtUp = try await journal.catchUp(with: store.payoutDeliveries(recordedBy: node, limit: .max))
+            let caughtUp = try await journal.catchUp(with: store.payoutDeliveries(recordedBy: node, limit: 1000).reversed())
             if caughtUp > 0 { logger.notice("copied ledger records to the ledger file", metadata: ["records": "\(caughtUp)"]) }
             let sink = LedgerPayoutSink(
                 ledger: StorePayoutLedger(store: store, node: node, clock: clock), journal: journal, logger: logger)

@@ -195,7 +195,7 @@ extension PostgresSessionStore {
         try await self.rows("""
             SELECT \(unescaped: Self.deliveryColumns) FROM payout_deliveries
             WHERE \(recordedBy)::TEXT IS NULL OR recorded_by = \(recordedBy)
-            ORDER BY recorded_at, idempotency_key LIMIT \(limit)
+            ORDER BY recorded_at DESC, idempotency_key DESC LIMIT \(limit)
             """, Self.delivery)
     }
 

@@ -401,7 +401,7 @@ package final class SQLiteSessionStore: SessionStore {
             try connection.query(
                 """
                 SELECT \(SessionRows.deliveryColumns) FROM payout_deliveries WHERE ? IS NULL OR recorded_by = ?
-                ORDER BY recorded_at, idempotency_key LIMIT ?
+                ORDER BY recorded_at DESC, idempotency_key DESC LIMIT ?
                 """,
                 [.text(recordedBy), .text(recordedBy), .integer(Int64(limit))]
             ) { row in deliveries.append(SessionRows.delivery(row)) }

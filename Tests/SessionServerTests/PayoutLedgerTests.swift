@@ -30,6 +30,28 @@ struct PayoutLedgerTests {
         }
     }
 
+    @Test("a ledger record the file lacks (a kill between the table's commit and the copy) is copied at the next start")
+    func ledgerFileCatchesUp() async throws {
+        let data = try PythonScript.temporaryDirectory()
+        let ledger = data.appendingPathComponent("payout-ledger.jsonl")
+        let first = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path])
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/lifecycle_grpc.py",
+            ["--port", String(try #require(first.port)), "--secret-file", data.appendingPathComponent("jwt-secret").path]
+        )
+        await first.stop()
+        #expect(output.status == 0, "\(output.text)")
+        let recorded = try String(contentsOf: ledger, encoding: .utf8)
+        #expect(recorded.split(separator: "\n").count == 1, "\(recorded)")
+        try Data().write(to: ledger)  // the copy never happened
+        let second = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path])
+        let status = await second.stop()
+        let errors = await second.standardError()
+        #expect(status == 0, "\(errors)")
+        #expect(errors.contains("copied ledger records to the ledger file"), "\(errors)")
+        #expect(try String(contentsOf: ledger, encoding: .utf8) == recorded)
+    }
+
     @Test("two PostgreSQL-backed instances, one killed with SIGKILL during delivery and restarted: every payout delivered exactly once")
     func instancesShareTheQueues() async throws {
         let output = try await PythonScript.run(

@@ -29,7 +29,7 @@ package protocol SessionStore: Sendable {
     /// Analysis jobs in any state (queued, claimed, failed), oldest first.
     func analysisJobs(limit: Int) async throws -> [AnalysisJob]
     func payouts(matching query: PayoutQuery) async throws -> [Payout]
-    /// The local ledger's records (only those `recordedBy` made, when given), oldest first.
+    /// The local ledger's newest records (only those `recordedBy` made, when given), newest first.
     func payoutDeliveries(recordedBy: String?, limit: Int) async throws -> [PayoutDelivery]
 
     /// Claims up to `claim.limit` due analysis jobs for `claim.owner`, earliest due first: queued
