@@ -52,12 +52,12 @@ struct PayoutLedgerTests {
         #expect(try String(contentsOf: ledger, encoding: .utf8) == recorded)
     }
 
-    @Test("two PostgreSQL-backed instances, one killed with SIGKILL during delivery and restarted: every payout delivered exactly once")
+    @Test("three PostgreSQL-backed instances, one killed with SIGKILL during delivery and restarted twice: every payout delivered exactly once")
     func instancesShareTheQueues() async throws {
         let output = try await PythonScript.run(
             "Tests/SessionServerTests/instances_test.py",
             ["--binary", ServerProcess.productsDirectory.appendingPathComponent("sessiond").path,
-             "--database-url", try await StoreKind.freshDatabase(), "--sessions", "120"],
+             "--database-url", try await StoreKind.freshDatabase(), "--instances", "3", "--kills", "2", "--sessions", "200"],
             timeout: .seconds(240)
         )
         print(output.text.split(separator: "\n").suffix(12).joined(separator: "\n"))

@@ -1,17 +1,18 @@
-"""Two sessiond instances on one PostgreSQL, one killed with SIGKILL during payout delivery and
-restarted: every confirmed session is paid exactly once.
+"""sessiond instances on one PostgreSQL, one of them killed with SIGKILL during payout delivery
+and restarted, again and again: every confirmed session is paid exactly once.
 
-    instances_test.py --binary .build/debug/sessiond --database-url postgres://… [--sessions 120]
+    instances_test.py --binary .build/debug/sessiond --database-url postgres://… \
+        [--instances 3] [--kills 2] [--sessions 200]
 
-Starts instances A and B (each its own data directory, one shared JWT secret, a 2 s job lease)
-and spreads the sessions' calls over both: create, complete and analyze through one, confirm
-through the other, so analyses and payouts are claimed wherever they land. When half the
-sessions are confirmed it kills B with SIGKILL while confirms (and their deliveries) keep coming,
-sends B's calls to A meanwhile (a load balancer would), and restarts B on the same data directory.
-Then it waits, bounded, until every payout is delivered and checks, reading PostgreSQL
-directly: one ledger record per payout ID (`payout_deliveries`), the same set as the payouts;
-each record copied to exactly one instance's ledger file (the recording instance's); both
-instances delivered some. Prints "N passed, M failed".
+Starts the instances (each its own data directory, one shared JWT secret, a 2 s job lease) and
+spreads the sessions' calls over all of them: create, complete and analyze through one, confirm
+through the next, so analyses and payouts are claimed wherever they land. Each time another
+share of the sessions is confirmed it kills the second instance with SIGKILL while confirms (and
+their deliveries) keep coming, sends its calls to the others meanwhile (as a load balancer
+would), and restarts it on the same data directory. Then it waits, bounded, until every payout
+is delivered and checks, reading PostgreSQL directly: one ledger record per payout ID
+(`payout_deliveries`), the same set as the payouts; each record copied to exactly one instance's
+ledger file (the recording instance's); every instance delivered some. Prints "N passed, M failed".
 """
 import argparse
 import json
@@ -77,7 +78,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--sessions", type=int, default=120)
+    parser.add_argument("--instances", type=int, default=3)
+    parser.add_argument("--kills", type=int, default=2)
+    parser.add_argument("--sessions", type=int, default=200)
     args = parser.parse_args()
     secret = "instances-test-secret-" + "x" * 32
     secret_file = os.path.join(tempfile.mkdtemp(prefix="instances-secret-"), "jwt-secret")
@@ -89,8 +92,8 @@ def main():
     researcher = (("authorization", "Bearer " + jwt.encode(
         {"sub": "r1", "role": "researcher", "org": "multi", "exp": expires}, secret, algorithm="HS256")),)
 
-    instances = [Instance("A", args.binary, args.database_url, secret_file),
-                 Instance("B", args.binary, args.database_url, secret_file)]
+    instances = [Instance("ABCDEFGH"[index], args.binary, args.database_url, secret_file)
+                 for index in range(args.instances)]
     lock = threading.Lock()
 
     def call(preferred, method, request, metadata):
@@ -101,7 +104,7 @@ def main():
         deadline = time.time() + 20
         resent = False
         while True:
-            for instance in (instances[preferred], instances[1 - preferred]):
+            for instance in instances[preferred:] + instances[:preferred]:
                 with lock:
                     stub = instance.stub
                 if stub is None:
@@ -117,11 +120,9 @@ def main():
             time.sleep(0.05)
 
     confirmed = []
-    analyzed_by_other = 0
 
     def lifecycle(index):
-        nonlocal analyzed_by_other
-        here, there = index % 2, 1 - index % 2
+        here, there = index % len(instances), (index + 1) % len(instances)
         tester = f"tester-{index}"
         session = call(here, "CreateSession", pb.CreateSessionRequest(job_id="job-multi", tester_id=tester), service)
         if session is None:
@@ -157,23 +158,21 @@ def main():
         return threads, errors
 
     started = time.time()
-    half = args.sessions // 2
-    threads, errors = workers(list(range(half)))
+    threads, errors = workers(list(range(args.sessions)))
+    victim = instances[1]
+    for kill in range(args.kills):
+        # Killed while confirms, and so deliveries, keep coming; down for a moment; restarted.
+        share = args.sessions * (kill + 1) // (args.kills + 1)
+        while len(confirmed) < share and any(thread.is_alive() for thread in threads):
+            time.sleep(0.01)
+        with lock:
+            victim.stub = None
+        victim.kill()
+        check(True, f"killed {victim.name} (SIGKILL) with {len(confirmed)} sessions confirmed")
+        time.sleep(0.5)
+        victim.start()
     for thread in threads:
         thread.join(timeout=120)
-    print(f"first half confirmed after {time.time() - started:.1f} s", flush=True)
-    # The second half runs while B is killed, down for a moment, and restarted.
-    threads, more_errors = workers(list(range(half, args.sessions)))
-    time.sleep(0.3)
-    with lock:
-        instances[1].stub = None
-    instances[1].kill()
-    check(True, f"killed B (SIGKILL) with {len(confirmed)} sessions confirmed")
-    time.sleep(0.5)
-    instances[1].start()
-    for thread in threads:
-        thread.join(timeout=120)
-    errors += more_errors
     check(not errors, f"every session's calls succeeded ({len(errors)} errors: {errors[:3]})")
     check(len(confirmed) == args.sessions, f"{len(confirmed)} of {args.sessions} sessions confirmed")
     print(f"all confirmed after {time.time() - started:.1f} s", flush=True)
@@ -207,11 +206,12 @@ def main():
     check(len(keys) == len(set(keys)), f"the ledger table holds each payout ID once ({len(keys)} records)")
     check(sorted(keys) == payout_ids, "the ledger table holds exactly the payouts")
     files = [instance.ledger() for instance in instances]
-    copied = files[0] + files[1]
-    check(sorted(copied) == payout_ids,
-          f"each record is in exactly one instance's ledger file (A {len(files[0])}, B {len(files[1])})")
-    check(all(len(f) > 0 for f in files), "both instances delivered payouts")
-    print(f"instances test ({args.sessions} sessions, one kill, {time.time() - started:.1f} s): "
+    copied = [payout for file in files for payout in file]
+    split = ", ".join(f"{instance.name} {len(file)}" for instance, file in zip(instances, files))
+    check(sorted(copied) == payout_ids, f"each record is in exactly one instance's ledger file ({split})")
+    check(all(len(f) > 0 for f in files), "every instance delivered payouts")
+    print(f"instances test ({len(instances)} instances, {args.sessions} sessions, {args.kills} kills, "
+          f"{time.time() - started:.1f} s): "
           f"{len(passes)} passed, {len(failures)} failed")
     sys.exit(1 if failures else 0)
 
