@@ -230,8 +230,7 @@ package final class SQLiteSessionStore: SessionStore {
                     WHERE id = ? AND status = 'claimed' AND lease_owner = ? AND attempts = ?
                     """,
                     [.text(values.status), .date(values.doneAt), .date(values.retryAt), .text(values.error), .text(id),
-                     .text(lease.owner),
-                     .integer(Int64(lease.attempt))]
+                     .text(lease.owner), .integer(Int64(lease.attempt))]
                 )
                 guard connection.changes == 1 else { throw Self.leaseLost("payout \(id)", lease) }
             case .recordPayoutDelivery(let delivery):
