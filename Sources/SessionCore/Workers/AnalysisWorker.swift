@@ -71,7 +71,7 @@ package struct AnalysisWorker: Sendable {
             try await self.analyze(job.sessionID, attempt)
         } catch {
             // The store failed or a concurrent change won: nothing was committed; try again later.
-            let message = PayoutDispatcher.describe(error)
+            let message = WorkerLoop.describe(error)
             let outcome = try attempt.failed(message, at: self.service.clock.now, jitter: self.jitter())
             self.logger.warning("analysis attempt failed", metadata: [
                 "session_id": "\(job.sessionID)", "attempt": "\(job.attempts)", "error": "\(message)",
@@ -105,7 +105,7 @@ package struct AnalysisWorker: Sendable {
         } catch {
             // The analyzer's verdict is final for this request: the session returns to `completed`
             // with the error, and a researcher may ask again.
-            let message = "analysis failed: \(PayoutDispatcher.describe(error))"
+            let message = "analysis failed: \(WorkerLoop.describe(error))"
             let outcome = try attempt.failed(message, at: now, retryable: false, jitter: 0)
             try session.failAnalysis(message, at: now)
             try await store.commit(ChangeSet([

@@ -67,7 +67,7 @@ package struct PayoutDispatcher: Sendable {
                 try await self.sink.deliver(payout, idempotencyKey: payout.id)
                 outcome = try attempt.succeeded(at: self.clock.now)
             } catch {
-                outcome = try attempt.failed(Self.describe(error), at: self.clock.now, jitter: self.jitter())
+                outcome = try attempt.failed(WorkerLoop.describe(error), at: self.clock.now, jitter: self.jitter())
             }
         }
         try await self.store.commit(ChangeSet([.finishPayout(id: payout.id, lease: payout.lease, outcome: outcome)]))
@@ -83,9 +83,5 @@ package struct PayoutDispatcher: Sendable {
                 "payout_id": "\(payout.id)", "attempts": "\(payout.attempts)", "error": "\(error)",
             ])
         }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        (error as? ServiceError)?.message ?? "\(error)"
     }
 }

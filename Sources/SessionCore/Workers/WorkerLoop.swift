@@ -73,6 +73,11 @@ package struct WorkerLoop: Sendable {
         if let firstError { throw firstError }
     }
 
+    /// An error as a job records it: a `ServiceError`'s message (safe to show), else its description.
+    static func describe(_ error: any Error) -> String {
+        (error as? ServiceError)?.message ?? "\(error)"
+    }
+
     private func idle(wake: (@Sendable () async -> Void)?) async {
         let clock = self.clock
         let seconds = self.idleSeconds
