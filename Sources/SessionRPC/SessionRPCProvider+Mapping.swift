@@ -14,6 +14,15 @@ extension SessionRPCProvider {
         return Principal(subject: caller.subject, role: role, org: caller.org)
     }
 
+    /// A payout's status as the API names it: a payout being delivered (claimed) is still queued.
+    static func status(_ status: SessionCore.Payout.Status) -> SessionAPI.PayoutStatus {
+        switch status {
+        case .queued, .claimed: .queued
+        case .delivered: .delivered
+        case .failed: .failed
+        }
+    }
+
     func message(_ session: TestSession, for caller: Principal) -> SessionAPI.Session {
         var message = SessionAPI.Session()
         message.sessionID = session.id

@@ -223,7 +223,7 @@ package struct SessionRPCProvider: SessionServiceProvider {
             message.payoutID = payout.id
             message.sessionID = payout.sessionID
             message.testerID = payout.testerID
-            message.status = payout.status == .delivered ? .delivered : .queued
+            message.status = Self.status(payout.status)
             message.createdAt = ProtoTimestamp(payout.createdAt)
             message.deliveredAt = payout.deliveredAt.map(ProtoTimestamp.init)
             message.attempts = Int32(payout.attempts)

@@ -1,64 +1,40 @@
 import Foundation
-import ServiceErrors
+import Logging
 import SessionCore
-import Synchronization
 
-/// The default payout sink: an append-only ledger file (`<data-dir>/payout-ledger.jsonl`), one
-/// JSON line per payout, fsynced before delivery counts. A payout ID already in the ledger is
-/// not written again, so redelivery after a crash never records a payment twice.
+/// The default payout sink, a local ledger that pays once per idempotency key.
+///
+/// Its record of truth is `StorePayoutLedger`: the `payout_deliveries` table of the server's own
+/// store (the SQLite file, or the PostgreSQL database every instance shares), keyed by the
+/// payout ID. A table in the same database rather than a file in a shared directory, because it
+/// needs nothing the instances do not already share, and its uniqueness holds across machines
+/// (locks on network file systems do not, reliably).
+///
+/// Each instance also appends the records it made to its `payout-ledger.jsonl` (`PayoutJournal`)
+/// for people and scripts to read. That copy is written after the table's commit: a crash in
+/// between leaves a record out of the file, never in it twice.
 final class LedgerPayoutSink: PayoutSink {
-    private let path: String
-    private let recorded: Mutex<Set<String>>
-    /// File writes and fsyncs run here, off the cooperative pool.
-    private let queue = DispatchQueue(label: "payout-ledger")
+    private let ledger: StorePayoutLedger
+    private let journal: PayoutJournal
+    private let logger: Logger
 
-    init(path: String) throws {
-        self.path = path
-        var ids = Set<String>()
-        if let data = FileManager.default.contents(atPath: path) {
-            for line in data.split(separator: UInt8(ascii: "\n")) {
-                if let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                    let id = object["payoutId"] as? String
-                {
-                    ids.insert(id)
-                }
-            }
-        } else {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw ServiceError(.unavailable, "cannot create the payout ledger \(path)")
-            }
-        }
-        self.recorded = Mutex(ids)
+    init(ledger: StorePayoutLedger, journal: PayoutJournal, logger: Logger) {
+        self.ledger = ledger
+        self.journal = journal
+        self.logger = logger
     }
 
-    /// Payout IDs in the ledger.
-    var payoutIDs: Set<String> { self.recorded.withLock { $0 } }
-
-    func deliver(_ payout: Payout) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.queue.async {
-                continuation.resume(with: Result { try self.append(payout) })
-            }
+    func deliver(_ payout: Payout, idempotencyKey: String) async throws {
+        guard let delivery = try await self.ledger.record(payout, idempotencyKey: idempotencyKey) else {
+            self.logger.notice("payout was recorded before; not paid again", metadata: ["payout_id": "\(idempotencyKey)"])
+            return
         }
-    }
-
-    private func append(_ payout: Payout) throws {
-        try self.recorded.withLock { recorded in
-            guard !recorded.contains(payout.id) else { return }
-            let entry: [String: Any] = [
-                "payoutId": payout.id, "sessionId": payout.sessionID, "testerId": payout.testerID, "org": payout.org,
-                "recordedAt": ISO8601DateFormatter().string(from: Date()),
-            ]
-            var line = try JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys])
-            line.append(UInt8(ascii: "\n"))
-            guard let handle = FileHandle(forWritingAtPath: self.path) else {
-                throw ServiceError(.unavailable, "cannot open the payout ledger \(self.path)")
-            }
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: line)
-            try handle.synchronize()
-            recorded.insert(payout.id)
+        do {
+            try await self.journal.append(delivery)
+        } catch {
+            // The payment is recorded (the table); only the readable copy is short of a line.
+            self.logger.error("payout recorded, but not copied to the ledger file",
+                              metadata: ["payout_id": "\(idempotencyKey)", "error": "\(error)"])
         }
     }
 }

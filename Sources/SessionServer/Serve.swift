@@ -101,6 +101,16 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("rate-limits"), help: "Calls per second and burst per role, e.g. tester=20/40,researcher=200/400,admin=200/400; a role left out is unlimited. (env: SESSIOND_RATE_LIMITS; default as in the example, service unlimited)")
     var rateLimits: String?
 
+    @Option(name: .customLong("job-lease"), help: "Seconds a claimed payout or analysis stays with this instance; after that another instance takes it over. Longer than one delivery or analysis takes. (range 1–3600; env: SESSIOND_JOB_LEASE; default 30)")
+    var jobLease: Int?
+
+    /// The lease of claimed jobs (`--job-lease`), 1 s to 1 hour.
+    func jobLeaseSeconds() throws -> Int {
+        let seconds = try self.jobLease ?? EnvironmentValue.integer("SESSIOND_JOB_LEASE", flag: "job-lease", range: 1...3600) ?? 30
+        guard (1...3600).contains(seconds) else { throw ValidationError("--job-lease must be between 1 and 3600, not \(seconds)") }
+        return seconds
+    }
+
     /// Per-role rate limits from `--rate-limits` (or the defaults).
     func rateLimiter() throws -> RateLimiter {
         guard let text = self.rateLimits ?? EnvironmentValue.string("SESSIOND_RATE_LIMITS") else { return RateLimiter() }
@@ -266,6 +276,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = try self.resolvedConfiguration()
         var transport = try self.transportConfiguration(host: configuration.host, port: configuration.port)
         let rateLimiter = try self.rateLimiter()
+        let jobLease = try self.jobLeaseSeconds()
         transport.accessLog = try self.bootstrapLogging()
         let logger = Logger(label: "sessiond")
         let metrics = Self.exportMetrics()
@@ -327,10 +338,25 @@ struct Serve: AsyncParsableCommand {
             let (verifier, ring) = try Self.verifier(secret: secret.secret, settings: settings)
             let tokenCache = VerifiedTokenCache()
             let auth = AuthInterceptor(verifier: verifier, rateLimiter: rateLimiter, cache: tokenCache)
-            let sink = try LedgerPayoutSink(
-                path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path)
-            let analysisWorker = AnalysisWorker(service: sessions, analyzer: LocalAnalyzer(), logger: logger)
-            let payoutDispatcher = PayoutDispatcher(store: store, sink: sink, clock: clock, logger: logger)
+            // The owner of this process's job leases; a restart is a new owner.
+            let instanceID = IDGenerator.instanceID()
+            let policy = RetryPolicy(leaseDuration: TimeInterval(jobLease))
+            let journal = try PayoutJournal(
+                path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path,
+                logger: logger)
+            // The ledger's records name the data directory, which outlives the process: at start
+            // the ledger file catches up with the records a killed predecessor had not copied yet
+            // (at most the few it was delivering when it died, so the newest thousand suffice).
+            let node = "\(ProcessInfo.processInfo.hostName):\(URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path)"
+            let caughtUp = try await journal.catchUp(with: store.payoutDeliveries(recordedBy: node, limit: 1000).reversed())
+            if caughtUp > 0 { logger.notice("copied ledger records to the ledger file", metadata: ["records": "\(caughtUp)"]) }
+            let sink = LedgerPayoutSink(
+                ledger: StorePayoutLedger(store: store, node: node, clock: clock), journal: journal, logger: logger)
+            let analysisWorker = AnalysisWorker(
+                service: sessions, analyzer: LocalAnalyzer(), owner: instanceID, policy: policy, logger: logger)
+            let payoutDispatcher = PayoutDispatcher(
+                store: store, sink: sink, clock: clock, owner: instanceID, policy: policy, logger: logger)
+            logger.info("claiming queued work", metadata: ["instance_id": "\(instanceID)", "lease_seconds": "\(policy.leaseDuration)"])
             workers = [{ await analysisWorker.run() }, { await payoutDispatcher.run() }]
             if let file = settings.jwksFile {
                 let secretBytes = secret.secret
@@ -383,6 +409,8 @@ struct Serve: AsyncParsableCommand {
         }
         listening = true
         if let createdSecret { logger.notice("created a new JWT secret", metadata: ["path": "\(createdSecret)"]) }
+        // Watched before the first line, so a SIGTERM sent as soon as it appears stops gracefully.
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         // The documented first line of output: scripts read the port from it.
         FileHandle.standardOutput.write(Data("listening on \(server.localAddress)\n".utf8))
         logger.info(
@@ -390,7 +418,6 @@ struct Serve: AsyncParsableCommand {
             metadata: ["address": "\(server.localAddress)", "event_loops": "\(eventLoops)"]
         )
 
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         await withTaskGroup(of: Void.self) { tasks in
             // Workers run as children of the server's task, stopped with it.
             for worker in workers { tasks.addTask { await worker() } }

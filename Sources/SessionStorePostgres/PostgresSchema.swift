@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import ServiceErrors
+import SessionCore
 
 /// The same logical schema as the SQLite store, as numbered, append-only migrations, applied at
 /// start-up under an advisory lock so concurrently starting instances migrate once.
@@ -109,6 +110,30 @@ enum PostgresSchema {
             """,
             "CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at)",
         ],
+        // 2: work queues with leases (attempts, next attempt or lease expiry, owner, last error),
+        // and the local payout ledger, one row per idempotency key.
+        [
+            "ALTER TABLE analysis_jobs ADD COLUMN status TEXT NOT NULL DEFAULT 'queued'",
+            "ALTER TABLE analysis_jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE analysis_jobs ADD COLUMN next_attempt_at DOUBLE PRECISION NOT NULL DEFAULT 0",
+            "ALTER TABLE analysis_jobs ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE analysis_jobs ADD COLUMN last_error TEXT",
+            "UPDATE analysis_jobs SET next_attempt_at = queued_at",
+            "CREATE INDEX analysis_jobs_due ON analysis_jobs (status, next_attempt_at)",
+            "ALTER TABLE payouts ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE payouts ADD COLUMN last_error TEXT",
+            """
+            CREATE TABLE payout_deliveries (
+                idempotency_key TEXT PRIMARY KEY,
+                org TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                tester_id TEXT NOT NULL,
+                recorded_by TEXT NOT NULL,
+                recorded_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX payout_deliveries_by_time ON payout_deliveries (recorded_at, idempotency_key)",
+        ],
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
@@ -123,6 +148,7 @@ enum PostgresSchema {
                 ).decode(Int.self) {
                     applied = version
                 }
+                try SchemaVersion.check(applied: applied, known: self.migrations.count)
                 for (index, statements) in self.migrations.enumerated() where index + 1 > applied {
                     _ = try await connection.query("BEGIN", logger: logger)
                     do {

@@ -9,7 +9,12 @@ extension PostgresSessionStore {
         active_seconds, resumed_at, analyzed_at, confirmed_at, last_analysis_error, updated_at, version
         """
 
-    static let payoutColumns = "id, org, session_id, tester_id, status, created_at, delivered_at, attempts, next_attempt_at"
+    static let payoutColumns =
+        "id, org, session_id, tester_id, status, created_at, delivered_at, attempts, next_attempt_at, lease_owner, last_error"
+
+    static let analysisJobColumns = "session_id, queued_at, status, attempts, next_attempt_at, lease_owner, last_error"
+
+    static let deliveryColumns = "idempotency_key, org, session_id, tester_id, recorded_by, recorded_at"
 
     static func session(_ row: PostgresRow) throws -> TestSession {
         let r = row.makeRandomAccess()
@@ -48,7 +53,30 @@ extension PostgresSessionStore {
         payout.deliveredAt = try r["delivered_at"].decode(Double?.self).map(Date.init(seconds:))
         payout.attempts = try r["attempts"].decode(Int.self)
         payout.nextAttemptAt = Date(seconds: try r["next_attempt_at"].decode(Double.self))
+        payout.leaseOwner = try r["lease_owner"].decode(String?.self)
+        payout.lastError = try r["last_error"].decode(String?.self)
         return payout
+    }
+
+    static func analysisJob(_ row: PostgresRow) throws -> AnalysisJob {
+        let r = row.makeRandomAccess()
+        var job = AnalysisJob(sessionID: try r["session_id"].decode(String.self),
+                              queuedAt: Date(seconds: try r["queued_at"].decode(Double.self)))
+        job.status = AnalysisJob.Status(rawValue: try r["status"].decode(String.self)) ?? .queued
+        job.attempts = try r["attempts"].decode(Int.self)
+        job.nextAttemptAt = Date(seconds: try r["next_attempt_at"].decode(Double.self))
+        job.leaseOwner = try r["lease_owner"].decode(String?.self)
+        job.lastError = try r["last_error"].decode(String?.self)
+        return job
+    }
+
+    static func delivery(_ row: PostgresRow) throws -> PayoutDelivery {
+        let r = row.makeRandomAccess()
+        return PayoutDelivery(
+            idempotencyKey: try r["idempotency_key"].decode(String.self), org: try r["org"].decode(String.self),
+            sessionID: try r["session_id"].decode(String.self), testerID: try r["tester_id"].decode(String.self),
+            recordedBy: try r["recorded_by"].decode(String.self),
+            recordedAt: Date(seconds: try r["recorded_at"].decode(Double.self)))
     }
 
     static func note(_ row: PostgresRow) throws -> Note {
@@ -157,19 +185,49 @@ extension PostgresSessionStore {
         ) { row in Int64(try row.makeRandomAccess()["active_seconds"].decode(Double.self)) }
     }
 
-    package func queuedAnalysisJobs(limit: Int) async throws -> [AnalysisJob] {
-        try await self.rows("SELECT session_id, queued_at FROM analysis_jobs ORDER BY queued_at LIMIT \(limit)") { row in
-            let r = row.makeRandomAccess()
-            return AnalysisJob(sessionID: try r["session_id"].decode(String.self),
-                               queuedAt: Date(seconds: try r["queued_at"].decode(Double.self)))
-        }
+    package func analysisJobs(limit: Int) async throws -> [AnalysisJob] {
+        try await self.rows(
+            "SELECT \(unescaped: Self.analysisJobColumns) FROM analysis_jobs ORDER BY queued_at, session_id LIMIT \(limit)",
+            Self.analysisJob)
     }
 
-    package func duePayouts(at now: Date, limit: Int) async throws -> [Payout] {
+    package func payoutDeliveries(recordedBy: String?, limit: Int) async throws -> [PayoutDelivery] {
         try await self.rows("""
-            SELECT \(unescaped: Self.payoutColumns) FROM payouts
-            WHERE status = 'queued' AND next_attempt_at <= \(now.seconds) ORDER BY next_attempt_at LIMIT \(limit)
-            """, Self.payout)
+            SELECT \(unescaped: Self.deliveryColumns) FROM payout_deliveries
+            WHERE \(recordedBy)::TEXT IS NULL OR recorded_by = \(recordedBy)
+            ORDER BY recorded_at DESC, idempotency_key DESC LIMIT \(limit)
+            """, Self.delivery)
+    }
+
+    // MARK: Work queues
+
+    package func claimAnalysisJobs(_ claim: JobClaim) async throws -> [AnalysisJob] {
+        try await self.claim(claim, table: "analysis_jobs", key: "session_id", Self.analysisJob)
+    }
+
+    package func claimPayouts(_ claim: JobClaim) async throws -> [Payout] {
+        try await self.claim(claim, table: "payouts", key: "id", Self.payout)
+    }
+
+    /// One statement: the due rows are locked as they are found, skipping rows another
+    /// transaction holds (`FOR UPDATE SKIP LOCKED`, re-checked against their newest version), so
+    /// concurrent claimers on any instance each get different jobs and never wait on each other.
+    /// The CTE is materialized so the locking scan runs once. While claimed, `next_attempt_at` is
+    /// the lease's expiry: one index finds both kinds of due job. `table` and `key` are constants.
+    private func claim<Job>(_ claim: JobClaim, table: String, key: String, _ decode: (PostgresRow) throws -> Job)
+        async throws -> [Job]
+    {
+        try await self.rows("""
+            WITH due AS MATERIALIZED (
+                SELECT \(unescaped: key) FROM \(unescaped: table)
+                WHERE status IN ('queued', 'claimed') AND next_attempt_at <= \(claim.now.seconds)
+                ORDER BY next_attempt_at LIMIT \(claim.limit)
+                FOR UPDATE SKIP LOCKED)
+            UPDATE \(unescaped: table) j SET status = 'claimed', lease_owner = \(claim.owner),
+                next_attempt_at = \(claim.leaseExpiresAt.seconds), attempts = j.attempts + 1
+            FROM due WHERE j.\(unescaped: key) = due.\(unescaped: key)
+            RETURNING j.*
+            """, decode)
     }
 
     package func payouts(matching query: PayoutQuery) async throws -> [Payout] {

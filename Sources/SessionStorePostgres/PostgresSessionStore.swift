@@ -209,8 +209,12 @@ package final class PostgresSessionStore: SessionStore {
                 """, logger: logger)
         case .enqueueAnalysis(let job):
             _ = try await connection.query("""
-                INSERT INTO analysis_jobs (session_id, queued_at) VALUES (\(job.sessionID), \(job.queuedAt.seconds))
-                ON CONFLICT (session_id) DO UPDATE SET queued_at = EXCLUDED.queued_at
+                INSERT INTO analysis_jobs (\(unescaped: Self.analysisJobColumns))
+                VALUES (\(job.sessionID), \(job.queuedAt.seconds), \(job.status.rawValue), \(job.attempts),
+                    \(job.nextAttemptAt.seconds), \(job.leaseOwner), \(job.lastError))
+                ON CONFLICT (session_id) DO UPDATE SET queued_at = EXCLUDED.queued_at, status = EXCLUDED.status,
+                    attempts = EXCLUDED.attempts, next_attempt_at = EXCLUDED.next_attempt_at,
+                    lease_owner = EXCLUDED.lease_owner, last_error = EXCLUDED.last_error
                 """, logger: logger)
         case .saveAnalysis(let analysis):
             let body = try analysis.storedJSON()
@@ -218,28 +222,54 @@ package final class PostgresSessionStore: SessionStore {
                 INSERT INTO analyses (session_id, body, analyzed_at) VALUES (\(analysis.sessionID), \(body), \(analysis.analyzedAt.seconds))
                 ON CONFLICT (session_id) DO UPDATE SET body = EXCLUDED.body, analyzed_at = EXCLUDED.analyzed_at
                 """, logger: logger)
-            _ = try await connection.query("DELETE FROM analysis_jobs WHERE session_id = \(analysis.sessionID)", logger: logger)
-        case .removeAnalysisJob(let sessionID):
-            _ = try await connection.query("DELETE FROM analysis_jobs WHERE session_id = \(sessionID)", logger: logger)
+        case .finishAnalysisJob(let sessionID, let lease, let outcome):
+            let rows: PostgresRowSequence
+            if case .done = outcome {
+                rows = try await connection.query("""
+                    DELETE FROM analysis_jobs
+                    WHERE session_id = \(sessionID) AND status = 'claimed' AND lease_owner = \(lease.owner) AND attempts = \(lease.attempt)
+                    RETURNING session_id
+                    """, logger: logger)
+            } else {
+                let values = outcome.recorded(done: "done")
+                rows = try await connection.query("""
+                    UPDATE analysis_jobs SET status = \(values.status),
+                        next_attempt_at = COALESCE(\(values.retryAt?.seconds), next_attempt_at), last_error = \(values.error)
+                    WHERE session_id = \(sessionID) AND status = 'claimed' AND lease_owner = \(lease.owner) AND attempts = \(lease.attempt)
+                    RETURNING session_id
+                    """, logger: logger)
+            }
+            guard try await Self.count(rows) == 1 else { throw Self.leaseLost("analysis job of session \(sessionID)", lease) }
         case .insertPayout(let p):
             _ = try await connection.query("""
-                INSERT INTO payouts (id, org, session_id, tester_id, status, created_at, delivered_at, attempts, next_attempt_at)
+                INSERT INTO payouts (\(unescaped: Self.payoutColumns))
                 VALUES (\(p.id), \(p.org), \(p.sessionID), \(p.testerID), \(p.status.rawValue), \(p.createdAt.seconds),
-                    \(p.deliveredAt?.seconds), \(p.attempts), \(p.nextAttemptAt.seconds))
+                    \(p.deliveredAt?.seconds), \(p.attempts), \(p.nextAttemptAt.seconds), \(p.leaseOwner), \(p.lastError))
                 """, logger: logger)
-        case .updatePayout(let p):
+        case .finishPayout(let id, let lease, let outcome):
+            let values = outcome.recorded(done: Payout.Status.delivered.rawValue)
             let rows = try await connection.query("""
-                UPDATE payouts SET status = \(p.status.rawValue), delivered_at = \(p.deliveredAt?.seconds),
-                    attempts = \(p.attempts), next_attempt_at = \(p.nextAttemptAt.seconds)
-                WHERE id = \(p.id) RETURNING id
+                UPDATE payouts SET status = \(values.status), delivered_at = \(values.doneAt?.seconds),
+                    next_attempt_at = COALESCE(\(values.retryAt?.seconds), next_attempt_at), last_error = \(values.error)
+                WHERE id = \(id) AND status = 'claimed' AND lease_owner = \(lease.owner) AND attempts = \(lease.attempt)
+                RETURNING id
                 """, logger: logger)
-            guard try await Self.count(rows) == 1 else { throw ServiceError(.notFound, "payout \(p.id) not found") }
+            guard try await Self.count(rows) == 1 else { throw Self.leaseLost("payout \(id)", lease) }
+        case .recordPayoutDelivery(let d):
+            _ = try await connection.query("""
+                INSERT INTO payout_deliveries (\(unescaped: Self.deliveryColumns))
+                VALUES (\(d.idempotencyKey), \(d.org), \(d.sessionID), \(d.testerID), \(d.recordedBy), \(d.recordedAt.seconds))
+                """, logger: logger)
         case .insertIdempotencyRecord(let r):
             _ = try await connection.query("""
                 INSERT INTO idempotency_keys (org, key, fingerprint, reply, created_at)
                 VALUES (\(r.org), \(r.key), \(r.fingerprint), \(ByteBuffer(bytes: r.reply)), \(r.createdAt.seconds))
                 """, logger: logger)
         }
+    }
+
+    static func leaseLost(_ job: String, _ lease: JobLease) -> ServiceError {
+        ServiceError(.aborted, "\(job) is no longer claimed by \(lease.owner) for attempt \(lease.attempt)")
     }
 
     private static func count(_ rows: PostgresRowSequence) async throws -> Int {

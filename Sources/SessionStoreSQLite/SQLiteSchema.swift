@@ -1,4 +1,5 @@
 import ServiceErrors
+import SessionCore
 
 /// The store's schema as numbered, append-only migrations, applied at start-up.
 enum SQLiteSchema {
@@ -88,25 +89,50 @@ enum SQLiteSchema {
         );
         CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
         """,
+        // 2: work queues with leases (attempts, next attempt or lease expiry, owner, last error),
+        // and the local payout ledger, one row per idempotency key.
+        """
+        ALTER TABLE analysis_jobs ADD COLUMN status TEXT NOT NULL DEFAULT 'queued';
+        ALTER TABLE analysis_jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE analysis_jobs ADD COLUMN next_attempt_at REAL NOT NULL DEFAULT 0;
+        ALTER TABLE analysis_jobs ADD COLUMN lease_owner TEXT;
+        ALTER TABLE analysis_jobs ADD COLUMN last_error TEXT;
+        UPDATE analysis_jobs SET next_attempt_at = queued_at;
+        CREATE INDEX analysis_jobs_due ON analysis_jobs (status, next_attempt_at);
+        ALTER TABLE payouts ADD COLUMN lease_owner TEXT;
+        ALTER TABLE payouts ADD COLUMN last_error TEXT;
+        CREATE TABLE payout_deliveries (
+            idempotency_key TEXT PRIMARY KEY,
+            org TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            tester_id TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            recorded_at REAL NOT NULL
+        );
+        CREATE INDEX payout_deliveries_by_time ON payout_deliveries (recorded_at, idempotency_key);
+        """,
     ]
 
-    /// Brings the database up to the newest migration, each in its own transaction.
+    /// Brings the database up to the newest migration in one write transaction, which reads the
+    /// applied version too: a second process opening the file meanwhile waits, then finds nothing
+    /// to do. A schema newer than this binary knows is refused (`failedPrecondition`).
     static func migrate(_ connection: SQLiteConnection) throws(ServiceError) {
-        try connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-        var applied = 0
-        try connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") { row in
-            applied = Int(row.integer(0))
-        }
-        for (index, migration) in self.migrations.enumerated() where index + 1 > applied {
-            try connection.execute("BEGIN IMMEDIATE")
-            do {
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            try connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+            var applied = 0
+            try connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") { row in
+                applied = Int(row.integer(0))
+            }
+            try SchemaVersion.check(applied: applied, known: self.migrations.count)
+            for (index, migration) in self.migrations.enumerated() where index + 1 > applied {
                 try connection.execute(migration)
                 try connection.query("INSERT INTO schema_migrations (version) VALUES (?)", [.integer(Int64(index + 1))])
-                try connection.execute("COMMIT")
-            } catch {
-                try? connection.execute("ROLLBACK")
-                throw error
             }
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
         }
     }
 }

@@ -183,8 +183,11 @@ package final class SQLiteSessionStore: SessionStore {
                 )
             case .enqueueAnalysis(let job):
                 try connection.query(
-                    "INSERT OR REPLACE INTO analysis_jobs (session_id, queued_at) VALUES (?, ?)",
-                    [.text(job.sessionID), .date(job.queuedAt)]
+                    """
+                    INSERT OR REPLACE INTO analysis_jobs (\(SessionRows.analysisJobColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [.text(job.sessionID), .date(job.queuedAt), .text(job.status.rawValue), .integer(Int64(job.attempts)),
+                     .date(job.nextAttemptAt), .text(job.leaseOwner), .text(job.lastError)]
                 )
             case .saveAnalysis(let analysis):
                 let body = try analysis.storedJSON()
@@ -192,26 +195,50 @@ package final class SQLiteSessionStore: SessionStore {
                     "INSERT OR REPLACE INTO analyses (session_id, body, analyzed_at) VALUES (?, ?, ?)",
                     [.text(analysis.sessionID), .text(body), .date(analysis.analyzedAt)]
                 )
-                try connection.query("DELETE FROM analysis_jobs WHERE session_id = ?", [.text(analysis.sessionID)])
-            case .removeAnalysisJob(let sessionID):
-                try connection.query("DELETE FROM analysis_jobs WHERE session_id = ?", [.text(sessionID)])
+            case .finishAnalysisJob(let sessionID, let lease, let outcome):
+                let held: [SQLiteValue] = [.text(sessionID), .text(lease.owner), .integer(Int64(lease.attempt))]
+                if case .done = outcome {
+                    try connection.query(
+                        "DELETE FROM analysis_jobs WHERE session_id = ? AND status = 'claimed' AND lease_owner = ? AND attempts = ?",
+                        held)
+                } else {
+                    let values = outcome.recorded(done: "done")
+                    try connection.query(
+                        """
+                        UPDATE analysis_jobs SET status = ?, next_attempt_at = COALESCE(?, next_attempt_at), last_error = ?
+                        WHERE session_id = ? AND status = 'claimed' AND lease_owner = ? AND attempts = ?
+                        """,
+                        [.text(values.status), .date(values.retryAt), .text(values.error)] + held)
+                }
+                guard connection.changes == 1 else { throw Self.leaseLost("analysis job of session \(sessionID)", lease) }
             case .insertPayout(let payout):
                 try connection.query(
                     """
-                    INSERT INTO payouts (id, org, session_id, tester_id, status, created_at, delivered_at, attempts,
-                        next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO payouts (\(SessionRows.payoutColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [.text(payout.id), .text(payout.org), .text(payout.sessionID), .text(payout.testerID),
                      .text(payout.status.rawValue), .date(payout.createdAt), .date(payout.deliveredAt),
-                     .integer(Int64(payout.attempts)), .date(payout.nextAttemptAt)]
+                     .integer(Int64(payout.attempts)), .date(payout.nextAttemptAt), .text(payout.leaseOwner),
+                     .text(payout.lastError)]
                 )
-            case .updatePayout(let payout):
+            case .finishPayout(let id, let lease, let outcome):
+                let values = outcome.recorded(done: Payout.Status.delivered.rawValue)
                 try connection.query(
-                    "UPDATE payouts SET status = ?, delivered_at = ?, attempts = ?, next_attempt_at = ? WHERE id = ?",
-                    [.text(payout.status.rawValue), .date(payout.deliveredAt), .integer(Int64(payout.attempts)),
-                     .date(payout.nextAttemptAt), .text(payout.id)]
+                    """
+                    UPDATE payouts SET status = ?, delivered_at = ?, next_attempt_at = COALESCE(?, next_attempt_at),
+                        last_error = ?
+                    WHERE id = ? AND status = 'claimed' AND lease_owner = ? AND attempts = ?
+                    """,
+                    [.text(values.status), .date(values.doneAt), .date(values.retryAt), .text(values.error), .text(id),
+                     .text(lease.owner), .integer(Int64(lease.attempt))]
                 )
-                guard connection.changes == 1 else { throw ServiceError(.notFound, "payout \(payout.id) not found") }
+                guard connection.changes == 1 else { throw Self.leaseLost("payout \(id)", lease) }
+            case .recordPayoutDelivery(let delivery):
+                try connection.query(
+                    "INSERT INTO payout_deliveries (\(SessionRows.deliveryColumns)) VALUES (?, ?, ?, ?, ?, ?)",
+                    [.text(delivery.idempotencyKey), .text(delivery.org), .text(delivery.sessionID),
+                     .text(delivery.testerID), .text(delivery.recordedBy), .date(delivery.recordedAt)]
+                )
             case .insertIdempotencyRecord(let record):
                 try connection.query(
                     "INSERT INTO idempotency_keys (org, key, fingerprint, reply, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -356,26 +383,77 @@ package final class SQLiteSessionStore: SessionStore {
         }
     }
 
-    package func queuedAnalysisJobs(limit: Int) async throws -> [AnalysisJob] {
+    package func analysisJobs(limit: Int) async throws -> [AnalysisJob] {
         try await self.reader.run { connection in
             var jobs: [AnalysisJob] = []
             try connection.query(
-                "SELECT session_id, queued_at FROM analysis_jobs ORDER BY queued_at LIMIT ?",
+                "SELECT \(SessionRows.analysisJobColumns) FROM analysis_jobs ORDER BY queued_at, session_id LIMIT ?",
                 [.integer(Int64(limit))]
-            ) { row in jobs.append(AnalysisJob(sessionID: row.text(0), queuedAt: row.date(1))) }
+            ) { row in jobs.append(SessionRows.analysisJob(row)) }
             return jobs
         }
     }
 
-    package func duePayouts(at now: Date, limit: Int) async throws -> [Payout] {
+    package func payoutDeliveries(recordedBy: String?, limit: Int) async throws -> [PayoutDelivery] {
         try await self.reader.run { connection in
-            var payouts: [Payout] = []
+            var deliveries: [PayoutDelivery] = []
             try connection.query(
-                "SELECT \(SessionRows.payoutColumns) FROM payouts WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-                [.date(now), .integer(Int64(limit))]
-            ) { row in payouts.append(SessionRows.payout(row)) }
-            return payouts
+                """
+                SELECT \(SessionRows.deliveryColumns) FROM payout_deliveries WHERE ? IS NULL OR recorded_by = ?
+                ORDER BY recorded_at DESC, idempotency_key DESC LIMIT ?
+                """,
+                [.text(recordedBy), .text(recordedBy), .integer(Int64(limit))]
+            ) { row in deliveries.append(SessionRows.delivery(row)) }
+            return deliveries
         }
+    }
+
+    // MARK: Work queues
+
+    package func claimAnalysisJobs(_ claim: JobClaim) async throws -> [AnalysisJob] {
+        try await self.claim(claim, table: "analysis_jobs", key: "session_id", columns: SessionRows.analysisJobColumns,
+                             SessionRows.analysisJob)
+    }
+
+    package func claimPayouts(_ claim: JobClaim) async throws -> [Payout] {
+        try await self.claim(claim, table: "payouts", key: "id", columns: SessionRows.payoutColumns, SessionRows.payout)
+    }
+
+    /// Claims on the writer thread, the one writer there is, in a transaction of its own between
+    /// group commits: a claim sees every commit before it, and no other claim runs meanwhile.
+    /// While claimed, `next_attempt_at` is the lease's expiry, so one index finds both due kinds.
+    private func claim<Job: Sendable>(
+        _ claim: JobClaim,
+        table: String,
+        key: String,
+        columns: String,
+        _ decode: @escaping @Sendable (SQLiteRow) -> Job
+    ) async throws -> [Job] {
+        try await self.writer.run { connection in
+            try connection.execute("BEGIN IMMEDIATE")
+            do {
+                var jobs: [Job] = []
+                try connection.query(
+                    """
+                    UPDATE \(table) SET status = 'claimed', lease_owner = ?, next_attempt_at = ?, attempts = attempts + 1
+                    WHERE \(key) IN (
+                        SELECT \(key) FROM \(table) WHERE status IN ('queued', 'claimed') AND next_attempt_at <= ?
+                        ORDER BY next_attempt_at LIMIT ?)
+                    RETURNING \(columns)
+                    """,
+                    [.text(claim.owner), .date(claim.leaseExpiresAt), .date(claim.now), .integer(Int64(claim.limit))]
+                ) { row in jobs.append(decode(row)) }
+                try connection.execute("COMMIT")
+                return jobs
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    static func leaseLost(_ job: String, _ lease: JobLease) -> ServiceError {
+        ServiceError(.aborted, "\(job) is no longer claimed by \(lease.owner) for attempt \(lease.attempt)")
     }
 
     package func payouts(matching query: PayoutQuery) async throws -> [Payout] {

@@ -10,7 +10,11 @@ enum SessionRows {
         """
 
     static let payoutColumns =
-        "id, org, session_id, tester_id, status, created_at, delivered_at, attempts, next_attempt_at"
+        "id, org, session_id, tester_id, status, created_at, delivered_at, attempts, next_attempt_at, lease_owner, last_error"
+
+    static let analysisJobColumns = "session_id, queued_at, status, attempts, next_attempt_at, lease_owner, last_error"
+
+    static let deliveryColumns = "idempotency_key, org, session_id, tester_id, recorded_by, recorded_at"
 
     /// Values for the columns after `tester_id`, in order.
     static func mutableValues(_ session: TestSession) -> [SQLiteValue] {
@@ -60,6 +64,23 @@ enum SessionRows {
         payout.deliveredAt = row.optionalDate(6)
         payout.attempts = Int(row.integer(7))
         payout.nextAttemptAt = row.date(8)
+        payout.leaseOwner = row.optionalText(9)
+        payout.lastError = row.optionalText(10)
         return payout
+    }
+
+    static func analysisJob(_ row: SQLiteRow) -> AnalysisJob {
+        var job = AnalysisJob(sessionID: row.text(0), queuedAt: row.date(1))
+        job.status = AnalysisJob.Status(rawValue: row.text(2)) ?? .queued
+        job.attempts = Int(row.integer(3))
+        job.nextAttemptAt = row.date(4)
+        job.leaseOwner = row.optionalText(5)
+        job.lastError = row.optionalText(6)
+        return job
+    }
+
+    static func delivery(_ row: SQLiteRow) -> PayoutDelivery {
+        PayoutDelivery(idempotencyKey: row.text(0), org: row.text(1), sessionID: row.text(2), testerID: row.text(3),
+                       recordedBy: row.text(4), recordedAt: row.date(5))
     }
 }

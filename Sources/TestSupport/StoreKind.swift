@@ -26,6 +26,23 @@ package enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible 
         }
     }
 
+    /// `count` stores on one fresh database, as `count` instances would have: on PostgreSQL each
+    /// with its own connection pool; on SQLite, which has one writer per file by design, the same
+    /// store object each time.
+    package func makeStores(count: Int) async throws -> [any SessionStore] {
+        switch self {
+        case .sqlite:
+            return Array(repeating: try await self.makeStore(), count: count)
+        case .postgres:
+            var logger = Logger(label: "test-postgres")
+            logger.logLevel = .warning
+            let url = try await Self.freshDatabase()
+            var stores: [any SessionStore] = []
+            for _ in 0..<count { stores.append(try await PostgresSessionStore.connect(url: url, logger: logger)) }
+            return stores
+        }
+    }
+
     /// Creates a database named for one test and returns its URL.
     package static func freshDatabase() async throws -> String {
         guard let admin = ProcessInfo.processInfo.environment["SESSIONS_TEST_POSTGRES_URL"], !admin.isEmpty else {

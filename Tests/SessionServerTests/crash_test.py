@@ -27,7 +27,9 @@ from session_stubs import pb, rpc
 
 
 def start(binary, data):
-    process = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", data],
+    # A 2 s job lease: payouts the killed process had claimed are taken over by the next one
+    # within the final wait (with the default 30 s they would still be held).
+    process = subprocess.Popen([binary, "serve", "--port", "0", "--data-dir", data, "--job-lease", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = process.stdout.readline().strip()
     if not line.startswith("listening on "):

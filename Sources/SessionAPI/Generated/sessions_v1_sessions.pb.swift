@@ -63,6 +63,7 @@ package enum PayoutStatus: ProtoEnum, CaseIterable {
     case unspecified
     case queued
     case delivered
+    case failed
     case unrecognized(Int32)
 
     package init(protoValue: Int32) {
@@ -70,6 +71,7 @@ package enum PayoutStatus: ProtoEnum, CaseIterable {
         case 0: self = .unspecified
         case 1: self = .queued
         case 2: self = .delivered
+        case 3: self = .failed
         default: self = .unrecognized(protoValue)
         }
     }
@@ -79,6 +81,7 @@ package enum PayoutStatus: ProtoEnum, CaseIterable {
         case .unspecified: 0
         case .queued: 1
         case .delivered: 2
+        case .failed: 3
         case .unrecognized(let value): value
         }
     }
@@ -89,11 +92,12 @@ package enum PayoutStatus: ProtoEnum, CaseIterable {
         case .unspecified: "PAYOUT_STATUS_UNSPECIFIED"
         case .queued: "PAYOUT_STATUS_QUEUED"
         case .delivered: "PAYOUT_STATUS_DELIVERED"
+        case .failed: "PAYOUT_STATUS_FAILED"
         case .unrecognized: nil
         }
     }
 
-    package static let allCases: [PayoutStatus] = [.unspecified, .queued, .delivered]
+    package static let allCases: [PayoutStatus] = [.unspecified, .queued, .delivered, .failed]
 }
 
 /// `sessions.v1.Session`.
@@ -1658,6 +1662,7 @@ extension PayoutStatus: ProtoJSONEnum {
         case .unspecified: "unspecified"
         case .queued: "queued"
         case .delivered: "delivered"
+        case .failed: "failed"
         case .unrecognized: nil
         }
     }
@@ -1667,11 +1672,12 @@ extension PayoutStatus: ProtoJSONEnum {
         case "unspecified", "PAYOUT_STATUS_UNSPECIFIED": self = .unspecified
         case "queued", "PAYOUT_STATUS_QUEUED": self = .queued
         case "delivered", "PAYOUT_STATUS_DELIVERED": self = .delivered
+        case "failed", "PAYOUT_STATUS_FAILED": self = .failed
         default: return nil
         }
     }
 
-    package static let jsonNames: [String] = ["unspecified", "queued", "delivered"]
+    package static let jsonNames: [String] = ["unspecified", "queued", "delivered", "failed"]
 }
 
 extension Session: ProtoJSONMessage {

@@ -58,13 +58,31 @@ package struct Analysis: Sendable, Equatable, Codable {
     }
 }
 
-/// A queued request to analyze a session, written with the move to `analyzing`.
+/// A request to analyze a session, written with the move to `analyzing` and claimed from the
+/// analysis queue by one instance at a time (`JobLease`); removed when the analysis is stored.
 package struct AnalysisJob: Sendable, Equatable, Codable {
+    package enum Status: String, Sendable, Codable {
+        case queued, claimed, failed
+    }
+
     package var sessionID: String
     package var queuedAt: Date
+    package var status: Status
+    /// Attempts started (claims).
+    package var attempts: Int
+    /// Queued: when the worker may try again. Claimed: when the lease expires.
+    package var nextAttemptAt: Date
+    package var leaseOwner: String?
+    package var lastError: String?
 
     package init(sessionID: String, queuedAt: Date) {
         self.sessionID = sessionID
         self.queuedAt = queuedAt
+        self.status = .queued
+        self.attempts = 0
+        self.nextAttemptAt = queuedAt
     }
+
+    /// The claim this job is under (meaningful while `claimed`).
+    package var lease: JobLease { JobLease(owner: self.leaseOwner ?? "", attempt: self.attempts) }
 }

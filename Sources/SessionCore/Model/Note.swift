@@ -69,10 +69,11 @@ package struct Confirmation: Sendable, Equatable, Codable {
 }
 
 /// Money owed to a tester for a confirmed session: written with the confirmation (outbox),
-/// delivered by the payout dispatcher at least once, keyed by its ID.
+/// claimed from the payout queue by one instance at a time (`JobLease`) and delivered to the
+/// `PayoutSink` with its ID as the idempotency key.
 package struct Payout: Sendable, Equatable, Codable {
     package enum Status: String, Sendable, Codable {
-        case queued, delivered
+        case queued, claimed, delivered, failed
     }
 
     package var id: String
@@ -82,9 +83,15 @@ package struct Payout: Sendable, Equatable, Codable {
     package var status: Status
     package var createdAt: Date
     package var deliveredAt: Date?
+    /// Delivery attempts started (claims).
     package var attempts: Int
-    /// When the dispatcher may try again after a failure.
+    /// Queued: when the dispatcher may try again. Claimed: when the lease expires and another
+    /// instance may take the payout over.
     package var nextAttemptAt: Date
+    /// The instance holding the claim (kept after it ends, for the record).
+    package var leaseOwner: String?
+    /// Why the last attempt failed.
+    package var lastError: String?
 
     package init(id: String, org: String, sessionID: String, testerID: String, createdAt: Date) {
         self.id = id
@@ -95,5 +102,28 @@ package struct Payout: Sendable, Equatable, Codable {
         self.createdAt = createdAt
         self.attempts = 0
         self.nextAttemptAt = createdAt
+    }
+
+    /// The claim this payout is under (meaningful while `claimed`).
+    package var lease: JobLease { JobLease(owner: self.leaseOwner ?? "", attempt: self.attempts) }
+}
+
+/// A payout as the local ledger records it: once per idempotency key (the payout ID).
+package struct PayoutDelivery: Sendable, Equatable, Codable {
+    package var idempotencyKey: String
+    package var org: String
+    package var sessionID: String
+    package var testerID: String
+    /// The instance that recorded it.
+    package var recordedBy: String
+    package var recordedAt: Date
+
+    package init(idempotencyKey: String, org: String, sessionID: String, testerID: String, recordedBy: String, recordedAt: Date) {
+        self.idempotencyKey = idempotencyKey
+        self.org = org
+        self.sessionID = sessionID
+        self.testerID = testerID
+        self.recordedBy = recordedBy
+        self.recordedAt = recordedAt
     }
 }

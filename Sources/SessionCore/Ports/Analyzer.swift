@@ -23,8 +23,9 @@ package struct AnalysisInput: Sendable {
     }
 }
 
-/// Where confirmed payouts are delivered; delivery is retried until it succeeds, and the payout
-/// ID is the idempotency key, so a sink sees a payout more than once only with the same ID.
+/// Where confirmed payouts are delivered. The dispatcher may hand a payout over more than once
+/// (after a crash or an expired lease), always with the same idempotency key, the payout ID: a
+/// sink pays once per key, and answers a repeated key as delivered.
 package protocol PayoutSink: Sendable {
-    func deliver(_ payout: Payout) async throws
+    func deliver(_ payout: Payout, idempotencyKey: String) async throws
 }

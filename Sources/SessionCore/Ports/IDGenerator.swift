@@ -34,3 +34,12 @@ package final class IDGenerator: Sendable {
         }
     }
 }
+
+extension IDGenerator {
+    /// An ID for this process as the owner of job leases: host, process ID and a random part, so
+    /// a restarted process is a new owner and never mistakes its predecessor's leases for its own.
+    package static func instanceID() -> String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-"
+            + String(UInt32.random(in: .min ... .max), radix: 36)
+    }
+}

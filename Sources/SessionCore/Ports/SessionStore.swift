@@ -1,4 +1,5 @@
 import Foundation
+import ServiceErrors
 
 /// Durable storage of sessions and everything attached to them. Implementations: SQLite
 /// (embedded default) and PostgreSQL; both pass the same contract tests.
@@ -25,11 +26,19 @@ package protocol SessionStore: Sendable {
     /// Completed durations (seconds) of a job's other sessions, for the median.
     func completedDurations(org: String, jobID: String) async throws -> [Int64]
 
-    /// Analysis jobs waiting for the worker, oldest first.
-    func queuedAnalysisJobs(limit: Int) async throws -> [AnalysisJob]
-    /// Queued payouts due at `now`, oldest first.
-    func duePayouts(at now: Date, limit: Int) async throws -> [Payout]
+    /// Analysis jobs in any state (queued, claimed, failed), oldest first.
+    func analysisJobs(limit: Int) async throws -> [AnalysisJob]
     func payouts(matching query: PayoutQuery) async throws -> [Payout]
+    /// The local ledger's newest records (only those `recordedBy` made, when given), newest first.
+    func payoutDeliveries(recordedBy: String?, limit: Int) async throws -> [PayoutDelivery]
+
+    /// Claims up to `claim.limit` due analysis jobs for `claim.owner`, earliest due first: queued
+    /// ones whose next attempt has come, and claimed ones whose lease has expired (taken over).
+    /// Each comes back claimed until `claim.leaseExpiresAt` with its attempt counted. Concurrent
+    /// claims, from this instance or others, never return the same job.
+    func claimAnalysisJobs(_ claim: JobClaim) async throws -> [AnalysisJob]
+    /// Claims due payouts, as `claimAnalysisJobs` does analysis jobs.
+    func claimPayouts(_ claim: JobClaim) async throws -> [Payout]
 
     func idempotencyRecord(org: String, key: String) async throws -> IdempotencyRecord?
 
@@ -53,12 +62,17 @@ package struct ChangeSet: Sendable {
         case updateNote(Note)
         case insertFeedback(Feedback)
         case insertConfirmation(Confirmation)
+        /// Queues a session's analysis job (replacing a failed or finished one: attempts start over).
         case enqueueAnalysis(AnalysisJob)
-        /// Stores an analysis and removes its job.
         case saveAnalysis(Analysis)
-        case removeAnalysisJob(sessionID: String)
+        /// Records how a claimed analysis job ended (`done` removes it); `aborted` when the job is
+        /// no longer claimed under `lease` (it expired and was taken over).
+        case finishAnalysisJob(sessionID: String, lease: JobLease, outcome: JobOutcome)
         case insertPayout(Payout)
-        case updatePayout(Payout)
+        /// Records how a claimed payout's delivery ended; `aborted` as for `finishAnalysisJob`.
+        case finishPayout(id: String, lease: JobLease, outcome: JobOutcome)
+        /// The local ledger's record of a payout; `alreadyExists` when its key is recorded already.
+        case recordPayoutDelivery(PayoutDelivery)
         case insertIdempotencyRecord(IdempotencyRecord)
     }
 
@@ -126,5 +140,19 @@ package struct IdempotencyRecord: Sendable, Equatable {
         self.fingerprint = fingerprint
         self.reply = reply
         self.createdAt = createdAt
+    }
+}
+
+/// The rule both stores apply before migrating: a database whose schema is newer than the
+/// migrations this binary has was migrated by a newer sessiond, and running on it could
+/// misread or damage data.
+package enum SchemaVersion {
+    package static func check(applied: Int, known: Int) throws(ServiceError) {
+        guard applied <= known else {
+            throw ServiceError(
+                .failedPrecondition,
+                "the database schema is at version \(applied), newer than this sessiond knows (\(known)); "
+                    + "run a sessiond at least as new as the one that migrated it")
+        }
     }
 }

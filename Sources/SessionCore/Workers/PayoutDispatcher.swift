@@ -1,49 +1,87 @@
 import Foundation
 import Logging
+import ServiceErrors
 
-/// Delivers queued payouts to the sink at least once, retrying with exponential backoff (1 s
-/// doubling to 5 min). The payout ID is the sink's idempotency key, so a redelivery after a
-/// crash between delivery and the status update never pays twice.
+/// Delivers confirmed payouts through the `PayoutSink`, once per payout ID.
+///
+/// It claims due payouts with a lease (instances sharing a database never hold one payout at
+/// the same time), hands each to the sink with the payout ID as the idempotency key (so the
+/// redelivery after a crash or an expired lease is recognised by the sink), and records the
+/// outcome guarded by the lease. A failed delivery is retried after an exponential backoff with
+/// jitter and recorded as `failed` after `policy.maxAttempts` attempts.
 package struct PayoutDispatcher: Sendable {
     let store: any SessionStore
     let sink: any PayoutSink
     let clock: any WallClock
+    /// This instance's ID, the owner of its leases.
+    let owner: String
+    let policy: RetryPolicy
+    let jitter: @Sendable () -> Double
     let logger: Logger
 
-    package init(store: any SessionStore, sink: any PayoutSink, clock: any WallClock, logger: Logger) {
+    package init(
+        store: any SessionStore,
+        sink: any PayoutSink,
+        clock: any WallClock,
+        owner: String = IDGenerator.instanceID(),
+        policy: RetryPolicy = RetryPolicy(),
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        logger: Logger
+    ) {
         self.store = store
         self.sink = sink
         self.clock = clock
+        self.owner = owner
+        self.policy = policy
+        self.jitter = jitter
         self.logger = logger
     }
 
+    /// Runs until the task is cancelled, looking for due payouts four times a second when idle.
     package func run() async {
-        while !Task.isCancelled {
-            let delivered = (try? await self.runOnce()) ?? 0
-            if delivered == 0 { try? await Task.sleep(for: .milliseconds(250)) }
-        }
+        await WorkerLoop(name: "payout dispatcher", clock: self.clock, idleSeconds: 0.25, jitter: self.jitter, logger: self.logger)
+            .run { try await self.runOnce() }
     }
 
-    /// Attempts every payout due now; returns how many were attempted.
+    /// Claims the payouts due now and attempts each; returns how many it claimed. Throws (after
+    /// the whole batch) when an outcome could not be recorded: that payout is retried when its
+    /// lease expires.
     @discardableResult
     package func runOnce() async throws -> Int {
-        let due = try await self.store.duePayouts(at: self.clock.now, limit: 64)
-        for payout in due {
-            var next = payout
-            next.attempts += 1
+        let claim = JobClaim(owner: self.owner, now: self.clock.now, leaseDuration: self.policy.leaseDuration, limit: 16)
+        let payouts = try await self.store.claimPayouts(claim)
+        try await WorkerLoop.process(payouts, logger: self.logger, metadata: {
+            ["payout_id": "\($0.id)", "attempt": "\($0.attempts)"]
+        }) { payout in try await self.attempt(payout) }
+        return payouts.count
+    }
+
+    private func attempt(_ payout: Payout) async throws {
+        var attempt = JobAttempt(lease: payout.lease, policy: self.policy)
+        let outcome: JobOutcome
+        switch try attempt.start(lastError: payout.lastError) {
+        case .record(let final):
+            outcome = final
+        case .run:
             do {
-                try await self.sink.deliver(payout)
-                next.status = .delivered
-                next.deliveredAt = self.clock.now
+                try await self.sink.deliver(payout, idempotencyKey: payout.id)
+                outcome = try attempt.succeeded(at: self.clock.now)
             } catch {
-                let backoff = min(300, pow(2, Double(min(next.attempts - 1, 20))))
-                next.nextAttemptAt = self.clock.now.addingTimeInterval(backoff)
-                self.logger.warning("payout delivery failed; will retry",
-                                    metadata: ["payout_id": "\(payout.id)", "attempts": "\(next.attempts)",
-                                               "error": "\(error)"])
+                outcome = try attempt.failed(WorkerLoop.describe(error), at: self.clock.now, jitter: self.jitter())
             }
-            try await self.store.commit(ChangeSet([.updatePayout(next)]))
         }
-        return due.count
+        try await self.store.commit(ChangeSet([.finishPayout(id: payout.id, lease: payout.lease, outcome: outcome)]))
+        switch outcome {
+        case .done:
+            break
+        case .retry(let at, let error):
+            self.logger.warning("payout delivery failed; will retry", metadata: [
+                "payout_id": "\(payout.id)", "attempts": "\(payout.attempts)", "retry_at": "\(at)", "error": "\(error)",
+            ])
+        case .failed(let error):
+            self.logger.error("payout delivery failed for good", metadata: [
+                "payout_id": "\(payout.id)", "attempts": "\(payout.attempts)", "error": "\(error)",
+            ])
+        }
     }
 }

@@ -253,7 +253,7 @@ struct SessionServiceTests {
         let analysis = try await harness.service.analysis(session.id, by: Harness.researcher)
         #expect(analysis.frictionPoints.first?.category == "bug" && analysis.frictionPoints.first?.severity == "high")
         #expect(analysis.sentimentLabel == "negative")
-        #expect(try await harness.store.queuedAnalysisJobs(limit: 10).isEmpty)
+        #expect(try await harness.store.analysisJobs(limit: 10).isEmpty, "a finished job is removed")
     }
 
     @Test("a failing analyzer returns the session to completed with the error recorded", arguments: StoreKind.allCases)
