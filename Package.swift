@@ -245,7 +245,7 @@ let package = Package(
             name: "SessionServerTests",
             dependencies: ["TestSupport"],
             exclude: ["standard_services.py", "lifecycle_grpc.py", "crash_test.py", "rest_gateway.py", "rest_openapi.py", "jwt_keys.py", "authz_matrix.py", "session_stubs.py",
-                "hostile_clients.py", "instances_test.py"],
+                "hostile_clients.py", "instances_test.py", "well_behaved_clients.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -68,7 +68,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-buffered-request-bytes"), help: "Request bytes one HTTP/2 connection may hold for its client (partial and queued messages, decompressed; REST bodies); past it, flow-control credit waits until handlers take them. (range 65536–1073741824; env: SESSIOND_MAX_BUFFERED_REQUEST_BYTES; default 16777216)")
     var maxBufferedRequestBytes: Int?
 
-    @Option(name: .customLong("max-queued-response-bytes"), help: "Response bytes one HTTP/2 connection may have waiting for a client that does not read before it stops reading that client's requests. (range 65536–1073741824; env: SESSIOND_MAX_QUEUED_RESPONSE_BYTES; default 4194304)")
+    @Option(name: .customLong("max-queued-response-bytes"), help: "Response bytes one HTTP/2 connection may have waiting for the client's flow-control windows before new streams are refused (REFUSED_STREAM). (range 65536–1073741824; env: SESSIOND_MAX_QUEUED_RESPONSE_BYTES; default 16777216)")
     var maxQueuedResponseBytes: Int?
 
     @Option(name: .customLong("max-concurrent-streams"), help: "HTTP/2 streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS). (range 1–100000; env: SESSIOND_MAX_CONCURRENT_STREAMS; default 256)")

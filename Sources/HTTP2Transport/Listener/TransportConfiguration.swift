@@ -15,7 +15,7 @@ package struct TransportConfiguration: Sendable {
     package var maxBufferedBytesPerConnection: Int = 16 << 20
     /// Response bytes one HTTP/2 connection may have queued for a client that does not read;
     /// past it (or while the socket is not writable) the connection stops reading requests.
-    package var maxQueuedOutputBytesPerConnection: Int = 4 << 20
+    package var maxQueuedOutputBytesPerConnection: Int = 16 << 20
     package var maxHeaderListSize: Int = 16 << 10
     package var maxConnections: Int = 10_000
     /// Open connections from one client IP address at most; by default a tenth of
