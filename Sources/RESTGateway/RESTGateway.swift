@@ -71,25 +71,25 @@ package struct RESTGateway: HTTPService {
     /// server hold its body.
     package func admit(_ request: HTTPRequest) -> HTTPResponse? {
         let target = RequestTarget(request.target)
-        guard !target.malformed, self.fixedRoute(request, target) == nil else { return nil }
-        switch self.routes.match(method: request.method, segments: target.segments) {
-        case .notFound, .wrongMethod:
-            guard request.method != "OPTIONS", case .response(let response) = self.handle(request) else { return nil }
+        guard !target.malformed, case .found(let binding, _) = self.routes.match(method: request.method, segments: target.segments)
+        else {
+            // A malformed target, a fixed route (`/healthz` takes no body), OPTIONS, no such route
+            // or method: the answer does not depend on the body, so it is given now.
+            guard case .response(let response) = self.handle(request) else { return nil }
             return response
-        case .found(let binding, _):
-            guard let authenticator = self.authenticator, authenticator.applies(to: binding.route.rpc) else { return nil }
-            let requestID = Self.requestID(request.header("x-request-id"))
-            var context = CallContext(
-                method: binding.route.rpc, metadata: Self.metadata(request, requestID: requestID), requestID: requestID
-            )
-            do {
-                try authenticator.intercept(&context)
-                return nil
-            } catch {
-                var response = self.errorResponse(error)
-                response.headers += Self.headers(from: context.response)
-                return self.finished(response, request: request, requestID: requestID, started: .now)
-            }
+        }
+        guard let authenticator = self.authenticator, authenticator.applies(to: binding.route.rpc) else { return nil }
+        let requestID = Self.requestID(request.header("x-request-id"))
+        var context = CallContext(
+            method: binding.route.rpc, metadata: Self.metadata(request, requestID: requestID), requestID: requestID
+        )
+        do {
+            try authenticator.intercept(&context)
+            return nil
+        } catch {
+            var response = self.errorResponse(error)
+            response.headers += Self.headers(from: context.response)
+            return self.finished(response, request: request, requestID: requestID, started: .now)
         }
     }
 

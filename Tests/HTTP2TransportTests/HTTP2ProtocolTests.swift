@@ -20,7 +20,7 @@ struct HTTP2ProtocolTests {
         }
         print(output.text)
         #expect(output.status == 0, "\(output.text)")
-        #expect(output.text.contains("h2 protocol: 33 passed, 0 failed"), "\(output.text)")
+        #expect(output.text.contains("h2 protocol: 34 passed, 0 failed"), "\(output.text)")
     }
 }
 

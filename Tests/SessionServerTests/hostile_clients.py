@@ -860,6 +860,51 @@ def sse_subscriber_never_reads(ctx, seconds=20.0):
     http.close()
 
 
+def watch_metrics(ctx, http):
+    """(WatchSession calls ended, REST GET 200 replies) from /metrics."""
+    import re
+    text = http.get(f"{ctx.base}/metrics", timeout=FRESH_SECONDS).text
+    ended = sum(int(n) for n in re.findall(
+        r'rpc_server_handled_total\{method="/sessions.v1.SessionService/WatchSession",code="[A-Z_]+"\} (\d+)', text))
+    ok = re.search(r'http_server_requests_total\{method="GET",status="200"\} (\d+)', text)
+    return ended, int(ok.group(1)) if ok else 0
+
+
+def sse_subscribers_that_leave(ctx, count=100):
+    """HTTP/1.1 SSE subscribers that reset their connection right after sending the request: every
+    watch call that was started must end with its connection (none left running)."""
+    token = ctx.token("service")
+    http = requests.Session()
+    ctx.closables.append(http)
+    body = {"jobId": f"job-leave-{ctx.run}", "testerId": f"tester-leave-{ctx.run}", "variant": "A"}
+    created = http.post(f"{ctx.base}/api/sessions", headers={"Authorization": f"Bearer {token}"}, json=body,
+                        timeout=FRESH_SECONDS)
+    if not ctx.expect(created.status_code == 201, f"create: {created.status_code} {created.text[:200]}"):
+        return
+    sid = created.json()["data"]["sessionId"]
+    ended_before, ok_before = watch_metrics(ctx, http)
+    for _ in range(count):
+        sock = ctx.socket()
+        sock.sendall(f"GET /api/sessions/{sid}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+                     .encode())
+        time.sleep(0.002 * (_ % 5))  # some leave before the server answers, some while it does
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    deadline = time.monotonic() + 10
+    reads = 1  # /metrics reads so far; each is counted as a GET 200 by the next one
+    while True:
+        ended, ok = watch_metrics(ctx, http)
+        started = ok - ok_before - reads
+        reads += 1
+        finished = ended - ended_before
+        if finished >= started or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    ctx.note(f"{count} subscribers left at once: {started} watch calls started, {finished} ended")
+    ctx.expect(started > 0, "no watch call started: the case exercised nothing")
+    ctx.expect(finished >= started, f"{started - finished} of {started} watch calls kept running after their client left")
+
+
 def poll_closed(entries, timeout):
     """Marks the entries ([socket, opened at, closed at]) whose connection the server closed."""
     still_open = [entry for entry in entries if entry[2] is None]
@@ -923,7 +968,7 @@ def silent_connections_one_address(ctx):
 
 
 CASES = [carried_over_authorization, unauthenticated_partial_unary_streams, authenticated_partial_unary_streams,
-         unauthenticated_rest_bodies, gzip_bomb_bidi, pipelining_http1_never_reads, ping_flood_never_reads, sse_subscriber_never_reads,
+         unauthenticated_rest_bodies, sse_subscribers_that_leave, gzip_bomb_bidi, pipelining_http1_never_reads, ping_flood_never_reads, sse_subscriber_never_reads,
          silent_connections_one_address]
 
 

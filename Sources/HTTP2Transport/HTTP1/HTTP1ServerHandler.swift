@@ -33,6 +33,13 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var finished: [Int: (HTTPResponse, keepAlive: Bool)] = [:]
     /// Set on shutdown: answer what is in flight with `connection: close`, then close.
     private var draining = false
+    /// Set when the connection is gone: responses that finish later are abandoned.
+    private var closed = false
+    /// Requests being worked on in tasks, by sequence number, so leaving cancels them.
+    private var pendingTasks: [Int: Task<Void, Never>] = [:]
+    /// Since when a finished response has waited for the socket to take it (a client that does
+    /// not read); the connection closes after `requestTimeout` of that.
+    private var stalledSince: NIODeadline?
 
     private let requestTimeout: TimeAmount
     /// When the request the connection waits for must have arrived whole; nil while one is being
@@ -79,14 +86,22 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.requestTimer?.cancel()
-        self.streamTask?.cancel()
-        self.abandonWaitingStreams()
+        self.connectionGone()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.streamTask?.cancel()
-        self.abandonWaitingStreams()
+        self.connectionGone()
         context.fireChannelInactive()
+    }
+
+    /// The client left: requests still being worked on are cancelled (an SSE subscription's
+    /// watch call with them), and responses finished later are let go, not kept.
+    private func connectionGone() {
+        self.closed = true
+        self.streamTask?.cancel()
+        for task in self.pendingTasks.values { task.cancel() }
+        self.pendingTasks = [:]
+        self.abandonWaitingStreams()
     }
 
     /// Streamed responses still queued behind others will never be sent: let them go.
@@ -101,7 +116,8 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         self.requestTimer = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
-            guard let until = handler.waitingUntil else {
+            let stallDeadline = handler.stalledSince.map { $0 + handler.requestTimeout }
+            guard let until = [handler.waitingUntil, stallDeadline].compactMap({ $0 }).min() else {
                 handler.armRequestTimer(context, at: .now() + handler.requestTimeout)
                 return
             }
@@ -117,7 +133,9 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
-            if self.waitingUntil == nil { self.waitingUntil = .now() + self.requestTimeout }  // it must arrive whole in time
+            // The head came in time (the first one within the handshake deadline): the body gets
+            // `requestTimeout` from here to arrive whole.
+            self.waitingUntil = .now() + self.requestTimeout
             self.body = []
             self.bodyTooLarge = false
             self.refused = nil
@@ -159,10 +177,11 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.complete(sequence, response, keepAlive: keepAlive, context: context)
             case .pending(let work):
                 // The rest runs on this connection's loop: no thread hop unless it awaits one.
-                Task(executorPreference: self.taskExecutor(loop)) {
+                self.pendingTasks[sequence] = Task(executorPreference: self.taskExecutor(loop)) {
                     let response = await work()
                     loop.onLoop {
                         let (handler, context) = loopBound.value
+                        handler.pendingTasks[sequence] = nil
                         handler.complete(sequence, response, keepAlive: keepAlive, context: context)
                     }
                 }
@@ -221,6 +240,10 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func complete(_ sequence: Int, _ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard !self.closed else {
+            response.stream?.abandon()
+            return
+        }
         self.finished[sequence] = (response, keepAlive)
         self.writeFinished(context: context)
     }
@@ -251,6 +274,9 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 break
             }
         }
+        // A finished response left waiting for the socket starts (or keeps) the stall clock.
+        let waiting = self.streamTask == nil && self.finished[self.nextToWrite] != nil
+        self.stalledSince = waiting ? (self.stalledSince ?? .now()) : nil
         guard wrote else { return }
         if close {
             let channel = context.channel

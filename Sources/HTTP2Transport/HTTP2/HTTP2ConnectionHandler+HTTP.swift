@@ -84,13 +84,15 @@ extension HTTP2ConnectionHandler {
             return
         }
         headers.append(("content-length", String(response.body.count)))
+        // HEAD: the GET's headers, no content (RFC 9110 §9.3.2).
+        let sendsBody = !response.body.isEmpty && stream.header(":method") != "HEAD"
         do {
-            try session.submitResponse(streamID: stream.id, headers: headers, endStream: response.body.isEmpty)
+            try session.submitResponse(streamID: stream.id, headers: headers, endStream: !sendsBody)
         } catch {
             session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
             return
         }
-        guard !response.body.isEmpty, let context = self.context else { return }
+        guard sendsBody, let context = self.context else { return }
         session.send(context.channel.allocator.buffer(bytes: response.body), on: stream.id)
         session.finish(stream.id, trailers: nil)
     }

@@ -377,7 +377,13 @@ final class HTTP2Session {
             guard let frame else { return 0 }
             // Every block starts empty: a block nghttp2 rejected halfway (an invalid field ends
             // its stream before the frame-received callback) must leave nothing for the next.
-            HTTP2Session.from(userData).headerBlock = ReceivedHeaderBlock(streamID: frame.pointee.hd.stream_id)
+            let session = HTTP2Session.from(userData)
+            session.headerBlock = ReceivedHeaderBlock(streamID: frame.pointee.hd.stream_id)
+            // A stream a PRIORITY frame named first already existed (idle) at its HEADERS, so
+            // `didBeginFrame` skipped it: it opens here.
+            if session.role == .server, frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
+                session.history.open(frame.pointee.hd.stream_id)
+            }
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {

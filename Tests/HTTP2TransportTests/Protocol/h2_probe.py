@@ -448,6 +448,20 @@ def rest_over_h2(port):
     check(got.get(":status") == "200" and b'"ok"' in body, f"GET /healthz over h2: {got} {body!r}")
 
 
+def head_over_h2(port):
+    # RFC 9110 §9.3.2: HEAD gets GET's headers (content-length included) and no content.
+    client = Client(port)
+    client.conn.send_headers(1, [(":method", "HEAD"), (":scheme", "http"), (":path", "/healthz"),
+                                 (":authority", "localhost")], end_stream=True)
+    client.flush()
+    events = client.receive(ended(1))
+    body = b"".join(e.data for e in events if isinstance(e, h2.events.DataReceived))
+    client.close()
+    got = headers_of(events, 1)
+    check(got.get(":status") == "200" and got.get("content-length", "0") != "0" and body == b"",
+          f"HEAD /healthz over h2: {got} {body!r}")
+
+
 # --- stream states (RFC 9113 §5.1, §5.1.1) and the preface (§3.4); h2spec's cases in brackets ----------
 
 def stream_closed_error(client, stream, next_stream, since=0):
@@ -584,7 +598,7 @@ def leaked_headers_duplicate_path(port):
 CASES = [valid_call, missing_te, wrong_method, unknown_method, huge_length_prefix, truncated_message,
          compressed_without_encoding, unsupported_encoding, invalid_flag, bad_gzip, huge_headers, hpack_bomb,
          rapid_reset, settings_flood, ping_flood, continuation_flood, empty_data_flood, data_on_stream_zero,
-         window_overflow, garbage_after_preface, rest_over_h2, invalid_preface, h2spec_invalid_preface,
+         window_overflow, garbage_after_preface, rest_over_h2, head_over_h2, invalid_preface, h2spec_invalid_preface,
          data_after_reset, headers_after_reset, continuation_after_reset, data_after_end_stream,
          headers_after_end_stream, continuation_after_end_stream, lower_stream_id, leaked_headers_uppercase,
          leaked_headers_te, leaked_headers_duplicate_path]
