@@ -97,44 +97,51 @@ extension SessionRPCProvider {
 
     /// Runs a mutating call at most once per idempotency key (metadata `idempotency-key`): a retry
     /// with the same key and request gets the first reply; the same key with another request is
-    /// FAILED_PRECONDITION. Without a key the call simply runs.
+    /// INVALID_ARGUMENT naming the key. Keys belong to the caller (org and subject): another
+    /// caller's key is another key, so nobody is replayed a reply made for someone else.
+    /// Concurrent retries in this process wait for the first. Without a key the call simply runs.
     func idempotent<Request: ProtoMessage, Reply: ProtoMessage>(
         _ request: Request,
         _ context: CallContext,
         _ caller: Principal,
-        _ body: () async throws -> Reply
+        _ body: @Sendable () async throws -> Reply
     ) async throws -> Reply {
         guard let key = context.metadata["idempotency-key"], !key.isEmpty else { return try await body() }
         guard key.count <= 255 else { throw ServiceError.invalidField("Idempotency-Key", "must be at most 255 characters") }
+        // Length-prefixed, so no subject and key can spell another pair's scope.
+        let scoped = "\(caller.subject.utf8.count):\(caller.subject)\(key)"
         let fingerprint = "\(context.method.path) \(Self.digest(request.serializedBytes()))"
-        if let record = try await self.store.idempotencyRecord(org: caller.org, key: key) {
-            return try Self.replay(record, fingerprint: fingerprint, key: key)
-        }
-        let reply = try await body()
-        let record = IdempotencyRecord(org: caller.org, key: key, fingerprint: fingerprint,
-                                       reply: reply.serializedBytes(), createdAt: self.clock.now)
-        do {
-            try await self.store.commit(ChangeSet([.insertIdempotencyRecord(record)]))
-        } catch let error as ServiceError where error.code == .alreadyExists {
-            // A concurrent retry stored its reply first; answer consistently with it.
-            if let stored = try await self.store.idempotencyRecord(org: caller.org, key: key) {
-                return try Self.replay(stored, fingerprint: fingerprint, key: key)
+        let store = self.store
+        let now = self.clock.now
+        let bytes = try await self.idempotencyLocks.withKey("\(caller.org.utf8.count):\(caller.org)\(scoped)") {
+            if let record = try await store.idempotencyRecord(org: caller.org, key: scoped) {
+                return try Self.replay(record, fingerprint: fingerprint, key: key)
             }
+            let reply = try await body().serializedBytes()
+            let record = IdempotencyRecord(org: caller.org, key: scoped, fingerprint: fingerprint, reply: reply, createdAt: now)
+            do {
+                try await store.commit(ChangeSet([.insertIdempotencyRecord(record)]))
+            } catch let error as ServiceError where error.code == .alreadyExists {
+                // A concurrent retry on another instance stored its reply first: answer as it did.
+                if let stored = try await store.idempotencyRecord(org: caller.org, key: scoped) {
+                    return try Self.replay(stored, fingerprint: fingerprint, key: key)
+                }
+            } catch {
+                // The mutation is committed: its reply is the truth even if the key's record is
+                // not (a retry may then run it again; issue 16 item 3 closes that gap).
+            }
+            return reply
         }
-        return reply
+        return try Reply(decodingReply: bytes)
     }
 
-    private static func replay<Reply: ProtoMessage>(_ record: IdempotencyRecord, fingerprint: String, key: String)
-        throws -> Reply
-    {
+    private static func replay(_ record: IdempotencyRecord, fingerprint: String, key: String) throws -> [UInt8] {
         guard record.fingerprint == fingerprint else {
-            throw ServiceError(
-                .failedPrecondition,
-                "idempotency key '\(key)' was already used with a different request",
-                fieldViolations: [FieldViolation(field: "Idempotency-Key", description: "reused with a different request")]
+            throw ServiceError.invalidField(
+                "Idempotency-Key", "'\(key)' was already used with a different request"
             )
         }
-        return try Reply(decodingReply: record.reply)
+        return record.reply
     }
 
     /// FNV-1a over the request bytes, with their length: tells requests apart under one key.

@@ -70,7 +70,7 @@ def main():
     check(again == created, "a retry with the same idempotency key returns the first reply")
     code, _ = status_of(lambda: stub.CreateSession(pb.CreateSessionRequest(job_id="job-2", tester_id="tester-1"),
                                                    metadata=auth(tester, "create-1"), timeout=10))
-    check(code == grpc.StatusCode.FAILED_PRECONDITION, "the same key with another request is FAILED_PRECONDITION")
+    check(code == grpc.StatusCode.INVALID_ARGUMENT, "the same key with another request is INVALID_ARGUMENT naming the key")
     code, details = status_of(lambda: stub.CreateSession(pb.CreateSessionRequest(job_id="job-1", tester_id="tester-1"),
                                                          metadata=auth(tester), timeout=10))
     check(code == grpc.StatusCode.ALREADY_EXISTS and created.session_id in details,

@@ -327,6 +327,34 @@ def main():
     check(first.status_code == 201 and again.status_code == 201
           and first.json()["data"]["sessionId"] == again.json()["data"]["sessionId"],
           f"Idempotency-Key replays the create ({first.status_code}, {again.status_code})")
+    idem_session = first.json()["data"]["sessionId"] if first.status_code == 201 else session_id
+    # The same key with another request names the key.
+    other = http.post(f"{base}/api/sessions", json={"jobId": f"job_idem2-{run}", "testerId": f"idem-{run}"},
+                      headers=bearer(idem_token, **{"Idempotency-Key": f"k-{run}"}))
+    check(other.status_code == 400 and other.json()["error"]["code"] == "INVALID_ARGUMENT"
+          and [d["field"] for d in other.json()["error"]["details"]] == ["Idempotency-Key"],
+          f"a key reused with another request is INVALID_ARGUMENT naming the key ({other.status_code} {other.text[:200]})")
+    # Keys belong to their caller: a researcher's key, repeated by someone else, replays nothing.
+    notes_body = {"notes": [{"content": f"idempotent note {run}"}]}
+    made = http.patch(f"{base}/api/sessions/{idem_session}/notes", json=notes_body,
+                      headers=bearer(researcher_token, **{"Idempotency-Key": f"r-{run}"}))
+    stolen = http.patch(f"{base}/api/sessions/{idem_session}/notes", json=notes_body,
+                        headers=bearer(idem_token, **{"Idempotency-Key": f"r-{run}"}))
+    check(made.status_code == 200 and stolen.status_code == 403,
+          f"another caller's key is not replayed to a tester ({made.status_code}, {stolen.status_code} {stolen.text[:120]})")
+    # Concurrent requests with one key run once and all get the same reply.
+    import concurrent.futures
+    concurrent_body = {"notes": [{"content": f"concurrent note {run}"}]}
+    def patch_once(_):
+        return requests.patch(f"{base}/api/sessions/{idem_session}/notes", json=concurrent_body,
+                                 headers=bearer(researcher_token, **{"Idempotency-Key": f"c-{run}"}), timeout=10)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(patch_once, range(8)))
+    listed = http.get(f"{base}/api/sessions/{idem_session}/notes", headers=bearer(researcher_token)).json()["data"]
+    created = [n for n in listed["notes"] if n["content"] == concurrent_body["notes"][0]["content"]]
+    check(all(r.status_code == 200 for r in replies) and len({r.text for r in replies}) == 1 and len(created) == 1,
+          f"8 concurrent requests with one key: {sorted({r.status_code for r in replies})}, "
+          f"{len({r.text for r in replies})} distinct replies, {len(created)} notes created")
 
     def chunks():
         yield b'{"jobId": "job_chunked-' + run.encode() + b'", '
