@@ -358,6 +358,19 @@ struct Serve: AsyncParsableCommand {
                 store: store, sink: sink, clock: clock, owner: instanceID, policy: policy, logger: logger)
             logger.info("claiming queued work", metadata: ["instance_id": "\(instanceID)", "lease_seconds": "\(policy.leaseDuration)"])
             workers = [{ await analysisWorker.run() }, { await payoutDispatcher.run() }]
+            if let shared = store as? PostgresSessionStore {
+                // Watchers here see every instance's changes; after a dropped notification
+                // connection, each watched session is read again (changes may have been missed).
+                let events = sessions.events
+                workers.append {
+                    await shared.watchChanges(
+                        onChange: { id, version in await events.sessionChanged(id, version: version, in: shared) },
+                        onReconnect: {
+                            for id in events.watchedSessionIDs { await events.sessionChanged(id, version: 0, in: shared) }
+                        }
+                    )
+                }
+            }
             if let file = settings.jwksFile {
                 let secretBytes = secret.secret
                 workers.append {

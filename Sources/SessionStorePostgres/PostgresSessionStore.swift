@@ -137,6 +137,42 @@ package final class PostgresSessionStore: SessionStore {
         return ServiceError(.unavailable, "the database is unavailable", cause: error)
     }
 
+    // MARK: Changes from every instance
+
+    /// The `LISTEN/NOTIFY` channel that carries `sessionID:version` for every committed change.
+    static let changeChannel = "session_changes"
+
+    /// Calls `onChange` for every session change any instance commits, until cancelled. The
+    /// listening connection is re-established when it drops (backing off up to 5 s), and
+    /// `onReconnect` runs whenever listening (re)starts, since changes may have been missed.
+    package func watchChanges(
+        onChange: @escaping @Sendable (_ sessionID: String, _ version: Int64) async -> Void,
+        onReconnect: @escaping @Sendable () async -> Void
+    ) async {
+        var delay: Duration = .milliseconds(250)
+        while !Task.isCancelled {
+            do {
+                try await self.client.withConnection { connection in
+                    try await connection.listen(on: Self.changeChannel) { notifications in
+                        delay = .milliseconds(250)
+                        await onReconnect()
+                        for try await notification in notifications {
+                            let parts = notification.payload.split(separator: ":")
+                            guard parts.count == 2, let version = Int64(parts[1]) else { continue }
+                            await onChange(String(parts[0]), version)
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                self.logger.warning("session change notifications interrupted; listening again",
+                    metadata: ["error": "\(Self.serviceError(error))", "retry_in": "\(delay)"])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
     // MARK: Writes
 
     package func commit(_ changes: ChangeSet) async throws {
@@ -146,6 +182,18 @@ package final class PostgresSessionStore: SessionStore {
                 do {
                     for change in changes.changes {
                         try await self.apply(change, connection)
+                    }
+                    // Every instance's watchers hear of the change: NOTIFY is delivered on commit.
+                    for change in changes.changes {
+                        switch change {
+                        case .insertSession(let session), .updateSession(let session):
+                            let payload = "\(session.id):\(session.version)"
+                            _ = try await connection.query(
+                                "SELECT pg_notify(\(Self.changeChannel), \(payload))", logger: self.logger
+                            )
+                        default:
+                            continue
+                        }
                     }
                     _ = try await connection.query("COMMIT", logger: self.logger)
                 } catch {

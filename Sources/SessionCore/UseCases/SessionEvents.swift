@@ -14,12 +14,15 @@ package struct SessionEvent: Sendable {
 
 /// In-process fan-out of committed session changes to watchers.
 ///
-/// Events are published after the commit that caused them. With several instances sharing a
-/// PostgreSQL database, each instance sees only its own changes (noted in the README).
+/// Events are published after the commit that caused them, by this instance's use cases and
+/// workers, and (with PostgreSQL) for every other instance's commits through `LISTEN/NOTIFY`;
+/// each subscriber gets each session version once, in order, whichever arrives first.
 package final class SessionEvents: Sendable {
     private struct Subscriber {
         var sessionID: String
         var continuation: AsyncStream<SessionEvent>.Continuation
+        /// The newest session version this subscriber was sent.
+        var lastVersion: Int64 = 0
     }
 
     private let subscribers = Mutex<[Int: Subscriber]>([:])
@@ -43,9 +46,29 @@ package final class SessionEvents: Sendable {
 
     package func publish(_ event: SessionEvent) {
         let targets = self.subscribers.withLock { subscribers in
-            subscribers.values.filter { $0.sessionID == event.session.id }.map(\.continuation)
+            var targets: [AsyncStream<SessionEvent>.Continuation] = []
+            for (id, subscriber) in subscribers
+            where subscriber.sessionID == event.session.id && event.session.version > subscriber.lastVersion {
+                subscribers[id]?.lastVersion = event.session.version
+                targets.append(subscriber.continuation)
+            }
+            return targets
         }
         for target in targets { target.yield(event) }
+    }
+
+    /// The sessions someone is watching now.
+    package var watchedSessionIDs: Set<String> {
+        self.subscribers.withLock { Set($0.values.map(\.sessionID)) }
+    }
+
+    /// A session changed elsewhere (another instance): publishes its current state to its
+    /// watchers, if any, and if it is newer than what they were sent.
+    package func sessionChanged(_ id: String, version: Int64, in store: any SessionStore) async {
+        guard self.watchedSessionIDs.contains(id), let session = try? await store.session(withID: id),
+            session.version >= version
+        else { return }
+        self.publish(SessionEvent(kind: session.status == .analyzed ? .analysisCompleted : .statusChanged, session: session))
     }
 
     package var subscriberCount: Int { self.subscribers.withLock { $0.count } }
