@@ -266,6 +266,9 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
             guard let stream = self.streams.removeValue(forKey: streamID) else { return }
             self.abandon(stream)
             self.releaseBudget(of: stream)
+            // What it held may let a waiting stream go: grant on the next tick (this may be
+            // the tail of a write, after this tick's grants ran).
+            if !self.waitingForBudget.isEmpty { self.scheduleOutput() }
             if self.closing && self.streams.isEmpty { self.scheduleOutput() }
         case .goAway:
             break
