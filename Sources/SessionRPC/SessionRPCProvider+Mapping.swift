@@ -99,7 +99,13 @@ extension SessionRPCProvider {
     /// with the same key and request gets the first reply; the same key with another request is
     /// INVALID_ARGUMENT naming the key. Keys belong to the caller (org and subject): another
     /// caller's key is another key, so nobody is replayed a reply made for someone else.
-    /// Concurrent retries in this process wait for the first. Without a key the call simply runs.
+    ///
+    /// The key is claimed in the same transaction as the call's mutation (`IdempotencyClaim`), so
+    /// the two are committed both or neither: a concurrent call with the key, here or on another
+    /// instance, or a retry after a crash, finds the claim and answers from it instead of running
+    /// again. The reply is stored right after the mutation; a retry that finds the claim without
+    /// it yet waits for it briefly. Calls with one key on this instance are serialized besides,
+    /// so they wait instead of failing their claim. Without a key the call simply runs.
     func idempotent<Request: ProtoMessage, Reply: ProtoMessage>(
         _ request: Request,
         _ context: CallContext,
@@ -115,31 +121,52 @@ extension SessionRPCProvider {
         let now = self.clock.now
         let bytes = try await self.idempotencyLocks.withKey("\(caller.org.utf8.count):\(caller.org)\(scoped)") {
             if let record = try await store.idempotencyRecord(org: caller.org, key: scoped) {
-                return try Self.replay(record, fingerprint: fingerprint, key: key)
+                return try await Self.answer(from: record, fingerprint: fingerprint, key: key, store: store)
             }
-            let reply = try await body().serializedBytes()
-            let record = IdempotencyRecord(org: caller.org, key: scoped, fingerprint: fingerprint, reply: reply, createdAt: now)
+            let claim = IdempotencyClaim(
+                IdempotencyRecord(org: caller.org, key: scoped, fingerprint: fingerprint, reply: [], createdAt: now)
+            )
+            let reply: [UInt8]
             do {
-                try await store.commit(ChangeSet([.insertIdempotencyRecord(record)]))
-            } catch let error as ServiceError where error.code == .alreadyExists {
-                // A concurrent retry on another instance stored its reply first: answer as it did.
-                if let stored = try await store.idempotencyRecord(org: caller.org, key: scoped) {
-                    return try Self.replay(stored, fingerprint: fingerprint, key: key)
-                }
+                reply = try await IdempotencyClaim.$current.withValue(claim) { try await body() }.serializedBytes()
             } catch {
-                // The mutation is committed: its reply is the truth even if the key's record is
-                // not (a retry may then run it again; issue 16 item 3 closes that gap).
+                // Another call's claim may have won the key (its commit first): answer as it did.
+                if !claim.isCommitted, let record = try? await store.idempotencyRecord(org: caller.org, key: scoped) {
+                    return try await Self.answer(from: record, fingerprint: fingerprint, key: key, store: store)
+                }
+                throw error
             }
+            // The mutation and the claim are committed; the reply joins them now. If that fails,
+            // the key still guards the mutation (a retry gets ABORTED, never a second run).
+            let completion: ChangeSet.Change = claim.isCommitted
+                ? .completeIdempotencyRecord(org: caller.org, key: scoped, reply: reply)
+                : .insertIdempotencyRecord(
+                    IdempotencyRecord(org: caller.org, key: scoped, fingerprint: fingerprint, reply: reply, createdAt: now)
+                )
+            try? await store.commit(ChangeSet([completion]))
             return reply
         }
         return try Reply(decodingReply: bytes)
     }
 
-    private static func replay(_ record: IdempotencyRecord, fingerprint: String, key: String) throws -> [UInt8] {
+    /// The stored answer for a key: its reply when the request matches and the reply is stored
+    /// (waiting up to 3 s for a claim whose reply is on its way).
+    private static func answer(
+        from record: IdempotencyRecord, fingerprint: String, key: String, store: any SessionStore
+    ) async throws -> [UInt8] {
         guard record.fingerprint == fingerprint else {
-            throw ServiceError.invalidField(
-                "Idempotency-Key", "'\(key)' was already used with a different request"
-            )
+            throw ServiceError.invalidField("Idempotency-Key", "'\(key)' was already used with a different request")
+        }
+        var record = record
+        let deadline = ContinuousClock.now + .seconds(3)
+        while !record.isComplete {
+            guard ContinuousClock.now < deadline else {
+                throw ServiceError(
+                    .aborted, "the request with Idempotency-Key '\(key)' was carried out; its reply is not stored yet, retry"
+                )
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            record = try await store.idempotencyRecord(org: record.org, key: record.key) ?? record
         }
         return record.reply
     }

@@ -18,7 +18,7 @@ package final class PostgresSessionStore: SessionStore {
     ///
     /// The pool retries a connection that fails (wrong address, refused TLS) for as long as
     /// someone waits, so start-up gives up after `timeout` with UNAVAILABLE instead of hanging.
-    package static func connect(url: String, logger: Logger, timeout: Duration = .seconds(10)) async throws
+    package static func connect(url: String, logger: Logger, timeout: Duration = .seconds(30)) async throws
         -> PostgresSessionStore
     {
         let configuration = try Self.configuration(url)
@@ -313,6 +313,11 @@ package final class PostgresSessionStore: SessionStore {
                 INSERT INTO idempotency_keys (org, key, fingerprint, reply, created_at)
                 VALUES (\(r.org), \(r.key), \(r.fingerprint), \(ByteBuffer(bytes: r.reply)), \(r.createdAt.seconds))
                 """, logger: logger)
+        case .completeIdempotencyRecord(let org, let key, let reply):
+            _ = try await connection.query(
+                "UPDATE idempotency_keys SET reply = \(ByteBuffer(bytes: reply)) WHERE org = \(org) AND key = \(key)",
+                logger: logger
+            )
         }
     }
 

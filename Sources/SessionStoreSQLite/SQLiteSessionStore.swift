@@ -245,6 +245,11 @@ package final class SQLiteSessionStore: SessionStore {
                     [.text(record.org), .text(record.key), .text(record.fingerprint), .blob(record.reply),
                      .date(record.createdAt)]
                 )
+            case .completeIdempotencyRecord(let org, let key, let reply):
+                try connection.query(
+                    "UPDATE idempotency_keys SET reply = ? WHERE org = ? AND key = ?",
+                    [.blob(reply), .text(org), .text(key)]
+                )
             }
         }
     }

@@ -6,11 +6,11 @@ import Testing
 struct CrossInstanceEventsTests {
     static var sessiond: String { ServerProcess.productsDirectory.appendingPathComponent("sessiond").path }
 
-    @Test("a watcher on one instance sees changes made through another (LISTEN/NOTIFY)")
-    func watchWhenChangedElsewhere() async throws {
+    /// Two sessiond processes on one fresh PostgreSQL database and one JWT secret, and a
+    /// `service` token both accept.
+    static func twoInstances() async throws -> (ServerProcess, ServerProcess, String) {
         let database = try await StoreKind.freshDatabase()
-        let shared = try PythonScript.temporaryDirectory()
-        let secret = shared.appendingPathComponent("jwt-secret").path
+        let secret = try PythonScript.temporaryDirectory().appendingPathComponent("jwt-secret").path
         try "cross-instance-secret-\(UUID().uuidString)\n".write(toFile: secret, atomically: true, encoding: .utf8)
         func start() async throws -> ServerProcess {
             try await ServerProcess("sessiond", [
@@ -18,13 +18,17 @@ struct CrossInstanceEventsTests {
                 "--database-url", database, "--jwt-secret-file", secret,
             ])
         }
-        let a = try await start()
-        let b = try await start()
-        let portA = try #require(a.port)
-        let portB = try #require(b.port)
         let token = try await runCommand(Self.sessiond, [
             "token", "--sub", "svc", "--role", "service", "--org", "cross", "--jwt-secret-file", secret,
         ]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return (try await start(), try await start(), token)
+    }
+
+    @Test("a watcher on one instance sees changes made through another (LISTEN/NOTIFY)")
+    func watchWhenChangedElsewhere() async throws {
+        let (a, b, token) = try await Self.twoInstances()
+        let portA = try #require(a.port)
+        let portB = try #require(b.port)
         let created = try await runCommand("/usr/bin/curl", [
             "-s", "-X", "POST", "http://127.0.0.1:\(portA)/api/sessions", "-H", "Authorization: Bearer \(token)",
             "-H", "Content-Type: application/json", "-d", #"{"jobId": "job-x", "testerId": "tester-x", "variant": "A"}"#,
@@ -47,5 +51,40 @@ struct CrossInstanceEventsTests {
         await b.stop()
         #expect(events.contains(#""status":"active""#), "the snapshot first: \(events)")
         #expect(events.contains(#""status":"paused""#), "the change made through A reached B's watcher: \(events)")
+    }
+
+    @Test("one idempotency key sent to two instances at once: one effect, the same reply to both")
+    func idempotencyKeyWhenSentToTwoInstances() async throws {
+        let (a, b, token) = try await Self.twoInstances()
+        let ports = [try #require(a.port), try #require(b.port)]
+        let created = try await runCommand("/usr/bin/curl", [
+            "-s", "-X", "POST", "http://127.0.0.1:\(ports[0])/api/sessions", "-H", "Authorization: Bearer \(token)",
+            "-H", "Content-Type: application/json", "-d", #"{"jobId": "job-k", "testerId": "tester-k", "variant": "A"}"#,
+        ]).output
+        let id = try #require(created.firstMatch(of: /"sessionId":"([^"]+)"/)?.1, "\(created)")
+        for round in 0..<5 {
+            let replies = try await withThrowingTaskGroup(of: String.self) { group in
+                for port in ports {
+                    group.addTask {
+                        try await runCommand("/usr/bin/curl", [
+                            "-s", "-X", "PATCH", "http://127.0.0.1:\(port)/api/sessions/\(id)/notes",
+                            "-H", "Authorization: Bearer \(token)", "-H", "Idempotency-Key: note-\(round)",
+                            "-H", "Content-Type: application/json", "-d", #"{"notes": [{"content": "note \#(round)"}]}"#,
+                        ]).output
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.count == 2 && replies[0] == replies[1], "round \(round): \(replies)")
+            #expect(replies.allSatisfy { $0.contains(#""createdCount":1"#) }, "round \(round): \(replies)")
+        }
+        let notes = try await runCommand("/usr/bin/curl", [
+            "-s", "http://127.0.0.1:\(ports[1])/api/sessions/\(id)/notes", "-H", "Authorization: Bearer \(token)",
+        ]).output
+        await a.stop()
+        await b.stop()
+        for round in 0..<5 {
+            #expect(notes.components(separatedBy: #""content":"note \#(round)""#).count - 1 == 1, "note \(round): \(notes)")
+        }
     }
 }

@@ -20,6 +20,11 @@ struct PostgresTLSTests {
         }
     }
 
+    /// A fresh database's URL without the suite's `sslmode=disable`.
+    static func database() async throws -> String {
+        String(try await StoreKind.freshDatabase().prefix { $0 != "?" })
+    }
+
     /// Whether the store's connection is encrypted, as the server sees it.
     static func encrypted(_ url: String, timeout: Duration = .seconds(30)) async throws -> Bool {
         var logger = Logger(label: "test-postgres-tls")
@@ -39,7 +44,7 @@ struct PostgresTLSTests {
         ("sslmode=disable", false),
     ])
     func connectWhenModeGiven(query: String, expected: Bool) async throws {
-        let base = try await StoreKind.freshDatabase()
+        let base = try await Self.database()
         let query = query.replacingOccurrences(of: "CA", with: try Self.authority)
         let url = query.isEmpty ? base : base + "?" + query
         #expect(try await Self.encrypted(url) == expected)
@@ -54,7 +59,7 @@ struct PostgresTLSTests {
             "-out", other, "-days", "1", "-subj", "/CN=not the server's CA",
         ]).status
         try #require(status == 0)
-        let url = try await StoreKind.freshDatabase() + "?sslmode=verify-full&sslrootcert=\(other)"
+        let url = try await Self.database() + "?sslmode=verify-full&sslrootcert=\(other)"
         let started = ContinuousClock.now
         await #expect {
             _ = try await Self.encrypted(url, timeout: .seconds(3))

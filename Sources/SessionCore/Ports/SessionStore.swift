@@ -73,7 +73,12 @@ package struct ChangeSet: Sendable {
         case finishPayout(id: String, lease: JobLease, outcome: JobOutcome)
         /// The local ledger's record of a payout; `alreadyExists` when its key is recorded already.
         case recordPayoutDelivery(PayoutDelivery)
+        /// Claims an idempotency key; `alreadyExists` when the caller's key is claimed already
+        /// (then nothing of the change set is applied).
         case insertIdempotencyRecord(IdempotencyRecord)
+        /// Stores the reply of the call that claimed the key (in the same commit as the call's
+        /// mutation, the key was claimed with an empty reply).
+        case completeIdempotencyRecord(org: String, key: String, reply: [UInt8])
     }
 
     package var changes: [Change]
@@ -131,8 +136,13 @@ package struct IdempotencyRecord: Sendable, Equatable {
     package var key: String
     /// Which method and request body the key was first used with.
     package var fingerprint: String
+    /// Empty while the call that claimed the key has committed its mutation but not yet stored
+    /// its reply (no reply of ours is empty).
     package var reply: [UInt8]
     package var createdAt: Date
+
+    /// Whether the call that claimed the key has stored its reply.
+    package var isComplete: Bool { !self.reply.isEmpty }
 
     package init(org: String, key: String, fingerprint: String, reply: [UInt8], createdAt: Date) {
         self.org = org

@@ -117,7 +117,7 @@ package final class SessionService: Sendable {
             createdAt: self.clock.now
         )
         do {
-            try await self.store.commit(ChangeSet([.insertSession(session)]))
+            try await self.commit(ChangeSet([.insertSession(session)]))
         } catch let error as ServiceError where error.code == .alreadyExists {
             // The session exists (created earlier or by a concurrent call): name it.
             if let existing = try await self.store.session(org: caller.org, jobID: jobID, testerID: testerID) {
@@ -227,7 +227,7 @@ package final class SessionService: Sendable {
             submittedAt: self.clock.now
         )
         do {
-            try await self.store.commit(ChangeSet([.insertFeedback(feedback)]))
+            try await self.commit(ChangeSet([.insertFeedback(feedback)]))
         } catch let error as ServiceError where error.code == .alreadyExists {
             throw ServiceError(.alreadyExists, "feedback for session \(id) was already submitted")
         }
@@ -284,7 +284,7 @@ package final class SessionService: Sendable {
                 updated += 1
             }
         }
-        try await self.store.commit(changes)
+        try await self.commit(changes)
         return (updated, created)
     }
 
@@ -309,7 +309,7 @@ package final class SessionService: Sendable {
             let now = self.clock.now
             try change(&session, now)
             do {
-                try await self.store.commit(ChangeSet([.updateSession(session)] + extra(session, now)))
+                try await self.commit(ChangeSet([.updateSession(session)] + extra(session, now)))
                 if session.status != before {
                     self.events.publish(SessionEvent(kind: .statusChanged, session: session))
                 }
