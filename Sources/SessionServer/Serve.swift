@@ -357,7 +357,8 @@ struct Serve: AsyncParsableCommand {
             let payoutDispatcher = PayoutDispatcher(
                 store: store, sink: sink, clock: clock, owner: instanceID, policy: policy, logger: logger)
             logger.info("claiming queued work", metadata: ["instance_id": "\(instanceID)", "lease_seconds": "\(policy.leaseDuration)"])
-            workers = [{ await analysisWorker.run() }, { await payoutDispatcher.run() }]
+            let pruner = IdempotencyPruner(store: store, clock: clock, logger: logger)
+            workers = [{ await analysisWorker.run() }, { await payoutDispatcher.run() }, { await pruner.run() }]
             if let shared = store as? PostgresSessionStore {
                 // Watchers here see every instance's changes; after a dropped notification
                 // connection, each watched session is read again (changes may have been missed).

@@ -318,6 +318,8 @@ package final class PostgresSessionStore: SessionStore {
                 "UPDATE idempotency_keys SET reply = \(ByteBuffer(bytes: reply)) WHERE org = \(org) AND key = \(key)",
                 logger: logger
             )
+        case .pruneIdempotencyRecords(let cutoff):
+            _ = try await connection.query("DELETE FROM idempotency_keys WHERE created_at < \(cutoff.seconds)", logger: logger)
         }
     }
 

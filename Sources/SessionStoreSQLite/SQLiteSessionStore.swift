@@ -250,6 +250,8 @@ package final class SQLiteSessionStore: SessionStore {
                     "UPDATE idempotency_keys SET reply = ? WHERE org = ? AND key = ?",
                     [.blob(reply), .text(org), .text(key)]
                 )
+            case .pruneIdempotencyRecords(let cutoff):
+                try connection.query("DELETE FROM idempotency_keys WHERE created_at < ?", [.date(cutoff)])
             }
         }
     }

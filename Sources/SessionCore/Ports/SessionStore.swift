@@ -79,6 +79,8 @@ package struct ChangeSet: Sendable {
         /// Stores the reply of the call that claimed the key (in the same commit as the call's
         /// mutation, the key was claimed with an empty reply).
         case completeIdempotencyRecord(org: String, key: String, reply: [UInt8])
+        /// Deletes idempotency records created before the date (their keys may be used afresh).
+        case pruneIdempotencyRecords(before: Date)
     }
 
     package var changes: [Change]

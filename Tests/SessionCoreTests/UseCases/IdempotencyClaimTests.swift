@@ -55,3 +55,19 @@ struct IdempotencyClaimTests {
         #expect(listed.sessions.isEmpty)
     }
 }
+
+@Suite("idempotency records expire")
+struct IdempotencyPrunerTests {
+    @Test("records older than the time to live are deleted; younger ones stay", arguments: StoreKind.allCases)
+    func pruneWhenExpired(kind: StoreKind) async throws {
+        let harness = try await Harness.make(kind)
+        for (key, age) in [("old", 25 * 3600.0), ("young", 23 * 3600.0)] {
+            try await harness.store.commit(ChangeSet([.insertIdempotencyRecord(IdempotencyRecord(
+                org: "org1", key: key, fingerprint: "f", reply: [1], createdAt: Date.testEpoch - age
+            ))]))
+        }
+        try await IdempotencyPruner(store: harness.store, clock: harness.clock, logger: .init(label: "t")).runOnce()
+        #expect(try await harness.store.idempotencyRecord(org: "org1", key: "old") == nil)
+        #expect(try await harness.store.idempotencyRecord(org: "org1", key: "young") != nil)
+    }
+}
