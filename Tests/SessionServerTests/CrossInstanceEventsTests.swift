@@ -87,4 +87,31 @@ struct CrossInstanceEventsTests {
             #expect(notes.components(separatedBy: #""content":"note \#(round)""#).count - 1 == 1, "note \(round): \(notes)")
         }
     }
+
+    @Test("concurrent creates of one (job, tester) on two instances: exactly one session")
+    func createWhenRacingOnTwoInstances() async throws {
+        let (a, b, token) = try await Self.twoInstances()
+        let ports = [try #require(a.port), try #require(b.port)]
+        for round in 0..<5 {
+            let statuses = try await withThrowingTaskGroup(of: String.self) { group in
+                for port in ports {
+                    group.addTask {
+                        try await runCommand("/usr/bin/curl", [
+                            "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "http://127.0.0.1:\(port)/api/sessions",
+                            "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: application/json",
+                            "-d", #"{"jobId": "job-race", "testerId": "tester-\#(round)", "variant": "A"}"#,
+                        ]).output
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }.sorted()
+            }
+            #expect(statuses == ["201", "409"], "round \(round): \(statuses)")
+        }
+        let listed = try await runCommand("/usr/bin/curl", [
+            "-s", "http://127.0.0.1:\(ports[0])/api/sessions?jobId=job-race&limit=50", "-H", "Authorization: Bearer \(token)",
+        ]).output
+        await a.stop()
+        await b.stop()
+        #expect(listed.components(separatedBy: #""sessionId""#).count - 1 == 5, "\(listed)")
+    }
 }
