@@ -224,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SessionRPCTests",
-            dependencies: ["SessionRPC", "SessionCore", "ServiceErrors"],
+            dependencies: ["SessionRPC", "SessionCore", "ServiceErrors", "SessionAPI", "RPCCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -6,9 +6,9 @@ import Testing
 struct CrossInstanceEventsTests {
     static var sessiond: String { ServerProcess.productsDirectory.appendingPathComponent("sessiond").path }
 
-    /// Two sessiond processes on one fresh PostgreSQL database and one JWT secret, and a
-    /// `service` token both accept.
-    static func twoInstances() async throws -> (ServerProcess, ServerProcess, String) {
+    /// sessiond processes on one fresh PostgreSQL database and one JWT secret, and a `service`
+    /// token all accept.
+    static func instances(_ count: Int) async throws -> ([ServerProcess], String) {
         let database = try await StoreKind.freshDatabase()
         let secret = try PythonScript.temporaryDirectory().appendingPathComponent("jwt-secret").path
         try "cross-instance-secret-\(UUID().uuidString)\n".write(toFile: secret, atomically: true, encoding: .utf8)
@@ -21,14 +21,17 @@ struct CrossInstanceEventsTests {
         let token = try await runCommand(Self.sessiond, [
             "token", "--sub", "svc", "--role", "service", "--org", "cross", "--jwt-secret-file", secret,
         ]).output.trimmingCharacters(in: .whitespacesAndNewlines)
-        return (try await start(), try await start(), token)
+        var servers: [ServerProcess] = []
+        for _ in 0..<count { servers.append(try await start()) }
+        return (servers, token)
     }
 
-    @Test("a watcher on one instance sees changes made through another (LISTEN/NOTIFY)")
+    @Test("a watcher on instance C sees changes made through A and through B (LISTEN/NOTIFY)")
     func watchWhenChangedElsewhere() async throws {
-        let (a, b, token) = try await Self.twoInstances()
-        let portA = try #require(a.port)
-        let portB = try #require(b.port)
+        let (servers, token) = try await Self.instances(3)
+        let portA = try #require(servers[0].port)
+        let portB = try #require(servers[1].port)
+        let portC = try #require(servers[2].port)
         let created = try await runCommand("/usr/bin/curl", [
             "-s", "-X", "POST", "http://127.0.0.1:\(portA)/api/sessions", "-H", "Authorization: Bearer \(token)",
             "-H", "Content-Type: application/json", "-d", #"{"jobId": "job-x", "testerId": "tester-x", "variant": "A"}"#,
@@ -38,7 +41,7 @@ struct CrossInstanceEventsTests {
         let watch = Task {
             try await runCommand("/usr/bin/curl", [
                 "-sN", "--max-time", "8", "-H", "Authorization: Bearer \(token)",
-                "http://127.0.0.1:\(portB)/api/sessions/\(id)/events",
+                "http://127.0.0.1:\(portC)/api/sessions/\(id)/events",
             ]).output
         }
         try await Task.sleep(for: .seconds(2))
@@ -46,17 +49,21 @@ struct CrossInstanceEventsTests {
             "-s", "-X", "POST", "http://127.0.0.1:\(portA)/api/sessions/\(id)/pause", "-H", "Authorization: Bearer \(token)",
         ]).output
         #expect(paused.contains(#""status":"paused""#), "\(paused)")
+        try await Task.sleep(for: .seconds(1))
+        let resumed = try await runCommand("/usr/bin/curl", [
+            "-s", "-X", "POST", "http://127.0.0.1:\(portB)/api/sessions/\(id)/resume", "-H", "Authorization: Bearer \(token)",
+        ]).output
+        #expect(resumed.contains(#""status":"active""#), "\(resumed)")
         let events = try await watch.value
-        await a.stop()
-        await b.stop()
-        #expect(events.contains(#""status":"active""#), "the snapshot first: \(events)")
-        #expect(events.contains(#""status":"paused""#), "the change made through A reached B's watcher: \(events)")
+        for server in servers { await server.stop() }
+        let statuses = events.matches(of: /"status":"([a-z]+)"/).map { String($0.1) }
+        #expect(statuses == ["active", "paused", "active"], "snapshot, A's pause, B's resume, in order: \(events)")
     }
 
     @Test("one idempotency key sent to two instances at once: one effect, the same reply to both")
     func idempotencyKeyWhenSentToTwoInstances() async throws {
-        let (a, b, token) = try await Self.twoInstances()
-        let ports = [try #require(a.port), try #require(b.port)]
+        let (servers, token) = try await Self.instances(2)
+        let ports = try servers.map { try #require($0.port) }
         let created = try await runCommand("/usr/bin/curl", [
             "-s", "-X", "POST", "http://127.0.0.1:\(ports[0])/api/sessions", "-H", "Authorization: Bearer \(token)",
             "-H", "Content-Type: application/json", "-d", #"{"jobId": "job-k", "testerId": "tester-k", "variant": "A"}"#,
@@ -81,8 +88,7 @@ struct CrossInstanceEventsTests {
         let notes = try await runCommand("/usr/bin/curl", [
             "-s", "http://127.0.0.1:\(ports[1])/api/sessions/\(id)/notes", "-H", "Authorization: Bearer \(token)",
         ]).output
-        await a.stop()
-        await b.stop()
+        for server in servers { await server.stop() }
         for round in 0..<5 {
             #expect(notes.components(separatedBy: #""content":"note \#(round)""#).count - 1 == 1, "note \(round): \(notes)")
         }
@@ -90,8 +96,8 @@ struct CrossInstanceEventsTests {
 
     @Test("concurrent creates of one (job, tester) on two instances: exactly one session")
     func createWhenRacingOnTwoInstances() async throws {
-        let (a, b, token) = try await Self.twoInstances()
-        let ports = [try #require(a.port), try #require(b.port)]
+        let (servers, token) = try await Self.instances(2)
+        let ports = try servers.map { try #require($0.port) }
         for round in 0..<5 {
             let statuses = try await withThrowingTaskGroup(of: String.self) { group in
                 for port in ports {
@@ -110,8 +116,7 @@ struct CrossInstanceEventsTests {
         let listed = try await runCommand("/usr/bin/curl", [
             "-s", "http://127.0.0.1:\(ports[0])/api/sessions?jobId=job-race&limit=50", "-H", "Authorization: Bearer \(token)",
         ]).output
-        await a.stop()
-        await b.stop()
+        for server in servers { await server.stop() }
         #expect(listed.components(separatedBy: #""sessionId""#).count - 1 == 5, "\(listed)")
     }
 }
