@@ -110,6 +110,7 @@ extension SessionRPCProvider {
         _ request: Request,
         _ context: CallContext,
         _ caller: Principal,
+        replaying access: ReplayAccess,
         _ body: @Sendable () async throws -> Reply
     ) async throws -> Reply {
         guard let key = context.metadata["idempotency-key"], !key.isEmpty else { return try await body() }
@@ -119,8 +120,17 @@ extension SessionRPCProvider {
         let fingerprint = "\(context.method.path) \(Self.digest(request.serializedBytes()))"
         let store = self.store
         let now = self.clock.now
+        let service = self.service
+        // A stored reply goes only to a caller who may still do what the call did.
+        let authorize: @Sendable () async throws -> Void = {
+            switch access {
+            case .create(let testerID): try service.authorizeCreate(testerID: testerID, by: caller)
+            case .session(let id, let action): try await service.authorize(action, sessionID: id, by: caller)
+            }
+        }
         let bytes = try await self.idempotencyLocks.withKey("\(caller.org.utf8.count):\(caller.org)\(scoped)") {
             if let record = try await store.idempotencyRecord(org: caller.org, key: scoped) {
+                try await authorize()
                 return try await Self.answer(from: record, fingerprint: fingerprint, key: key, store: store)
             }
             let claim = IdempotencyClaim(
@@ -132,6 +142,7 @@ extension SessionRPCProvider {
             } catch {
                 // Another call's claim may have won the key (its commit first): answer as it did.
                 if !claim.isCommitted, let record = try? await store.idempotencyRecord(org: caller.org, key: scoped) {
+                    try await authorize()
                     return try await Self.answer(from: record, fingerprint: fingerprint, key: key, store: store)
                 }
                 throw error
@@ -147,6 +158,13 @@ extension SessionRPCProvider {
             return reply
         }
         return try Reply(decodingReply: bytes)
+    }
+
+    /// What a replayed call did, so the caller's right to it is checked again before its reply is
+    /// replayed (a role or an organization may have changed since).
+    enum ReplayAccess: Sendable {
+        case create(testerID: String)
+        case session(String, SessionAction)
     }
 
     /// The stored answer for a key: its reply when the request matches and the reply is stored

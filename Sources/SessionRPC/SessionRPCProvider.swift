@@ -21,7 +21,7 @@ package struct SessionRPCProvider: SessionServiceProvider {
 
     package func createSession(_ request: CreateSessionRequest, context: CallContext) async throws -> SessionAPI.Session {
         let caller = try Self.principal(context)
-        return try await self.idempotent(request, context, caller) {
+        return try await self.idempotent(request, context, caller, replaying: .create(testerID: request.testerID)) {
             let session = try await self.service.create(
                 jobID: request.jobID, testerID: request.testerID, variant: request.variant, by: caller)
             return self.message(session, for: caller)
@@ -70,14 +70,14 @@ package struct SessionRPCProvider: SessionServiceProvider {
 
     package func pauseSession(_ request: PauseSessionRequest, context: CallContext) async throws -> SessionAPI.Session {
         let caller = try Self.principal(context)
-        return try await self.idempotent(request, context, caller) {
+        return try await self.idempotent(request, context, caller, replaying: .session(request.sessionID, .pause)) {
             self.message(try await self.service.pause(request.sessionID, by: caller), for: caller)
         }
     }
 
     package func resumeSession(_ request: ResumeSessionRequest, context: CallContext) async throws -> SessionAPI.Session {
         let caller = try Self.principal(context)
-        return try await self.idempotent(request, context, caller) {
+        return try await self.idempotent(request, context, caller, replaying: .session(request.sessionID, .resume)) {
             self.message(try await self.service.resume(request.sessionID, by: caller), for: caller)
         }
     }
@@ -86,7 +86,7 @@ package struct SessionRPCProvider: SessionServiceProvider {
         -> CompleteSessionResponse
     {
         let caller = try Self.principal(context)
-        return try await self.idempotent(request, context, caller) {
+        return try await self.idempotent(request, context, caller, replaying: .session(request.sessionID, .complete)) {
             let session = try await self.service.complete(request.sessionID, completedAt: request.completedAt?.date, by: caller)
             var response = CompleteSessionResponse()
             response.sessionID = session.id
@@ -101,7 +101,7 @@ package struct SessionRPCProvider: SessionServiceProvider {
         -> AnalyzeSessionResponse
     {
         let caller = try Self.principal(context)
-        return try await self.idempotent(request, context, caller) {
+        return try await self.idempotent(request, context, caller, replaying: .session(request.sessionID, .analyze)) {
             let (session, estimate) = try await self.service.analyze(request.sessionID, by: caller)
             var response = AnalyzeSessionResponse()
             response.sessionID = session.id
@@ -138,7 +138,7 @@ package struct SessionRPCProvider: SessionServiceProvider {
 
     package func updateNotes(_ request: UpdateNotesRequest, context: CallContext) async throws -> UpdateNotesResponse {
         let caller = try Self.principal(context)
-        return try await self.idempotent(request, context, caller) {
+        return try await self.idempotent(request, context, caller, replaying: .session(request.sessionID, .editNotes)) {
             let edits = request.notes.map { SessionService.NoteEdit(noteID: $0.noteID, content: $0.content) }
             let (updated, created) = try await self.service.updateNotes(request.sessionID, edits: edits, by: caller)
             var response = UpdateNotesResponse()
@@ -153,7 +153,7 @@ package struct SessionRPCProvider: SessionServiceProvider {
         -> ConfirmSessionResponse
     {
         let caller = try Self.principal(context)
-        return try await self.idempotent(request, context, caller) {
+        return try await self.idempotent(request, context, caller, replaying: .session(request.sessionID, .confirm)) {
             let (session, payout) = try await self.service.confirm(
                 request.sessionID, rating: request.rating, comment: request.comment, by: caller)
             var response = ConfirmSessionResponse()
@@ -170,7 +170,7 @@ package struct SessionRPCProvider: SessionServiceProvider {
         -> SubmitFeedbackResponse
     {
         let caller = try Self.principal(context)
-        return try await self.idempotent(request, context, caller) {
+        return try await self.idempotent(request, context, caller, replaying: .session(request.sessionID, .feedback)) {
             let feedback = try await self.service.submitFeedback(
                 request.sessionID,
                 clarity: request.clarity,

@@ -49,21 +49,34 @@ struct ReplyLosingStore: SessionStore {
 
 @Suite("idempotency keys across a crash")
 struct IdempotencyFaultTests {
-    @Test("a crash between the mutation and its reply: the retry never runs the call again", arguments: StoreKind.allCases)
-    func retryWhenReplyLost(kind: StoreKind) async throws {
-        let store = ReplyLosingStore(base: try await kind.makeStore())
+    static func make(_ store: any SessionStore) -> (SessionService, SessionRPCProvider) {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_773_655_200))  // 2026-03-16T10:00:00Z
         let service = SessionService(store: store, clock: clock)
-        let provider = SessionRPCProvider(service: service, store: store, clock: clock)
+        return (service, SessionRPCProvider(service: service, store: store, clock: clock))
+    }
+
+    /// UpdateNotes creating one note with `content`, under idempotency key `key`, as `caller`.
+    static func notesCall(_ sessionID: String, _ content: String, key: String, caller: Caller)
+        -> (UpdateNotesRequest, CallContext)
+    {
+        var request = UpdateNotesRequest()
+        request.sessionID = sessionID
+        var note = UpdateNotesRequest.NoteUpdate()
+        note.content = content
+        request.notes = [note]
+        var context = CallContext(method: SessionServiceMethods.updateNotes, metadata: Metadata([("idempotency-key", key)]))
+        context.caller = caller
+        return (request, context)
+    }
+
+    @Test("a crash between the mutation and its reply: the retry never runs the call again", arguments: StoreKind.allCases)
+    func retryWhenReplyLost(kind: StoreKind) async throws {
+        let (service, provider) = Self.make(ReplyLosingStore(base: try await kind.makeStore()))
         let researcher = Principal(subject: "r1", role: .researcher, org: "org1")
         let session = try await service.create(jobID: "job1", testerID: "t1", variant: "A", by: researcher)
-        var request = UpdateNotesRequest()
-        request.sessionID = session.id
-        var note = UpdateNotesRequest.NoteUpdate()
-        note.content = "written once"
-        request.notes = [note]
-        var context = CallContext(method: SessionServiceMethods.updateNotes, metadata: Metadata([("idempotency-key", "k1")]))
-        context.caller = Caller(subject: "r1", role: "researcher", org: "org1")
+        let (request, context) = Self.notesCall(
+            session.id, "written once", key: "k1", caller: Caller(subject: "r1", role: "researcher", org: "org1")
+        )
 
         let first = try await provider.updateNotes(request, context: context)
         #expect(first.createdCount == 1)
@@ -74,5 +87,26 @@ struct IdempotencyFaultTests {
         }
         let notes = try await service.notes(session.id, by: researcher)
         #expect(notes.filter { $0.content == "written once" }.count == 1, "the retry ran the call again: \(notes)")
+    }
+
+    @Test("a stored reply is replayed only to a caller who may still do what the call did", arguments: StoreKind.allCases)
+    func replayWhenRoleChanged(kind: StoreKind) async throws {
+        let (service, provider) = Self.make(try await kind.makeStore())
+        let session = try await service.create(
+            jobID: "job1", testerID: "t1", variant: "A", by: Principal(subject: "svc", role: .service, org: "org1")
+        )
+        let (request, asResearcher) = Self.notesCall(
+            session.id, "by a researcher", key: "k", caller: Caller(subject: "u1", role: "researcher", org: "org1")
+        )
+        var context = asResearcher
+        _ = try await provider.updateNotes(request, context: context)
+        // The same subject and key, now with a tester's token: no replay of the researcher's reply.
+        context.caller = Caller(subject: "u1", role: "tester", org: "org1")
+        await #expect {
+            _ = try await provider.updateNotes(request, context: context)
+        } throws: { error in
+            let code = (error as? ServiceError)?.code
+            return code == .permissionDenied || code == .notFound
+        }
     }
 }

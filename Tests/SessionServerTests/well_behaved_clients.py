@@ -53,6 +53,7 @@ class Client:
     def flush(self):
         data = self.conn.data_to_send()
         if data:
+            self.sock.settimeout(10)  # pump() leaves a short timeout meant for reading
             self.sock.sendall(data)
 
     def open(self, fields, end_stream=False):

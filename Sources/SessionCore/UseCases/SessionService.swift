@@ -97,9 +97,7 @@ package final class SessionService: Sendable {
             return value
         } ?? nil
         try checks.finish()
-        if caller.role == .tester && testerID != caller.subject {
-            throw ServiceError(.permissionDenied, "a tester may create sessions only for themselves")
-        }
+        try Self.authorizeCreate(testerID: testerID, by: caller)
         // No look-up first: the store's unique (org, job, tester) constraint decides, inside the
         // write, so a create costs one trip to the writer and none to a reader.
         let assigned: Variant
@@ -126,6 +124,22 @@ package final class SessionService: Sendable {
             throw error
         }
         return session
+    }
+
+    /// Whether `caller` may create a session for `testerID` (a tester only for themselves).
+    package func authorizeCreate(testerID: String, by caller: Principal) throws(ServiceError) {
+        try Self.authorizeCreate(testerID: testerID, by: caller)
+    }
+
+    private static func authorizeCreate(testerID: String, by caller: Principal) throws(ServiceError) {
+        if caller.role == .tester && testerID != caller.subject {
+            throw ServiceError(.permissionDenied, "a tester may create sessions only for themselves")
+        }
+    }
+
+    /// Whether `caller` may take `action` on the session, as the use case would check it.
+    package func authorize(_ action: SessionAction, sessionID id: String, by caller: Principal) async throws {
+        _ = try caller.authorize(action, on: try await self.store.session(withID: id), id: id)
     }
 
     private static func duplicate(_ existing: TestSession) -> ServiceError {
