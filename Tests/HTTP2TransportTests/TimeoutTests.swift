@@ -24,7 +24,7 @@ struct TimeoutTests {
         try await withRunningTransport(routes: [], configure: { $0.idleTimeout = .milliseconds(300) }) { server, group in
             let connection = try await TestConnection.connect(port: server.localPort, group: group)
             try await connection.send(Self.preface)
-            let bytes = try await connection.waitFor(timeout: .seconds(5)) { _ in false }
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
             #expect(connection.isClosed)
             #expect(Self.containsGoAway(bytes))
         }
@@ -39,7 +39,7 @@ struct TimeoutTests {
         }) { server, group in
             let silent = try await TestConnection.connect(port: server.localPort, group: group)
             try await silent.send(Self.preface)  // then never reads or acknowledges anything
-            _ = try await silent.waitFor(timeout: .seconds(5)) { _ in false }
+            _ = try await silent.waitFor(timeout: .seconds(20)) { _ in false }
             #expect(silent.isClosed)
 
             let channel = GRPCChannel(host: "127.0.0.1", port: server.localPort, group: group)
@@ -56,7 +56,7 @@ struct TimeoutTests {
         try await withRunningTransport(routes: [], configure: { $0.http1RequestTimeout = .milliseconds(300) }) { server, group in
             let slow = try await TestConnection.connect(port: server.localPort, group: group)
             try await slow.send("GET /healthz HTTP/1.1\r\nHo")
-            _ = try await slow.waitFor(timeout: .seconds(5)) { _ in false }
+            _ = try await slow.waitFor(timeout: .seconds(20)) { _ in false }
             #expect(slow.isClosed)
             let quick = try await TestConnection.connect(port: server.localPort, group: group)
             try await quick.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -100,7 +100,7 @@ struct TimeoutTests {
         try await withRunningTransport(routes: []) { server, group in
             let broken = try await TestConnection.connect(port: server.localPort, group: group)
             try await broken.send("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n")
-            let bytes = try await broken.waitFor(timeout: .seconds(5)) { _ in false }
+            let bytes = try await broken.waitFor(timeout: .seconds(20)) { _ in false }
             #expect(broken.isClosed)
             #expect(bytes == [0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
         }

@@ -178,7 +178,8 @@ extension HTTP2ConnectionHandler {
         }
         // The next message's size is known: it asks for its share before its bytes are credited.
         if !stream.finished, stream.requestMessage == nil, let size = stream.reader.nextMessageWireSize {
-            self.reserve(size, for: stream)
+            // A prefix over the limit fails when the message is read; until then it claims no more.
+            self.reserve(min(size, self.configuration.maxReceiveMessageSize + 5), for: stream)
         }
     }
 
