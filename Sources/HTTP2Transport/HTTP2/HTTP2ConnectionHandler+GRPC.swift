@@ -147,9 +147,10 @@ extension HTTP2ConnectionHandler {
     }
 
     /// Moves whole messages out of the reader: a unary request is kept for dispatch; a streaming
-    /// request's messages go to the handler's queue while it holds less than one message's worth
-    /// (decompressed) and the connection is within its budget. What stays in the reader keeps
-    /// its flow-control credit, so the client stops when the handler does.
+    /// request's messages go to the handler's queue while it has room (`mayQueue`). What stays in
+    /// the reader keeps its stream's flow-control credit (`creditStream`), so the client stops
+    /// when the handler does; the next message asks for its share of the budget once its size
+    /// is known.
     func extractMessages(_ stream: ServerStream) {
         let methodName = stream.route?.method.name ?? "method"
         do throws(ServiceError) {
