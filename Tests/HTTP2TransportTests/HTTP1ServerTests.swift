@@ -106,7 +106,7 @@ extension HTTP1ServerTests {
         try await Self.withServer(service: GuardedService()) { server, group in
             let connection = try await TestConnection.connect(port: server.localPort, group: group)
             try await connection.send("POST /open HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-            let interim = try await connection.waitFor(timeout: .seconds(2)) { $0.text.contains("\r\n\r\n") }
+            let interim = try await connection.waitFor(timeout: .seconds(20)) { $0.text.contains("\r\n\r\n") }
             #expect(interim.text.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(interim.text)")
             try await connection.send("hello")
             let reply = try await connection.waitFor { $0.text.hasSuffix("hello") }
@@ -124,7 +124,7 @@ extension HTTP1ServerTests {
             ] {
                 let connection = try await TestConnection.connect(port: server.localPort, group: group)
                 try await connection.send(request)
-                let reply = try await connection.waitFor(timeout: .seconds(2)) { _ in false }
+                let reply = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
                 #expect(reply.text.hasPrefix("HTTP/1.1 \(status)"), "\(reply.text)")
                 #expect(!reply.text.contains("100 Continue"))
                 #expect(connection.isClosed)

@@ -173,12 +173,16 @@ struct GRPCTransportTests {
 
     @Test("connections over the limit are refused while the others are served")
     func connectionLimit() async throws {
-        try await Self.withClient(configure: { $0.maxConnections = 2; $0.maxConnectionsPerClient = 2 }) { channel, _, server in
+        try await Self.withClient(configure: {
+            $0.maxConnections = 2
+            $0.maxConnectionsPerClient = 2
+            $0.handshakeTimeout = .seconds(60)  // the silent first connection is kept meanwhile
+        }) { channel, _, server in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let first = try await TestConnection.connect(port: server.localPort, group: group)
             _ = try await channel.unary(ProbeService.echo, request: [1], options: CallOptions())  // second
             let third = try await TestConnection.connect(port: server.localPort, group: group)
-            _ = try await third.waitFor(timeout: .seconds(2)) { _ in false }
+            _ = try await third.waitFor(timeout: .seconds(20)) { _ in false }
             #expect(third.isClosed)
             #expect(!first.isClosed)
             #expect(try await channel.unary(ProbeService.echo, request: [2], options: CallOptions()) == [2])
@@ -189,12 +193,15 @@ struct GRPCTransportTests {
 
     @Test("connections over the per-client-address limit are refused; a closed one frees its slot")
     func connectionLimitPerClient() async throws {
-        try await Self.withClient(configure: { $0.maxConnectionsPerClient = 2 }) { channel, _, server in
+        try await Self.withClient(configure: {
+            $0.maxConnectionsPerClient = 2
+            $0.handshakeTimeout = .seconds(60)  // the silent first connection is kept meanwhile
+        }) { channel, _, server in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let first = try await TestConnection.connect(port: server.localPort, group: group)
             _ = try await channel.unary(ProbeService.echo, request: [1], options: CallOptions())  // second
             let third = try await TestConnection.connect(port: server.localPort, group: group)
-            _ = try await third.waitFor(timeout: .seconds(2)) { _ in false }
+            _ = try await third.waitFor(timeout: .seconds(20)) { _ in false }
             #expect(third.isClosed)
             #expect(!first.isClosed)
             await first.close()

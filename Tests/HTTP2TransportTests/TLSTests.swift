@@ -66,7 +66,7 @@ struct TLSTests {
         try await withRunningTransport(routes: [], configure: { $0.tls = tls }) { server, group in
             let connection = try await TestConnection.connect(port: server.localPort, group: group)
             try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            _ = try await connection.waitFor(timeout: .seconds(2)) { _ in false }
+            _ = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
             #expect(connection.isClosed)
             let curl = try await runCommand("/usr/bin/curl", ["-sS", "--cacert", files.ca, "https://localhost:\(server.localPort)/healthz"])
             #expect(curl.output.contains("ok"), "\(curl.output)")

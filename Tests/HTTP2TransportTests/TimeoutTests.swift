@@ -108,10 +108,10 @@ struct TimeoutTests {
 
     @Test("by default one client address may hold a tenth of the connection limit")
     func connectionsWhenOneAddressHoldsMany() async throws {
-        try await withRunningTransport(routes: [], configure: { $0.maxConnections = 30 }) { server, group in
+        try await withRunningTransport(routes: [], configure: { $0.maxConnections = 30; $0.handshakeTimeout = .seconds(60) }) { server, group in
             var held: [TestConnection] = []
             for _ in 0..<4 { held.append(try await TestConnection.connect(port: server.localPort, group: group)) }
-            _ = try await held[3].waitFor(timeout: .seconds(2)) { _ in false }
+            _ = try await held[3].waitFor(timeout: .seconds(20)) { _ in false }
             #expect(held.prefix(3).allSatisfy { !$0.isClosed })
             #expect(held[3].isClosed)
             for connection in held { await connection.close() }
