@@ -104,8 +104,7 @@ extension SessionRPCProvider {
     /// the two are committed both or neither: a concurrent call with the key, here or on another
     /// instance, or a retry after a crash, finds the claim and answers from it instead of running
     /// again. The reply is stored right after the mutation; a retry that finds the claim without
-    /// it yet waits for it briefly. Calls with one key on this instance are serialized besides,
-    /// so they wait instead of failing their claim. Without a key the call simply runs.
+    /// it yet waits for it briefly. Without a key the call simply runs.
     func idempotent<Request: ProtoMessage, Reply: ProtoMessage>(
         _ request: Request,
         _ context: CallContext,
@@ -128,7 +127,7 @@ extension SessionRPCProvider {
             case .session(let id, let action): try await service.authorize(action, sessionID: id, by: caller)
             }
         }
-        let bytes = try await self.idempotencyLocks.withKey("\(caller.org.utf8.count):\(caller.org)\(scoped)") {
+        let bytes: [UInt8] = try await {
             if let record = try await store.idempotencyRecord(org: caller.org, key: scoped) {
                 try await authorize()
                 return try await Self.answer(from: record, fingerprint: fingerprint, key: key, store: store)
@@ -156,7 +155,7 @@ extension SessionRPCProvider {
                 )
             try? await store.commit(ChangeSet([completion]))
             return reply
-        }
+        }()
         return try Reply(decodingReply: bytes)
     }
 

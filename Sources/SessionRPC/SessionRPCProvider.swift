@@ -11,7 +11,6 @@ package struct SessionRPCProvider: SessionServiceProvider {
     let service: SessionService
     let store: any SessionStore
     let clock: any WallClock
-    let idempotencyLocks = IdempotencyKeyLocks()
 
     package init(service: SessionService, store: any SessionStore, clock: any WallClock) {
         self.service = service

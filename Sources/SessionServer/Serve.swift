@@ -106,9 +106,18 @@ struct Serve: AsyncParsableCommand {
 
     /// The lease of claimed jobs (`--job-lease`), 1 s to 1 hour.
     func jobLeaseSeconds() throws -> Int {
-        let seconds = try self.jobLease ?? EnvironmentValue.integer("SESSIOND_JOB_LEASE", flag: "job-lease", range: 1...3600) ?? 30
-        guard (1...3600).contains(seconds) else { throw ValidationError("--job-lease must be between 1 and 3600, not \(seconds)") }
-        return seconds
+        try Self.setting(self.jobLease, "SESSIOND_JOB_LEASE", "job-lease") ?? 30
+    }
+
+    /// A numeric setting from its flag or environment variable, checked against its documented
+    /// range (`ranges`); nil when neither is given.
+    static func setting(_ flag: Int?, _ variable: String, _ name: String) throws -> Int? {
+        let range = Self.ranges[name]!
+        guard let value = try flag ?? EnvironmentValue.integer(variable, flag: name, range: range) else { return nil }
+        guard range.contains(value) else {
+            throw ValidationError("--\(name) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+        }
+        return value
     }
 
     /// Per-role rate limits from `--rate-limits` (or the defaults).
@@ -149,23 +158,16 @@ struct Serve: AsyncParsableCommand {
         "max-message-bytes": 1_024...256 << 20,
         "idle-timeout": 1...86_400,
         "keepalive-interval": 1...86_400,
+        "job-lease": 1...3_600,
     ]
 
     /// Transport limits from flags and environment, over the transport's safe defaults.
     func transportConfiguration(host: String, port: Int) throws -> TransportConfiguration {
         var transport = TransportConfiguration(host: host, port: port)
-        func setting(_ flag: Int?, _ variable: String, _ name: String) throws -> Int? {
-            let range = Self.ranges[name]!
-            guard let value = try flag ?? EnvironmentValue.integer(variable, flag: name, range: range) else { return nil }
-            guard range.contains(value) else {
-                throw ValidationError("--\(name) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
-            }
-            return value
-        }
-        if let value = try setting(self.maxConnections, "SESSIOND_MAX_CONNECTIONS", "max-connections") {
+        if let value = try Self.setting(self.maxConnections, "SESSIOND_MAX_CONNECTIONS", "max-connections") {
             transport.maxConnections = value
         }
-        if let value = try setting(self.maxConnectionsPerClient, "SESSIOND_MAX_CONNECTIONS_PER_CLIENT", "max-connections-per-client") {
+        if let value = try Self.setting(self.maxConnectionsPerClient, "SESSIOND_MAX_CONNECTIONS_PER_CLIENT", "max-connections-per-client") {
             guard value <= transport.maxConnections else {
                 throw ValidationError(
                     "--max-connections-per-client must be at most --max-connections (\(transport.maxConnections)), not \(value)"
@@ -173,25 +175,25 @@ struct Serve: AsyncParsableCommand {
             }
             transport.maxConnectionsPerClient = value
         }
-        if let value = try setting(self.handshakeTimeout, "SESSIOND_HANDSHAKE_TIMEOUT", "handshake-timeout") {
+        if let value = try Self.setting(self.handshakeTimeout, "SESSIOND_HANDSHAKE_TIMEOUT", "handshake-timeout") {
             transport.handshakeTimeout = .seconds(value)
         }
-        if let value = try setting(self.maxBufferedRequestBytes, "SESSIOND_MAX_BUFFERED_REQUEST_BYTES", "max-buffered-request-bytes") {
+        if let value = try Self.setting(self.maxBufferedRequestBytes, "SESSIOND_MAX_BUFFERED_REQUEST_BYTES", "max-buffered-request-bytes") {
             transport.maxBufferedBytesPerConnection = value
         }
-        if let value = try setting(self.maxQueuedResponseBytes, "SESSIOND_MAX_QUEUED_RESPONSE_BYTES", "max-queued-response-bytes") {
+        if let value = try Self.setting(self.maxQueuedResponseBytes, "SESSIOND_MAX_QUEUED_RESPONSE_BYTES", "max-queued-response-bytes") {
             transport.maxQueuedOutputBytesPerConnection = value
         }
-        if let value = try setting(self.maxConcurrentStreams, "SESSIOND_MAX_CONCURRENT_STREAMS", "max-concurrent-streams") {
+        if let value = try Self.setting(self.maxConcurrentStreams, "SESSIOND_MAX_CONCURRENT_STREAMS", "max-concurrent-streams") {
             transport.maxConcurrentStreams = value
         }
-        if let value = try setting(self.maxMessageBytes, "SESSIOND_MAX_MESSAGE_BYTES", "max-message-bytes") {
+        if let value = try Self.setting(self.maxMessageBytes, "SESSIOND_MAX_MESSAGE_BYTES", "max-message-bytes") {
             transport.maxReceiveMessageSize = value
         }
-        if let value = try setting(self.idleTimeout, "SESSIOND_IDLE_TIMEOUT", "idle-timeout") {
+        if let value = try Self.setting(self.idleTimeout, "SESSIOND_IDLE_TIMEOUT", "idle-timeout") {
             transport.idleTimeout = .seconds(value)
         }
-        if let value = try setting(self.keepaliveInterval, "SESSIOND_KEEPALIVE_INTERVAL", "keepalive-interval") {
+        if let value = try Self.setting(self.keepaliveInterval, "SESSIOND_KEEPALIVE_INTERVAL", "keepalive-interval") {
             transport.keepaliveInterval = .seconds(value)
         }
         return transport

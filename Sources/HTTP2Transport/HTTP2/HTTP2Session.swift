@@ -262,13 +262,6 @@ final class HTTP2Session {
         self.outbound[streamID]?.bufferedBytes ?? 0
     }
 
-    /// Tells nghttp2 that `count` received bytes of a stream were used, reopening the stream's
-    /// and the connection's windows by that much (manual flow control).
-    func consume(_ count: Int, on streamID: Int32) {
-        guard count > 0 else { return }
-        _ = nghttp2_session_consume(self.raw, streamID, count)
-    }
-
     /// Reopens only the connection's window by `count` received bytes (manual flow control).
     func consumeConnection(_ count: Int) {
         guard count > 0 else { return }
