@@ -784,6 +784,32 @@ def pipelining_http1_never_reads(ctx):
     sock.close()
 
 
+def unauthenticated_http1_body_forever(ctx, seconds=8.0):
+    """HTTP/1.1 POST /api/sessions with no token and a chunked body that never ends, sent as fast
+    as the server takes it: refused from its head, the body is discarded, never buffered. With
+    Expect: 100-continue the 401 comes at once, without the body."""
+    head = b"POST /api/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunk = b"4000\r\n" + b"x" * 0x4000 + b"\r\n"
+    sock = ctx.socket()
+    sock.sendall(head)
+    sock.setblocking(False)
+    sent, closed_after, _ = send_for(ctx, sock, chunk * 16, seconds)
+    ctx.note(f"{sent / MIB:.0f} MiB of body sent in {seconds:.0f} s"
+             + (f", server closed after {closed_after:.1f} s" if closed_after is not None else ""))
+    ctx.expect(sent > 16 * MIB, f"only {sent / MIB:.1f} MiB could be sent: the server is not reading and discarding")
+    sock.close()
+    expecting = ctx.socket()
+    expecting.sendall(b"POST /api/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000000\r\nExpect: 100-continue\r\n\r\n")
+    expecting.settimeout(FRESH_SECONDS)
+    try:
+        reply = expecting.recv(4096)
+    except socket.timeout:
+        reply = b""
+    ctx.expect(reply.startswith(b"HTTP/1.1 401"), f"Expect: 100-continue without a token got {reply[:60]!r}")
+    expecting.close()
+
+
 def ping_flood_never_reads(ctx):
     client = ctx.h2(rcvbuf=SMALL_RCVBUF)
     client.reading = False
@@ -968,7 +994,7 @@ def silent_connections_one_address(ctx):
 
 
 CASES = [carried_over_authorization, unauthenticated_partial_unary_streams, authenticated_partial_unary_streams,
-         unauthenticated_rest_bodies, sse_subscribers_that_leave, gzip_bomb_bidi, pipelining_http1_never_reads, ping_flood_never_reads, sse_subscriber_never_reads,
+         unauthenticated_rest_bodies, unauthenticated_http1_body_forever, sse_subscribers_that_leave, gzip_bomb_bidi, pipelining_http1_never_reads, ping_flood_never_reads, sse_subscriber_never_reads,
          silent_connections_one_address]
 
 

@@ -436,28 +436,25 @@ def garbage_after_preface(port):
     check(bytes([GOAWAY]) in received[3:4] or b"\x07" in received, "no GOAWAY for a garbage frame")
 
 
-def rest_over_h2(port):
+def plain_request(port, method, path):
+    """One plain HTTP request over h2 on a fresh connection: (response headers, body)."""
     client = Client(port)
-    client.conn.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":path", "/healthz"),
+    client.conn.send_headers(1, [(":method", method), (":scheme", "http"), (":path", path),
                                  (":authority", "localhost")], end_stream=True)
     client.flush()
     events = client.receive(ended(1))
-    body = b"".join(e.data for e in events if isinstance(e, h2.events.DataReceived))
     client.close()
-    got = headers_of(events, 1)
+    return headers_of(events, 1), b"".join(e.data for e in events if isinstance(e, h2.events.DataReceived))
+
+
+def rest_over_h2(port):
+    got, body = plain_request(port, "GET", "/healthz")
     check(got.get(":status") == "200" and b'"ok"' in body, f"GET /healthz over h2: {got} {body!r}")
 
 
 def head_over_h2(port):
     # RFC 9110 §9.3.2: HEAD gets GET's headers (content-length included) and no content.
-    client = Client(port)
-    client.conn.send_headers(1, [(":method", "HEAD"), (":scheme", "http"), (":path", "/healthz"),
-                                 (":authority", "localhost")], end_stream=True)
-    client.flush()
-    events = client.receive(ended(1))
-    body = b"".join(e.data for e in events if isinstance(e, h2.events.DataReceived))
-    client.close()
-    got = headers_of(events, 1)
+    got, body = plain_request(port, "HEAD", "/healthz")
     check(got.get(":status") == "200" and got.get("content-length", "0") != "0" and body == b"",
           f"HEAD /healthz over h2: {got} {body!r}")
 
