@@ -65,7 +65,8 @@ package final class SessionEvents: Sendable {
     /// A session changed elsewhere (another instance): publishes its current state to its
     /// watchers, if any, and if it is newer than what they were sent.
     package func sessionChanged(_ id: String, version: Int64, in store: any SessionStore) async {
-        guard self.watchedSessionIDs.contains(id), let session = try? await store.session(withID: id),
+        guard self.subscribers.withLock({ $0.values.contains { $0.sessionID == id } }),
+            let session = try? await store.session(withID: id),
             session.version >= version
         else { return }
         self.publish(SessionEvent(kind: session.status == .analyzed ? .analysisCompleted : .statusChanged, session: session))
