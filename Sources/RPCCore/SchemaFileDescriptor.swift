@@ -8,13 +8,33 @@ package struct SchemaFileDescriptor: Sendable {
     package var dependencies: [String]
     /// Fully qualified names of the services, methods, messages, enums and extensions it declares.
     package var symbols: [String]
+    /// The extensions it declares, for reflection's `file_containing_extension`.
+    package var extensions: [Extension]
     /// The serialized `FileDescriptorProto`.
     package var serialized: [UInt8]
 
-    package init(name: String, dependencies: [String], symbols: [String], serializedBase64: String) {
+    /// One `extend` field: the extended message's full name (no leading dot) and the field number.
+    package struct Extension: Sendable, Hashable {
+        package var extendee: String
+        package var number: Int32
+
+        package init(extendee: String, number: Int32) {
+            self.extendee = extendee
+            self.number = number
+        }
+    }
+
+    package init(
+        name: String,
+        dependencies: [String],
+        symbols: [String],
+        extensions: [Extension] = [],
+        serializedBase64: String
+    ) {
         self.name = name
         self.dependencies = dependencies
         self.symbols = symbols
+        self.extensions = extensions
         self.serialized = Data(base64Encoded: serializedBase64).map { [UInt8]($0) } ?? []
     }
 }

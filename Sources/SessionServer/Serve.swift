@@ -398,6 +398,7 @@ struct Serve: AsyncParsableCommand {
         )
         let reflection = ReflectionService(
             files: SessionAPISchema.files + StandardServicesSchema.files,
+            // v1alpha answers too, but only v1 is listed: its descriptor is the one served.
             services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]
         )
         router.register(reflection.allRoutes)

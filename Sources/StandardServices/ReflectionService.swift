@@ -56,16 +56,32 @@ package struct ReflectionService: ServerReflectionProvider {
             response.messageResponse = self.file(containing: symbol).map { .fileDescriptorResponse(self.closure(of: $0)) }
                 ?? Self.error(.notFound, "unknown symbol '\(symbol)'")
         case .fileContainingExtension(let request):
-            response.messageResponse = Self.error(
-                .notFound,
-                "no extension \(request.extensionNumber) of \(request.containingType) is served"
+            let wanted = SchemaFileDescriptor.Extension(
+                extendee: Self.fullName(request.containingType),
+                number: request.extensionNumber
             )
+            response.messageResponse = self.files.values.first { $0.extensions.contains(wanted) }
+                .map { .fileDescriptorResponse(self.closure(of: $0)) }
+                ?? Self.error(.notFound, "no extension \(request.extensionNumber) of \(request.containingType) is served")
         case .allExtensionNumbersOfType(let type):
-            response.messageResponse = Self.error(.unimplemented, "extension numbers of \(type) are not served")
+            let name = Self.fullName(type)
+            if self.file(containing: name) == nil {
+                response.messageResponse = Self.error(.notFound, "unknown type '\(type)'")
+            } else {
+                var numbers = ExtensionNumberResponse()
+                numbers.baseTypeName = name
+                numbers.extensionNumber = self.files.values.flatMap(\.extensions).filter { $0.extendee == name }
+                    .map(\.number).sorted()
+                response.messageResponse = .allExtensionNumbersResponse(numbers)
+            }
         case nil:
             response.messageResponse = Self.error(.invalidArgument, "empty reflection request")
         }
         return response
+    }
+
+    private static func fullName(_ symbol: String) -> String {
+        symbol.hasPrefix(".") ? String(symbol.dropFirst()) : symbol
     }
 
     /// A symbol's file; a field or method name falls back to its parent's.

@@ -2,6 +2,7 @@ import Foundation
 import ProtoWire
 import RPCCore
 import InteropService
+import ProtoGen
 import SessionAPI
 import StandardServices
 import TestSupport
@@ -61,5 +62,20 @@ struct CrossCheckTests {
         )
         let ours = try #require(registry.first { $0.name == path })
         #expect(ours.serialized == protoc)
+    }
+
+    @Test("the descriptor.proto reflection serves is what protoc makes of our built-in text")
+    func builtinDescriptorMatchesProtoc() async throws {
+        let path = "google/protobuf/descriptor.proto"
+        let directory = try PythonScript.temporaryDirectory()
+        let source = directory.appendingPathComponent("src/" + path)
+        try FileManager.default.createDirectory(at: source.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try #require(ProtoGen.builtinSource(path)).write(to: source, atomically: true, encoding: .utf8)
+        try await PythonScript.check(Self.script, ["builtin", directory.path])
+        let protoc = try [UInt8](Data(contentsOf: directory.appendingPathComponent("builtin.desc")))
+        let ours = try #require(SessionAPISchema.files.first { $0.name == path })
+        let identical = ours.serialized == protoc
+        #expect(identical, "ours: \(ours.serialized.count) bytes, protoc's: \(protoc.count) bytes")
+        #expect(ours.symbols.contains("google.protobuf.MethodOptions"))
     }
 }

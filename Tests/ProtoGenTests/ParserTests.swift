@@ -4,7 +4,11 @@ import Testing
 @Suite("schema errors are reported with their place")
 struct ParserTests {
     @Test("invalid schemas are rejected with a message naming the problem", arguments: [
-        ("syntax = \"proto2\";", "only proto3"),
+        ("syntax = \"proto2\";", "generates Swift for proto3 only"),
+        ("syntax = \"editions\";", "only proto3"),
+        ("syntax = \"proto2\"; message M { int32 a = 1; }", "needs a label"),
+        ("syntax = \"proto3\"; message M { int32 a = 1 [default = 2]; }", "default values are not allowed"),
+        ("syntax = \"proto3\"; message M { extensions 100 to max; }", "proto2-only"),
         ("syntax = \"proto3\"; message M { int32 a = 1 }", "expected ';'"),
         ("message M {}", "must start with syntax"),
         ("syntax = \"proto3\"; message M { int32 a = 1; int32 b = 1; }", "field number 1 is used"),

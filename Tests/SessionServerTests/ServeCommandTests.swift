@@ -9,7 +9,10 @@ struct ServeCommandTests {
         let data = try PythonScript.temporaryDirectory()
         let server = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path])
         let port = try #require(server.port)
-        let output = try await PythonScript.run("Tests/SessionServerTests/standard_services.py", ["--port", String(port)])
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/standard_services.py",
+            ["--port", String(port), "--secret-file", data.appendingPathComponent("jwt-secret").path]
+        )
         let status = await server.stop()
         print(output.text)
         #expect(output.status == 0, "\(output.text)")

@@ -1,6 +1,8 @@
 """Cross-checks protogen's Swift code against the official protobuf implementation.
 
     crosscheck.py descriptors OUT   protoc's FileDescriptorProto of each schema file -> OUT/<file>.desc
+    crosscheck.py builtin DIR       protoc's FileDescriptorProto of DIR/src/google/protobuf/descriptor.proto
+                                    (protogen's built-in text, compiled alone) -> DIR/builtin.desc
     crosscheck.py write DIR         encode every case with the official library -> DIR/python/<case>.bin
     crosscheck.py check DIR         decode DIR/swift/<case>.bin, compare with our own cases
 
@@ -50,6 +52,23 @@ def descriptors(out):
         (only,) = [fd for fd in files.file if fd.name == path]
         with open(os.path.join(out, path.replace("/", "_") + ".desc"), "wb") as f:
             f.write(only.SerializeToString())
+
+
+def builtin(directory):
+    from google.protobuf import descriptor_pb2
+
+    path = "google/protobuf/descriptor.proto"
+    target = os.path.join(directory, "set.pb")
+    # Only the test's source directory is on the include path, so protoc reads our text, not its own.
+    code = protoc.main(["protoc", f"-I{os.path.join(directory, 'src')}", f"--descriptor_set_out={target}", path])
+    if code != 0:
+        sys.exit(f"protoc failed ({code}) on the built-in {path}")
+    files = descriptor_pb2.FileDescriptorSet()
+    with open(target, "rb") as f:
+        files.ParseFromString(f.read())
+    (only,) = [fd for fd in files.file if fd.name == path]
+    with open(os.path.join(directory, "builtin.desc"), "wb") as f:
+        f.write(only.SerializeToString())
 
 
 def load_module():
@@ -197,4 +216,4 @@ def check(directory):
 
 if __name__ == "__main__":
     command, target = sys.argv[1], sys.argv[2]
-    {"descriptors": descriptors, "write": write, "check": check}[command](target)
+    {"descriptors": descriptors, "builtin": builtin, "write": write, "check": check}[command](target)

@@ -33,7 +33,7 @@ struct DescriptorEncoder {
         for (index, dependency) in file.imports.enumerated() where dependency.isWeak {
             writer.writeInt32(11, Int32(index))
         }
-        writer.writeString(12, file.syntax)
+        if file.syntax != "proto2" { writer.writeString(12, file.syntax) }  // protoc leaves proto2 unnamed
         return writer.bytes
     }
 
@@ -51,6 +51,12 @@ struct DescriptorEncoder {
         }
         for nested in message.nestedEnums {
             writer.writeBytes(4, try self.enumeration(nested, scope: name, options: options))
+        }
+        for range in message.extensionRanges {
+            var rangeWriter = ProtoWriter()
+            rangeWriter.writeInt32(1, Int32(range.lowerBound))
+            rangeWriter.writeInt32(2, Int32(range.upperBound + 1))  // end-exclusive, like reserved ranges
+            writer.writeBytes(5, rangeWriter.bytes)
         }
         for extensionField in message.extensions {
             writer.writeBytes(6, try self.field(extensionField, scope: name, options: options))
@@ -95,6 +101,7 @@ struct DescriptorEncoder {
         case nil:
             throw ProtoGenError("unresolved type for '\(field.name)'", at: field.location)
         }
+        if let defaultValue = field.defaultValue { writer.writeString(7, defaultValue) }
         if let encoded = try options.encode(field.options, kind: .field, scope: scope) {
             writer.writeBytes(8, encoded)
         }

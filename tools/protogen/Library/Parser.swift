@@ -1,8 +1,13 @@
 /// Parses proto3 source into a `ProtoFile` (protobuf language spec, version 3).
+///
+/// proto2 is read too, as far as well-known files such as `google/protobuf/descriptor.proto`
+/// need it (labels, `[default = …]`, extension ranges), so reflection can serve them; protogen
+/// generates Swift for proto3 files only.
 struct Parser {
     private var tokens: [Token]
     private var index = 0
     private let file: String
+    private var isProto2 = false
 
     static func parse(_ source: String, path: String) throws(ProtoGenError) -> ProtoFile {
         var parser = Parser(tokens: try Lexer.tokenize(source, file: path), file: path)
@@ -99,10 +104,12 @@ struct Parser {
         if self.consume("syntax") {
             try self.expect("=")
             let location = self.location
+            file.syntaxLocation = location
             file.syntax = try self.stringLiteral()
-            guard file.syntax == "proto3" else {
-                throw ProtoGenError("only proto3 is supported, not '\(file.syntax)'", at: location)
+            guard file.syntax == "proto3" || file.syntax == "proto2" else {
+                throw ProtoGenError("only proto3 (and proto2 for imports) is supported, not '\(file.syntax)'", at: location)
             }
+            self.isProto2 = file.syntax == "proto2"
             try self.expect(";")
         } else if self.peek("edition") {
             throw ProtoGenError("editions are not supported; use syntax = \"proto3\"", at: self.location)
@@ -262,7 +269,8 @@ struct Parser {
             case "reserved":
                 try self.reserved(ranges: &message.reservedRanges, names: &message.reservedNames)
             case "extensions":
-                throw ProtoGenError("extension ranges are proto2-only", at: token.location)
+                guard self.isProto2 else { throw ProtoGenError("extension ranges are proto2-only", at: token.location) }
+                try self.ranges(keyword: "extensions", into: &message.extensionRanges)
             case "oneof":
                 try self.oneof(into: &message)
             case "map" where self.index + 1 < self.tokens.count && self.tokens[self.index + 1].text == "<":
@@ -280,9 +288,13 @@ struct Parser {
         if self.consume("repeated") {
             label = .repeated
         } else if self.consume("optional") {
-            label = .optional
+            label = self.isProto2 ? .singular : .optional
+        } else if self.isProto2 && self.consume("required") {
+            label = .required
         } else if self.peek("required") {
             throw ProtoGenError("'required' is not allowed in proto3", at: location)
+        } else if self.isProto2 {
+            throw ProtoGenError("a proto2 field needs a label: optional, required or repeated", at: location)
         }
         if self.peek("group") {
             throw ProtoGenError("groups are not supported", at: location)
@@ -291,14 +303,23 @@ struct Parser {
         let name = try self.identifier()
         try self.expect("=")
         let number = try self.fieldNumber()
+        var options = try self.fieldOptions()
+        var defaultValue: String?
+        if let index = options.firstIndex(where: { $0.name == "default" && !$0.isExtension }) {
+            guard self.isProto2 else {
+                throw ProtoGenError("explicit default values are not allowed in proto3", at: options[index].location)
+            }
+            defaultValue = try Self.defaultText(options.remove(at: index))
+        }
         var field = FieldDef(
             name: name,
             number: number,
             label: label,
             typeName: typeName,
-            options: try self.fieldOptions(),
+            options: options,
             location: location
         )
+        field.defaultValue = defaultValue
         try self.expect(";")
         if label == .optional {
             // proto3 `optional`: a synthetic oneof named after the field, placed after real ones
@@ -389,23 +410,39 @@ struct Parser {
     }
 
     private mutating func reserved(ranges: inout [ClosedRange<Int>], names: inout [String]) throws(ProtoGenError) {
-        try self.expect("reserved")
-        if let token = self.current, token.kind == .string {
+        if let next = self.tokens.dropFirst(self.index + 1).first, next.kind == .string {
+            try self.expect("reserved")
             repeat { names.append(try self.stringLiteral()) } while self.consume(",")
+            try self.expect(";")
         } else {
-            repeat {
-                let start = try self.integer()
-                var end = start
-                if self.consume("to") {
-                    end = self.consume("max") ? 536_870_911 : try self.integer()
-                }
-                guard end >= start else {
-                    throw ProtoGenError("reserved range \(start) to \(end) is empty", at: self.location)
-                }
-                ranges.append(start...end)
-            } while self.consume(",")
+            try self.ranges(keyword: "reserved", into: &ranges)
         }
+    }
+
+    /// `reserved 4, 9 to 11;` or `extensions 1000 to max;`.
+    private mutating func ranges(keyword: String, into ranges: inout [ClosedRange<Int>]) throws(ProtoGenError) {
+        try self.expect(keyword)
+        repeat {
+            let start = try self.integer()
+            var end = start
+            if self.consume("to") {
+                end = self.consume("max") ? 536_870_911 : try self.integer()
+            }
+            guard end >= start else {
+                throw ProtoGenError("\(keyword) range \(start) to \(end) is empty", at: self.location)
+            }
+            ranges.append(start...end)
+        } while self.consume(",")
         try self.expect(";")
+    }
+
+    /// A `[default = …]` value as `FieldDescriptorProto.default_value` holds it: strings and
+    /// bytes unquoted, enum values by name, numbers and booleans as written.
+    private static func defaultText(_ option: OptionAssignment) throws(ProtoGenError) -> String {
+        switch option.value {
+        case .string(let text), .number(let text), .identifier(let text): return text
+        case .aggregate, .list: throw ProtoGenError("a default must be a single value", at: option.location)
+        }
     }
 
     private mutating func extend() throws(ProtoGenError) -> [FieldDef] {
@@ -419,7 +456,7 @@ struct Parser {
             guard self.current != nil else { throw ProtoGenError("unterminated extend", at: location) }
             if self.consume(";") { continue }
             var field = try self.field(in: &scratch)
-            if field.label == .optional {
+            if field.label == .optional {  // proto2 `optional` parses as .singular
                 throw ProtoGenError("extensions cannot be 'optional' in proto3", at: field.location)
             }
             field.extendee = extendee
@@ -462,7 +499,7 @@ struct Parser {
         guard let first = definition.values.first else {
             throw ProtoGenError("enum '\(definition.name)' has no values", at: location)
         }
-        guard first.number == 0 else {
+        guard first.number == 0 || self.isProto2 else {
             throw ProtoGenError("the first value of a proto3 enum must be 0", at: first.location)
         }
         return definition

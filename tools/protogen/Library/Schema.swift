@@ -2,6 +2,7 @@
 struct ProtoFile: Sendable {
     var path: String
     var syntax: String = "proto3"
+    var syntaxLocation: SourceLocation?
     var package: String = ""
     var imports: [Import] = []
     var options: [OptionAssignment] = []
@@ -95,6 +96,8 @@ struct FieldDef: Sendable {
     var mapEntryName: String?
     /// For extensions: the extended message as written.
     var extendee: String?
+    /// proto2 `[default = …]`, as protoc writes it into `FieldDescriptorProto.default_value`.
+    var defaultValue: String?
     var location: SourceLocation
     /// Filled in by `Resolver`.
     var resolvedType: FieldType?
@@ -131,6 +134,8 @@ struct MessageDef: Sendable {
     var options: [OptionAssignment] = []
     var reservedRanges: [ClosedRange<Int>] = []
     var reservedNames: [String] = []
+    /// proto2 `extensions 1000 to max;`.
+    var extensionRanges: [ClosedRange<Int>] = []
     var isMapEntry = false
     var location: SourceLocation
 }
