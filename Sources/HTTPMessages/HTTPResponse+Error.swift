@@ -7,15 +7,20 @@ extension HTTPResponse {
     /// `{"success": false, "data": null, "error": {"code", "message", "details"}, "metadata": null}`
     /// with the error's HTTP status (`ServiceError.Code.httpStatus`) unless `status` names an
     /// HTTP-level one (413 for a body too large), and, for missing or invalid credentials,
-    /// `WWW-Authenticate`.
-    package static func error(_ error: ServiceError, status: Int? = nil) -> HTTPResponse {
+    /// `WWW-Authenticate`. `codeName` replaces the gRPC status name for an HTTP-level error that
+    /// has none of its own (`UNSUPPORTED_MEDIA_TYPE` for 415).
+    package static func error(_ error: ServiceError, status: Int? = nil, codeName: String? = nil) -> HTTPResponse {
         var headers: [(name: String, value: String)] = [("content-type", "application/json; charset=utf-8")]
         if error.code == .unauthenticated { headers.append(("www-authenticate", #"Bearer realm="sessions""#)) }
-        return HTTPResponse(status: status ?? error.code.httpStatus, headers: headers, body: Self.envelope(error))
+        return HTTPResponse(
+            status: status ?? error.code.httpStatus,
+            headers: headers,
+            body: Self.envelope(error, codeName: codeName)
+        )
     }
 
-    /// A failure: the gRPC status name, the message and every field violation.
-    package static func envelope(_ error: ServiceError) -> [UInt8] {
+    /// A failure: the gRPC status name (or `codeName`), the message and every field violation.
+    package static func envelope(_ error: ServiceError, codeName: String? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: 256)
         writer.beginObject()
         writer.key("success")
@@ -25,7 +30,7 @@ extension HTTPResponse {
         writer.key("error")
         writer.beginObject()
         writer.key("code")
-        writer.string(error.code.name)
+        writer.string(codeName ?? error.code.name)
         writer.key("message")
         writer.string(error.message)
         writer.key("details")

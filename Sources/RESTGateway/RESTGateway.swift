@@ -309,6 +309,7 @@ package struct RESTGateway: HTTPService {
                 guard Self.isJSON(request.header("content-type")) else {
                     throw HTTPLevelError(
                         status: 415,
+                        codeName: "UNSUPPORTED_MEDIA_TYPE",
                         error: ServiceError(
                             .invalidArgument,
                             "the body must be application/json, not \(request.header("content-type") ?? "untyped")"
@@ -391,9 +392,7 @@ package struct RESTGateway: HTTPService {
 
     private func failure(_ error: any Error, request: HTTPRequest, requestID: String) -> HTTPResponse {
         if let error = error as? HTTPLevelError {
-            var response = self.errorResponse(error.error)
-            response.status = error.status
-            return response
+            return .error(error.error, status: error.status, codeName: error.codeName)
         }
         let serviceError = ServiceError(wrapping: error)
         if serviceError.code == .internal || serviceError.code == .unknown || serviceError.code == .dataLoss {
@@ -433,8 +432,10 @@ enum RequestIDs {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
-/// A gateway error whose HTTP status is not its code's usual one (415 for a wrong media type).
+/// A gateway error whose HTTP status is not its code's usual one (415 for a wrong media type), with
+/// its own code name in the envelope; gRPC clients of the same call would see `error.code`.
 private struct HTTPLevelError: Error {
     var status: Int
+    var codeName: String
     var error: ServiceError
 }

@@ -39,7 +39,7 @@ extension SessionRPCProvider {
         message.pausedAt = session.pausedAt.map(ProtoTimestamp.init)
         message.analyzedAt = session.analyzedAt.map(ProtoTimestamp.init)
         message.confirmedAt = session.confirmedAt.map(ProtoTimestamp.init)
-        message.lastAnalysisError = session.lastAnalysisError ?? ""
+        message.lastAnalysisError = session.lastAnalysisError
         return message
     }
 

@@ -159,6 +159,8 @@ def main():
     problems = same_shape({key: value for key, value in DOCUMENTED["get"].items() if key != "completedAt"}, body["data"])
     check(not problems, f"get active: documented fields ({'; '.join(problems) or 'all present'})")
     check("completedAt" in body["data"] and body["data"]["completedAt"] is None, "get active: completedAt null")
+    check("lastAnalysisError" in body["data"] and body["data"]["lastAnalysisError"] is None,
+          "get active: lastAnalysisError null, not an empty string")
 
     response = http.patch(f"{base}/api/sessions/{session_id}/notes", headers=bearer(researcher_token),
                           json={"notes": [{"content": "Tester struggled with the checkout flow."}]})
@@ -230,7 +232,7 @@ def main():
     check_error(http.put(f"{base}/api/sessions", headers=bearer(tester_token)), 405, "UNIMPLEMENTED",
                 "wrong method on the collection", headers={"allow": r"POST.*GET|GET.*POST"})
     check_error(http.post(f"{base}/api/sessions", data="jobId=1", headers=bearer(tester_token, **{"Content-Type": "text/plain"})),
-                415, "INVALID_ARGUMENT", "a body that is not JSON")
+                415, "UNSUPPORTED_MEDIA_TYPE", "a body that is not JSON")
     check_error(http.post(f"{base}/api/sessions", data=b"{" + b" " * (1 << 20) + b"}",
                           headers=bearer(tester_token, **{"Content-Type": "application/json"})),
                 413, "RESOURCE_EXHAUSTED", "a body over 1 MiB")

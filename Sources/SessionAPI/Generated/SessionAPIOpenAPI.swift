@@ -2133,7 +2133,14 @@ package enum SessionAPIOpenAPI {
                 ]
               },
               "lastAnalysisError": {
-                "type": "string"
+                "anyOf": [
+                  {
+                    "type": "string"
+                  },
+                  {
+                    "type": "null"
+                  }
+                ]
               }
             },
             "required": ["sessionId", "jobId", "testerId", "variant", "status", "createdAt", "startedAt", "completedAt", "durationSeconds", "allowedActions", "updatedAt", "pausedAt", "analyzedAt", "confirmedAt", "lastAnalysisError"]

@@ -118,7 +118,7 @@ package struct Session: ProtoMessage, Hashable {
     package var pausedAt: ProtoTimestamp? = nil
     package var analyzedAt: ProtoTimestamp? = nil
     package var confirmedAt: ProtoTimestamp? = nil
-    package var lastAnalysisError: String = ""
+    package var lastAnalysisError: String? = nil
     package var unknownFields = UnknownFields()
 
     package init() {}
@@ -194,7 +194,7 @@ package struct Session: ProtoMessage, Hashable {
         if let value = self.pausedAt { writer.writeMessage(12, value) }
         if let value = self.analyzedAt { writer.writeMessage(13, value) }
         if let value = self.confirmedAt { writer.writeMessage(14, value) }
-        if !self.lastAnalysisError.isEmpty { writer.writeString(15, self.lastAnalysisError) }
+        if let value = self.lastAnalysisError { writer.writeString(15, value) }
         writer.writeRaw(self.unknownFields.bytes)
     }
 
@@ -1740,7 +1740,7 @@ extension Session: ProtoJSONMessage {
         }
         if excluded != 15 {
             writer.key("lastAnalysisError")
-            writer.string(self.lastAnalysisError)
+            if let value = self.lastAnalysisError { writer.string(value) } else { writer.null() }
         }
     }
 
@@ -1760,7 +1760,7 @@ extension Session: ProtoJSONMessage {
         case 12: writer.timestamp(self.pausedAt)
         case 13: writer.timestamp(self.analyzedAt)
         case 14: writer.timestamp(self.confirmedAt)
-        case 15: writer.string(self.lastAnalysisError)
+        case 15: if let value = self.lastAnalysisError { writer.string(value) } else { writer.null() }
         default: writer.null()
         }
     }
@@ -1801,7 +1801,7 @@ extension Session: ProtoJSONMessage {
         case "confirmedAt", "confirmed_at":
             self.confirmedAt = JSONField.timestamp(value, path, &context)
         case "lastAnalysisError", "last_analysis_error":
-            self.lastAnalysisError = JSONField.string(value, path, &context)
+            self.lastAnalysisError = value == .null ? nil : JSONField.string(value, path, &context)
         default:
             return false
         }
@@ -1814,7 +1814,6 @@ extension Session: ProtoJSONMessage {
         case "job_id": self.jobID
         case "tester_id": self.testerID
         case "variant": self.variant
-        case "last_analysis_error": self.lastAnalysisError
         default: nil
         }
     }
