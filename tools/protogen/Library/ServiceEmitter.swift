@@ -1,5 +1,6 @@
 /// Writes the Swift side of a service: method descriptors, the provider protocol the server
-/// implements, its routes, a typed client, and the HTTP route table from `(sessions.api.http)`.
+/// implements, its routes and a typed client (`emit`), and apart from them the HTTP route table
+/// from `(sessions.api.http)` (`emitHTTPRoutes`).
 struct ServiceEmitter {
     /// The custom method option that carries a REST mapping.
     static let httpOption = "sessions.api.http"
@@ -23,9 +24,8 @@ struct ServiceEmitter {
         var kind: String
     }
 
-    func emit(_ service: ServiceDef, package: String, into out: inout CodeWriter) throws(ProtoGenError) {
-        let fullName = SchemaSet.qualify(package, service.name)
-        let methods = service.methods.map { method in
+    private func methods(of service: ServiceDef) -> [Method] {
+        service.methods.map { method in
             let kind: String =
                 switch (method.clientStreaming, method.serverStreaming) {
                 case (false, false): "unary"
@@ -41,6 +41,12 @@ struct ServiceEmitter {
                 kind: kind
             )
         }
+    }
+
+    /// The method descriptors, the provider protocol with its routes, and the typed client.
+    func emit(_ service: ServiceDef, package: String, into out: inout CodeWriter) throws(ProtoGenError) {
+        let fullName = SchemaSet.qualify(package, service.name)
+        let methods = self.methods(of: service)
         let methodsType = "\(service.name)Methods"
 
         out.line("/// The methods of `\(fullName)`.")
@@ -87,31 +93,36 @@ struct ServiceEmitter {
                 try self.emitClientMethod(method, methodsType: methodsType, into: &out)
             }
         }
+    }
 
+    /// The REST route table from the methods' `(sessions.api.http)` options; false when no method has one.
+    func emitHTTPRoutes(_ service: ServiceDef, package: String, into out: inout CodeWriter) throws(ProtoGenError) -> Bool {
+        let fullName = SchemaSet.qualify(package, service.name)
+        let methods = self.methods(of: service)
+        let methodsType = "\(service.name)Methods"
         var routes: [(route: String, method: Method)] = []
         for method in methods {
             if let route = try self.httpRoute(method, methodsType: methodsType, package: package) {
                 routes.append((route, method))
             }
         }
-        if !routes.isEmpty {
-            out.line()
-            out.line("/// The REST mapping of `\(fullName)`, from its `(\(Self.httpOption))` options.")
-            try out.block("package enum \(service.name)HTTPRoutes") { out in
-                out.line("package static let all: [HTTPRoute] = [")
-                for (route, _) in routes { out.line("    \(route),") }
-                out.line("]")
-                if self.json {
-                    out.line()
-                    out.line("/// Each route with the JSON mapping of its request and response messages.")
-                    out.line("package static let bindings: [HTTPBinding] = [")
-                    for (index, (_, method)) in routes.enumerated() {
-                        out.line("    HTTPBinding(all[\(index)], request: \(method.input).self, response: \(method.output).self),")
-                    }
-                    out.line("]")
+        guard !routes.isEmpty else { return false }
+        out.line("/// The REST mapping of `\(fullName)`, from its `(\(Self.httpOption))` options.")
+        try out.block("package enum \(service.name)HTTPRoutes") { out in
+            out.line("package static let all: [HTTPRoute] = [")
+            for (route, _) in routes { out.line("    \(route),") }
+            out.line("]")
+            if self.json {
+                out.line()
+                out.line("/// Each route with the JSON mapping of its request and response messages.")
+                out.line("package static let bindings: [HTTPBinding] = [")
+                for (index, (_, method)) in routes.enumerated() {
+                    out.line("    HTTPBinding(all[\(index)], request: \(method.input).self, response: \(method.output).self),")
                 }
+                out.line("]")
             }
         }
+        return true
     }
 
     private static func lowerFirst(_ name: String) -> String {
