@@ -19,6 +19,13 @@ let package = Package(
         .executable(name: "auth-bench", targets: ["AuthBench"]),
         .executable(name: "create-bench", targets: ["CreateBench"]),
     ],
+    // The PostgreSQL store pulls in postgres-nio, swift-nio-ssl (BoringSSL) and swift-crypto, about
+    // five minutes of a cold build on two cores. The embedded default (SQLite) does without it:
+    // `swift build --traits PostgreSQL` (what ./tools/test and the deployment guide use) adds it.
+    traits: [
+        .trait(name: "PostgreSQL", description: "The PostgreSQL store (--database-url), for several instances on one database."),
+        .default(enabledTraits: []),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -143,7 +150,8 @@ let package = Package(
             dependencies: [
                 "Auth", "HTTP2Transport", "HTTPMessages", "ProtoJSON", "RESTGateway", "RPCCore", "SessionAPI", "ServiceErrors",
                 "StandardServices",
-                "SessionCore", "SessionRPC", "SessionStoreSQLite", "SessionStorePostgres",
+                "SessionCore", "SessionRPC", "SessionStoreSQLite",
+                .target(name: "SessionStorePostgres", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

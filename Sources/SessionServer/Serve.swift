@@ -12,7 +12,9 @@ import RPCCore
 import SessionAPI
 import SessionCore
 import SessionRPC
+#if PostgreSQL
 import SessionStorePostgres
+#endif
 import SessionStoreSQLite
 import StandardServices
 
@@ -32,7 +34,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Directory for the SQLite database and the local JWT secret. (env: SESSIOND_DATA_DIR; default ./data)")
     var dataDirectory: String?
 
-    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (postgres://user:pass@host:port/db) instead of the embedded SQLite store. (env: SESSIOND_DATABASE_URL)")
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL (postgres://user:pass@host:port/db) instead of the embedded SQLite store; needs a build with `--traits PostgreSQL`. (env: SESSIOND_DATABASE_URL)")
     var databaseURL: String?
 
     @Option(name: .customLong("jwt-secret-file"), help: "File holding the HMAC secret for HS256 tokens; surrounding whitespace is trimmed. Without it, SESSIOND_JWT_SECRET, else <data-dir>/jwt-secret (created on first start). (env: SESSIOND_JWT_SECRET_FILE)")
@@ -327,8 +329,15 @@ struct Serve: AsyncParsableCommand {
 
             let store: any SessionStore
             if let url = configuration.databaseURL {
+                #if PostgreSQL
                 store = try await PostgresSessionStore.connect(url: url, logger: logger)
                 logger.info("using PostgreSQL", metadata: ["host": "\(URLComponents(string: url)?.host ?? "?")"])
+                #else
+                _ = url
+                throw StartupFailure(
+                    "this sessiond was built without the PostgreSQL store; build it with `swift build -c release --traits PostgreSQL`"
+                )
+                #endif
             } else {
                 let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("sessions.sqlite").path
                 store = try SQLiteSessionStore(path: path)
@@ -361,6 +370,7 @@ struct Serve: AsyncParsableCommand {
             logger.info("claiming queued work", metadata: ["instance_id": "\(instanceID)", "lease_seconds": "\(policy.leaseDuration)"])
             let pruner = IdempotencyPruner(store: store, clock: clock, logger: logger)
             workers = [{ await analysisWorker.run() }, { await payoutDispatcher.run() }, { await pruner.run() }]
+            #if PostgreSQL
             if let shared = store as? PostgresSessionStore {
                 // Watchers here see every instance's changes; after a dropped notification
                 // connection, each watched session is read again (changes may have been missed).
@@ -374,6 +384,7 @@ struct Serve: AsyncParsableCommand {
                     )
                 }
             }
+            #endif
             if let file = settings.jwksFile {
                 let secretBytes = secret.secret
                 workers.append {
