@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries, each behind a module map and a shim header.
@@ -136,25 +137,38 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "HTTP2Transport", "HTTPMessages", "RPCCore", "SessionCore", "SessionStoreSQLite", "SessionStorePostgres",
+                "Auth", "HTTP2Transport", "HTTPMessages", "RPCCore", "SessionCore", "SessionServerKit", "SessionStoreSQLite",
+                "SessionStorePostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
 
-        // The server executable.
-        .executableTarget(
-            name: "SessionServer",
+        // The whole server as a library: configuration in, a running ServiceGroup out.
+        .target(
+            name: "SessionServerKit",
             dependencies: [
                 "Auth", "HTTP2Transport", "HTTPMessages", "ProtoJSON", "RESTGateway", "RPCCore", "SessionAPI", "ServiceErrors",
                 "StandardServices",
                 "SessionCore", "SessionRPC", "SessionStoreSQLite",
                 .target(name: "SessionStorePostgres", condition: .when(traits: ["PostgreSQL"])),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // The server executable: flags and environment in, SessionServerKit runs it.
+        .executableTarget(
+            name: "SessionServer",
+            dependencies: [
+                "Auth", "HTTP2Transport", "SessionServerKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -251,8 +265,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SessionServerTests",
-            dependencies: ["TestSupport"],
-            exclude: ["standard_services.py", "lifecycle_grpc.py", "crash_test.py", "rest_gateway.py", "rest_openapi.py", "jwt_keys.py", "authz_matrix.py", "session_stubs.py",
+            dependencies: [
+                "TestSupport", "SessionServerKit", "SessionAPI", "RPCCore", "HTTP2Transport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["standard_services.py", "lifecycle_grpc.py", "crash_test.py", "rest_gateway.py", "rest_openapi.py", "jwt_keys.py", "session_stubs.py",
                 "hostile_clients.py", "instances_test.py", "well_behaved_clients.py"],
             swiftSettings: strictSettings
         ),

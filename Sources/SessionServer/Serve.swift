@@ -4,19 +4,8 @@ import Foundation
 import HTTP2Transport
 import Logging
 import Metrics
-import NIOCore
-import NIOPosix
 import Prometheus
-import RESTGateway
-import RPCCore
-import SessionAPI
-import SessionCore
-import SessionRPC
-#if PostgreSQL
-import SessionStorePostgres
-#endif
-import SessionStoreSQLite
-import StandardServices
+import SessionServerKit
 
 /// `sessiond serve`: runs the server until SIGINT or SIGTERM.
 struct Serve: AsyncParsableCommand {
@@ -123,8 +112,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// Per-role rate limits from `--rate-limits` (or the defaults).
-    func rateLimiter() throws -> RateLimiter {
-        guard let text = self.rateLimits ?? EnvironmentValue.string("SESSIOND_RATE_LIMITS") else { return RateLimiter() }
+    func rateLimitSettings() throws -> [String: RateLimiter.Limit] {
+        guard let text = self.rateLimits ?? EnvironmentValue.string("SESSIOND_RATE_LIMITS") else { return RateLimiter.defaultLimits }
         var limits: [String: RateLimiter.Limit] = [:]
         for entry in text.split(separator: ",") {
             let parts = entry.split(separator: "=")
@@ -142,7 +131,7 @@ struct Serve: AsyncParsableCommand {
             }
             limits[String(parts[0])] = RateLimiter.Limit(rate: numbers[0], burst: numbers[1])
         }
-        return RateLimiter(limits: limits)
+        return limits
     }
 
     /// Calls per second (and burst) one role may be given at most.
@@ -201,26 +190,26 @@ struct Serve: AsyncParsableCommand {
         return transport
     }
 
+    /// Every setting from flags and environment, each checked against its documented range;
+    /// nothing is created or opened here.
     func resolvedConfiguration() throws -> ServerConfiguration {
-        let configuration = ServerConfiguration(
-            host: self.host ?? EnvironmentValue.string("SESSIOND_HOST") ?? "127.0.0.1",
-            port: try self.port ?? EnvironmentValue.integer("SESSIOND_PORT") ?? 8080,
-            dataDirectory: self.dataDirectory ?? EnvironmentValue.string("SESSIOND_DATA_DIR") ?? "./data",
-            databaseURL: self.databaseURL ?? EnvironmentValue.string("SESSIOND_DATABASE_URL"),
-            jwtSecretFile: self.jwtSecretFile ?? EnvironmentValue.string("SESSIOND_JWT_SECRET_FILE"),
-            tlsCertificate: self.tlsCertificate ?? EnvironmentValue.string("SESSIOND_TLS_CERT"),
-            tlsKey: self.tlsKey ?? EnvironmentValue.string("SESSIOND_TLS_KEY")
-        )
+        var configuration = ServerConfiguration()
+        configuration.host = self.host ?? EnvironmentValue.string("SESSIOND_HOST") ?? "127.0.0.1"
+        configuration.port = try self.port ?? EnvironmentValue.integer("SESSIOND_PORT") ?? 8080
+        configuration.dataDirectory = self.dataDirectory ?? EnvironmentValue.string("SESSIOND_DATA_DIR") ?? "./data"
+        configuration.databaseURL = self.databaseURL ?? EnvironmentValue.string("SESSIOND_DATABASE_URL")
+        configuration.jwtSecretFile = self.jwtSecretFile ?? EnvironmentValue.string("SESSIOND_JWT_SECRET_FILE")
+        configuration.tlsCertificate = self.tlsCertificate ?? EnvironmentValue.string("SESSIOND_TLS_CERT")
+        configuration.tlsKey = self.tlsKey ?? EnvironmentValue.string("SESSIOND_TLS_KEY")
         guard (0...65_535).contains(configuration.port) else {
             throw ValidationError("--port must be between 0 and 65535, not \(configuration.port)")
         }
         guard (configuration.tlsCertificate == nil) == (configuration.tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
-        var resolved = configuration
         if let origins = self.corsOrigins ?? EnvironmentValue.string("SESSIOND_CORS_ORIGINS") {
-            resolved.corsOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            for origin in resolved.corsOrigins where origin != "*" {
+            configuration.corsOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for origin in configuration.corsOrigins where origin != "*" {
                 guard let url = URLComponents(string: origin), url.scheme == "http" || url.scheme == "https", url.host != nil,
                     url.path.isEmpty
                 else {
@@ -234,9 +223,25 @@ struct Serve: AsyncParsableCommand {
             else {
                 throw ValidationError("--upstream must be http://HOST:PORT, not '\(upstream)'")
             }
-            resolved.upstream = (host, port)
+            configuration.upstream = (host, port)
         }
-        return resolved
+        configuration.transport = try self.transportConfiguration(host: configuration.host, port: configuration.port)
+        configuration.rateLimits = try self.rateLimitSettings()
+        configuration.jobLeaseSeconds = try self.jobLeaseSeconds()
+        configuration.jwt = self.jwtSettings()
+        return configuration
+    }
+
+    /// The JWT verification settings: public key files, JWKS file, issuer and audience.
+    func jwtSettings() -> JWTConfiguration {
+        let files = (self.jwtPublicKeys ?? EnvironmentValue.string("SESSIOND_JWT_PUBLIC_KEYS") ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return JWTConfiguration(
+            publicKeyFiles: files,
+            jwksFile: self.jwksFile ?? EnvironmentValue.string("SESSIOND_JWKS_FILE"),
+            issuer: self.jwtIssuer ?? EnvironmentValue.string("SESSIOND_JWT_ISSUER"),
+            audience: self.jwtAudience ?? EnvironmentValue.string("SESSIOND_JWT_AUDIENCE")
+        )
     }
 
     /// Every call is counted and timed (swift-metrics over Prometheus); returns what `/metrics` serves.
@@ -277,189 +282,25 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         // Every setting is checked before anything is created or opened (the JWT secret, the
         // data directory, the database): a typo stops the server with a message, and no trace.
-        let configuration = try self.resolvedConfiguration()
-        var transport = try self.transportConfiguration(host: configuration.host, port: configuration.port)
-        let rateLimiter = try self.rateLimiter()
-        let jobLease = try self.jobLeaseSeconds()
-        transport.accessLog = try self.bootstrapLogging()
+        var configuration = try self.resolvedConfiguration()
+        configuration.transport.accessLog = try self.bootstrapLogging()
         let logger = Logger(label: "sessiond")
-        let metrics = Self.exportMetrics()
-        let eventLoops = UsableCores.count
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops)
-        let health = HealthService()
-        var router = RPCRouter(routes: health.routes)
-        let channel: any RPCChannel
-        var authenticator: AuthInterceptor?
-        var workers: [@Sendable () async -> Void] = []
-        var dataDirectory: DataDirectory?
-        // A JWT secret this start created is removed again if start-up then fails, so a failed
-        // start leaves no credentials behind.
-        var createdSecret: String?
-        var listening = false
-        defer {
-            if !listening, let createdSecret { try? FileManager.default.removeItem(atPath: createdSecret) }
-        }
-
-        if let upstream = configuration.upstream {
-            // Gateway only: the upstream checks tokens and owns the data. With the secret at hand
-            // (--jwt-secret-file or SESSIOND_JWT_SECRET), a malformed body from a caller without
-            // valid credentials is still answered 401 first, as in process.
-            channel = GRPCChannel(host: upstream.host, port: upstream.port, group: group)
-            if configuration.jwtSecretFile != nil || EnvironmentValue.string("SESSIOND_JWT_SECRET") != nil {
-                let secret = try JWTSecret.load(
-                    file: configuration.jwtSecretFile,
-                    environment: ProcessInfo.processInfo.environment,
-                    dataDirectory: configuration.dataDirectory,
-                    createIfMissing: false
-                )
-                let settings = self.jwtSettings()
-                authenticator = AuthInterceptor(verifier: try Self.verifier(secret: secret.secret, settings: settings).verifier)
-            }
-            logger.info("forwarding REST to the upstream sessiond", metadata: ["upstream": "\(upstream.host):\(upstream.port)"])
-        } else {
-            // One server per data directory, claimed before anything in it is created or opened.
-            dataDirectory = try DataDirectory.claim(configuration.dataDirectory)
-            let secret = try JWTSecret.load(
-                file: configuration.jwtSecretFile,
-                environment: ProcessInfo.processInfo.environment,
-                dataDirectory: configuration.dataDirectory,
-                createIfMissing: true
-            )
-            if case .created(let path) = secret.source { createdSecret = path }
-
-            let store: any SessionStore
-            if let url = configuration.databaseURL {
-                #if PostgreSQL
-                store = try await PostgresSessionStore.connect(url: url, logger: logger)
-                logger.info("using PostgreSQL", metadata: ["host": "\(URLComponents(string: url)?.host ?? "?")"])
-                #else
-                _ = url
-                throw StartupFailure(
-                    "this sessiond was built without the PostgreSQL store; build it with `swift build -c release --traits PostgreSQL`"
-                )
-                #endif
-            } else {
-                let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("sessions.sqlite").path
-                store = try SQLiteSessionStore(path: path)
-            }
-            let clock = SystemWallClock()
-            let sessions = SessionService(store: store, clock: clock)
-            let provider = SessionRPCProvider(service: sessions, store: store, clock: clock)
-            let settings = self.jwtSettings()
-            let (verifier, ring) = try Self.verifier(secret: secret.secret, settings: settings)
-            let tokenCache = VerifiedTokenCache()
-            let auth = AuthInterceptor(verifier: verifier, rateLimiter: rateLimiter, cache: tokenCache)
-            // The owner of this process's job leases; a restart is a new owner.
-            let instanceID = IDGenerator.instanceID()
-            let policy = RetryPolicy(leaseDuration: TimeInterval(jobLease))
-            let journal = try PayoutJournal(
-                path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("payout-ledger.jsonl").path,
-                logger: logger)
-            // The ledger's records name the data directory, which outlives the process: at start
-            // the ledger file catches up with the records a killed predecessor had not copied yet
-            // (at most the few it was delivering when it died, so the newest thousand suffice).
-            let node = "\(ProcessInfo.processInfo.hostName):\(URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path)"
-            let caughtUp = try await journal.catchUp(with: store.payoutDeliveries(recordedBy: node, limit: 1000).reversed())
-            if caughtUp > 0 { logger.notice("copied ledger records to the ledger file", metadata: ["records": "\(caughtUp)"]) }
-            let sink = LedgerPayoutSink(
-                ledger: StorePayoutLedger(store: store, node: node, clock: clock), journal: journal, logger: logger)
-            let analysisWorker = AnalysisWorker(
-                service: sessions, analyzer: LocalAnalyzer(), owner: instanceID, policy: policy, logger: logger)
-            let payoutDispatcher = PayoutDispatcher(
-                store: store, sink: sink, clock: clock, owner: instanceID, policy: policy, logger: logger)
-            logger.info("claiming queued work", metadata: ["instance_id": "\(instanceID)", "lease_seconds": "\(policy.leaseDuration)"])
-            let pruner = IdempotencyPruner(store: store, clock: clock, logger: logger)
-            workers = [{ await analysisWorker.run() }, { await payoutDispatcher.run() }, { await pruner.run() }]
-            #if PostgreSQL
-            if let shared = store as? PostgresSessionStore {
-                // Watchers here see every instance's changes; after a dropped notification
-                // connection, each watched session is read again (changes may have been missed).
-                let events = sessions.events
-                workers.append {
-                    await shared.watchChanges(
-                        onChange: { id, version in await events.sessionChanged(id, version: version, in: shared) },
-                        onReconnect: {
-                            for id in events.watchedSessionIDs { await events.sessionChanged(id, version: 0, in: shared) }
-                        }
-                    )
-                }
-            }
-            #endif
-            if let file = settings.jwksFile {
-                let secretBytes = secret.secret
-                workers.append {
-                    await Self.watchJWKS(file, secret: secretBytes, settings: settings, ring: ring, cache: tokenCache, logger: logger)
-                }
-            }
-
-            router.register(provider.routesWithImmediatePaths.map { $0.intercepted(by: auth) })
-            // REST calls go through the same router (and so the same interceptor) in process.
-            channel = InProcessChannel(router: router)
-            authenticator = auth
-        }
-        let gateway = RESTGateway(
-            channel: channel,
-            bindings: SessionServiceHTTPRoutes.bindings,
-            openAPIDocument: SessionAPIOpenAPI.document,
-            authenticator: authenticator,
-            cors: CORSPolicy(origins: configuration.corsOrigins),
-            metrics: metrics,
-            logger: logger,
-            accessLog: transport.accessLog
-        )
-        let reflection = ReflectionService(
-            files: SessionAPISchema.files + StandardServicesSchema.files,
-            // v1alpha answers too, but only v1 is listed: its descriptor is the one served.
-            services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]
-        )
-        router.register(reflection.allRoutes)
-        // Health answers for the whole server ("") and for every service it serves by name
-        // (a Kubernetes gRPC probe names one); all turn NOT_SERVING on shutdown.
-        for service in router.serviceNames { health.setStatus(.serving, for: service) }
-        if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
-            transport.tls = try TLSContext(certificateChainFile: certificate, privateKeyFile: key)
-        }
-        let server: TransportServer
-        do {
-            server = try await TransportServer.start(
-                configuration: transport,
-                router: router,
-                httpService: gateway,
-                group: group,
-                logger: logger
-            )
-        } catch let error as IOError {
-            throw StartupFailure(
-                "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode)))"
-            )
-        } catch {
-            throw StartupFailure("cannot listen on \(configuration.host):\(configuration.port): \(error)")
-        }
-        listening = true
-        if let createdSecret { logger.notice("created a new JWT secret", metadata: ["path": "\(createdSecret)"]) }
+        let server = try await Server.start(configuration, logger: logger, metrics: Self.exportMetrics())
         // Watched before the first line, so a SIGTERM sent as soon as it appears stops gracefully.
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         // The documented first line of output: scripts read the port from it.
         FileHandle.standardOutput.write(Data("listening on \(server.localAddress)\n".utf8))
         logger.info(
             "serving gRPC and REST",
-            metadata: ["address": "\(server.localAddress)", "event_loops": "\(eventLoops)"]
+            metadata: ["address": "\(server.localAddress)", "event_loops": "\(server.eventLoopCount)"]
         )
-
-        await withTaskGroup(of: Void.self) { tasks in
-            // Workers run as children of the server's task, stopped with it.
-            for worker in workers { tasks.addTask { await worker() } }
-            tasks.addTask {
-                let signal = await signals.next()
-                logger.info("shutting down", metadata: ["signal": "\(signal)"])
-                health.shutDown()
-                await server.shutdown(gracePeriod: .seconds(10))
-            }
-            tasks.addTask { await server.waitUntilClosed() }
-            await tasks.next()  // the listener closed (after a signal's graceful shutdown)
-            tasks.cancelAll()
+        let stopOnSignal = Task {
+            let signal = await signals.next()
+            logger.info("shutting down", metadata: ["signal": "\(signal)"])
+            await server.shutDown()
         }
-        try await group.shutdownGracefully()
-        withExtendedLifetime(dataDirectory) {}  // the data directory stays claimed until the end
+        defer { stopOnSignal.cancel() }
+        try await server.run()
+        logger.info("stopped")
     }
 }

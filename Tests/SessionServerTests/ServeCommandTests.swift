@@ -179,22 +179,6 @@ struct ServeCommandTests {
         Self.expectAllPassed(output)
     }
 
-    @Test("every RPC and REST route, with every role, on own, another tester's and another org's sessions")
-    func authorizationMatrix() async throws {
-        let data = try PythonScript.temporaryDirectory()
-        let server = try await ServerProcess(
-            "sessiond",
-            ["serve", "--port", "0", "--data-dir", data.path, "--rate-limits", "tester=2000/4000,researcher=2000/4000,admin=2000/4000"]
-        )
-        let port = try #require(server.port)
-        let output = try await PythonScript.run(
-            "Tests/SessionServerTests/authz_matrix.py",
-            ["--port", String(port), "--secret-file", data.appendingPathComponent("jwt-secret").path]
-        )
-        await server.stop()
-        Self.expectAllPassed(output)
-    }
-
     @Test("kill -9 under write load loses no acknowledged create or confirm and never doubles a payout")
     func crashRecovery() async throws {
         let output = try await PythonScript.run(

@@ -1,21 +1,6 @@
 import ArgumentParser
 import Foundation
 
-/// Everything `serve` needs, resolved from flags and environment in one place.
-struct ServerConfiguration: Sendable {
-    var host: String
-    var port: Int
-    var dataDirectory: String
-    var databaseURL: String?
-    var jwtSecretFile: String?
-    var tlsCertificate: String?
-    var tlsKey: String?
-    /// Browser origins allowed by CORS (`*` for any); empty: CORS off.
-    var corsOrigins: [String] = []
-    /// `host:port` of a remote sessiond: serve only the REST gateway and forward to it.
-    var upstream: (host: String, port: Int)?
-}
-
 /// Reads an option's fallback from the environment, with a clear error for bad values.
 enum EnvironmentValue {
     static func string(_ name: String) -> String? {

@@ -2,10 +2,10 @@ import Foundation
 
 /// A start-up problem the operator can fix, said plainly (the address that is taken, the
 /// directory that cannot be used); `sessiond` prints it and exits 1.
-struct StartupFailure: Error, CustomStringConvertible {
-    var description: String
+package struct StartupFailure: Error, CustomStringConvertible {
+    package var description: String
 
-    init(_ description: String) {
+    package init(_ description: String) {
         self.description = description
     }
 
