@@ -26,6 +26,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("database-url"), help: "PostgreSQL URL (postgres://user:pass@host:port/db) instead of the embedded SQLite store; needs a build with `--traits PostgreSQL`. (env: SESSIOND_DATABASE_URL)")
     var databaseURL: String?
 
+    @Option(name: .customLong("database-timeout"), help: "Seconds start-up waits for PostgreSQL, retrying and logging every 5 s, before it stops with an error. (range 1–600; env: SESSIOND_DATABASE_TIMEOUT; default 30)")
+    var databaseTimeout: Int?
+
     @Option(name: .customLong("jwt-secret-file"), help: "File holding the HMAC secret for HS256 tokens; surrounding whitespace is trimmed. Without it, SESSIOND_JWT_SECRET, else <data-dir>/jwt-secret (created on first start). (env: SESSIOND_JWT_SECRET_FILE)")
     var jwtSecretFile: String?
 
@@ -150,6 +153,7 @@ struct Serve: AsyncParsableCommand {
         "idle-timeout": 1...86_400,
         "keepalive-interval": 1...86_400,
         "job-lease": 1...3_600,
+        "database-timeout": 1...600,
     ]
 
     /// Transport limits from flags and environment, over the transport's safe defaults.
@@ -228,6 +232,7 @@ struct Serve: AsyncParsableCommand {
         configuration.transport = try self.transportConfiguration(host: configuration.host, port: configuration.port)
         configuration.rateLimits = try self.rateLimitSettings()
         configuration.jobLeaseSeconds = try self.jobLeaseSeconds()
+        configuration.databaseTimeoutSeconds = try Self.setting(self.databaseTimeout, "SESSIOND_DATABASE_TIMEOUT", "database-timeout") ?? 30
         configuration.jwt = self.jwtSettings()
         return configuration
     }

@@ -250,7 +250,8 @@ package final class Server: Sendable {
             return try SQLiteSessionStore(path: path)
         }
         #if PostgreSQL
-        let store = try await PostgresSessionStore.connect(url: url, logger: logger)
+        let store = try await PostgresSessionStore.connect(
+            url: url, logger: logger, timeout: .seconds(configuration.databaseTimeoutSeconds))
         logger.info("using PostgreSQL", metadata: ["host": "\(URLComponents(string: url)?.host ?? "?")"])
         return store
         #else

@@ -11,6 +11,8 @@ package struct ServerConfiguration: Sendable {
     package var dataDirectory = "./data"
     /// PostgreSQL instead of the embedded SQLite store (needs the `PostgreSQL` trait).
     package var databaseURL: String?
+    /// How long start-up waits for PostgreSQL (retrying, with a log line every 5 s) before it gives up.
+    package var databaseTimeoutSeconds = 30
     /// The HMAC secret's file; without it `SESSIOND_JWT_SECRET` in `environment`, else
     /// `<dataDirectory>/jwt-secret` (created on first start).
     package var jwtSecretFile: String?

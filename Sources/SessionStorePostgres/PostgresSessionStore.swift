@@ -30,7 +30,22 @@ package final class PostgresSessionStore: SessionStore {
                     return true
                 }
                 group.addTask {
-                    try await Task.sleep(for: timeout)
+                    // The pool retries on its own; say so every few seconds while start-up waits.
+                    let clock = ContinuousClock()
+                    let deadline = clock.now + timeout
+                    var attempt = 0
+                    while clock.now < deadline {
+                        try await Task.sleep(for: min(.seconds(5), deadline - clock.now))
+                        attempt += 1
+                        guard clock.now < deadline else { break }
+                        logger.warning(
+                            "PostgreSQL not reached yet; retrying",
+                            metadata: [
+                                "host": "\(configuration.host ?? "?"):\(configuration.port.map { String($0) } ?? "?")",
+                                "waited_seconds": "\(attempt * 5)", "timeout": "\(timeout)",
+                            ]
+                        )
+                    }
                     return false
                 }
                 let migrated = try await group.next() ?? false

@@ -8,7 +8,7 @@ import Testing
 struct SettingsTests {
     static let numericFlags = [
         "max-connections", "max-connections-per-client", "handshake-timeout", "max-buffered-request-bytes",
-        "max-queued-response-bytes", "max-concurrent-streams", "max-message-bytes", "idle-timeout", "keepalive-interval", "job-lease",
+        "max-queued-response-bytes", "max-concurrent-streams", "max-message-bytes", "idle-timeout", "keepalive-interval", "job-lease", "database-timeout",
     ]
     static let badValues = ["0", "-1", "1e20", "inf", "nan", "12345678901234567890"]
 

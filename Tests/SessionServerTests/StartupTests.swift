@@ -21,7 +21,9 @@ struct StartupTests {
         await first.stop(signal: SIGKILL)
         let third = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", data.path])
         #expect(third.port != nil)
-        #expect(await third.stop() == 0)
+        let status = await third.stop()
+        let errors = await third.standardError()
+        #expect(status == 0, "\(errors)")
     }
 
     @Test("a port in use is named with its address, and the failed start leaves no JWT secret behind")
@@ -33,6 +35,24 @@ struct StartupTests {
         await first.stop()
         #expect(second.status == 1)
         #expect(second.output.contains("cannot listen on 127.0.0.1:\(port): Address already in use"), "\(second.output)")
+        #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("jwt-secret").path))
+    }
+
+    @Test("an unreachable database stops start-up within --database-timeout, with retries logged and no JWT secret left")
+    func startWhenDatabaseUnreachable() async throws {
+        let data = try PythonScript.temporaryDirectory()
+        let started = ContinuousClock.now
+        // Port 1 on loopback refuses every connection; the pool keeps retrying until the timeout.
+        let result = try await runCommand(
+            Self.sessiond,
+            ["serve", "--port", "0", "--data-dir", data.path, "--database-url", "postgres://app@127.0.0.1:1/sessions",
+                "--database-timeout", "7"]
+        )
+        let elapsed = ContinuousClock.now - started
+        #expect(result.status == 1)
+        #expect(result.output.contains("cannot reach PostgreSQL at 127.0.0.1:1 within 7"), "\(result.output)")
+        #expect(result.output.contains("PostgreSQL not reached yet; retrying"), "\(result.output)")
+        #expect(elapsed >= .seconds(6) && elapsed < .seconds(20), "gave up after \(elapsed)")
         #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("jwt-secret").path))
     }
 
