@@ -163,6 +163,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // `BuildInfo.commit` for `sessiond --version`.
+        .plugin(name: "BuildInfo", capability: .buildTool(), path: "tools/plugins/BuildInfo"),
+
         // The server executable: flags and environment in, SessionServerKit runs it.
         .executableTarget(
             name: "SessionServer",
@@ -173,7 +176,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["BuildInfo"]
         ),
 
         // The gRPC interop test server (grpc.testing.TestService) on our transport.

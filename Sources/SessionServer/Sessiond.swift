@@ -11,7 +11,7 @@ struct Sessiond: AsyncParsableCommand {
             Every option can also be set through the environment variable named in its help; \
             a flag on the command line wins over the environment.
             """,
-        version: Self.version,
+        version: "\(Self.version) (commit \(BuildInfo.commit))",
         subcommands: [Serve.self, Token.self],
         defaultSubcommand: Serve.self
     )

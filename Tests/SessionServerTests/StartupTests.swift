@@ -72,10 +72,15 @@ struct StartupTests {
         #expect(!result.output.contains("NSCocoaErrorDomain"))
     }
 
-    @Test("--version prints the version")
+    @Test("--version prints the version and the commit it was built from")
     func version() async throws {
         let result = try await runCommand(Self.sessiond, ["--version"])
         #expect(result.status == 0)
-        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3, "\(result.output)")
+        let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let head = try await runCommand("/usr/bin/git", ["-C", FileManager.default.currentDirectoryPath, "rev-parse", "--short=12", "HEAD"])
+        let commit = head.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        // "0.3.0 (commit 0123456789ab)", with "-dirty" when built with uncommitted changes.
+        #expect(text.hasPrefix("0.3.0 (commit \(commit)"), "\(text), HEAD is \(commit)")
+        #expect(text.split(separator: " ").first?.split(separator: ".").count == 3, "\(text)")
     }
 }
