@@ -23,7 +23,8 @@ def check(condition, message):
     (passes if condition else failures).append(message)
 
 
-# Every check schemathesis has, with three exceptions that the document cannot express:
+# Every check schemathesis has (`--checks all`), with three exceptions for rules no JSON Schema
+# keyword expresses; the document states the first two in the fields' descriptions (checked below):
 # - a cursor is opaque: a schema-valid string this API never returned is rightly a 400;
 # - completedAt must fall between the session's start and five minutes from now;
 # - a noteId must name a note of that session (schemathesis infers a wrong link for it).
@@ -80,6 +81,16 @@ def main():
     paths = document.get("paths", {})
     check("/api/sessions/{sessionId}/confirm" in paths and "post" in paths["/api/sessions/{sessionId}/confirm"],
           "the documented routes are in the document")
+
+    listing = paths.get("/api/sessions", {}).get("get", {})
+    cursor = [p for p in listing.get("parameters", []) if p.get("name") == "cursor"]
+    check(bool(cursor) and "Opaque" in cursor[0].get("schema", {}).get("description", ""),
+          "the cursor parameter says it is opaque")
+    complete = paths.get("/api/sessions/{sessionId}/complete", {}).get("post", {})
+    body = complete.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    completed_at = body.get("properties", {}).get("completedAt", {})
+    check("5 minutes" in completed_at.get("description", "") and "startedAt" in completed_at.get("description", ""),
+          "completedAt states its time window")
 
     workdir = tempfile.mkdtemp(prefix="schemathesis-")
     config = os.path.join(workdir, "schemathesis.toml")

@@ -240,7 +240,8 @@ package enum SessionAPIOpenAPI {
                 "in": "query",
                 "required": false,
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "description": "Opaque: the nextCursor of an earlier reply to this list, unchanged. Any other value, even a well-formed string, is rejected with 400 INVALID_ARGUMENT naming cursor."
                 }
               }
             ],
@@ -832,7 +833,8 @@ package enum SessionAPIOpenAPI {
                           {
                             "type": "null"
                           }
-                        ]
+                        ],
+                        "description": "When the tester finished; the server's current time when unset or null. Must not be before the session's startedAt nor more than 5 minutes after the server's current time (else 400 INVALID_ARGUMENT naming completedAt)."
                       }
                     },
                     "additionalProperties": false

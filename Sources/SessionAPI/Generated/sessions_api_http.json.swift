@@ -121,6 +121,10 @@ extension FieldRules: ProtoJSONMessage {
             writer.key("maxItems")
             if let value = self.maxItems { writer.integer(value) } else { writer.null() }
         }
+        if excluded != 8 {
+            writer.key("description")
+            writer.string(self.description)
+        }
     }
 
     package func writeJSONValue(ofField number: Int, to writer: inout JSONWriter) {
@@ -132,6 +136,7 @@ extension FieldRules: ProtoJSONMessage {
         case 5: writer.string(self.pattern)
         case 6: if let value = self.minItems { writer.integer(value) } else { writer.null() }
         case 7: if let value = self.maxItems { writer.integer(value) } else { writer.null() }
+        case 8: writer.string(self.description)
         default: writer.null()
         }
     }
@@ -157,6 +162,8 @@ extension FieldRules: ProtoJSONMessage {
             self.minItems = value == .null ? nil : JSONField.integer(value, path, &context) as Int32
         case "maxItems", "max_items":
             self.maxItems = value == .null ? nil : JSONField.integer(value, path, &context) as Int32
+        case "description":
+            self.description = JSONField.string(value, path, &context)
         default:
             return false
         }
@@ -166,6 +173,7 @@ extension FieldRules: ProtoJSONMessage {
     package func stringValue(ofField protoName: String) -> String? {
         switch protoName {
         case "pattern": self.pattern
+        case "description": self.description
         default: nil
         }
     }

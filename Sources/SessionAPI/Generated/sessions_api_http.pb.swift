@@ -95,6 +95,7 @@ package struct FieldRules: ProtoMessage, Hashable {
     package var pattern: String = ""
     package var minItems: Int32? = nil
     package var maxItems: Int32? = nil
+    package var description: String = ""
     package var unknownFields = UnknownFields()
 
     package init() {}
@@ -125,6 +126,9 @@ package struct FieldRules: ProtoMessage, Hashable {
         case 7:
             guard tag.wireType == .varint else { return false }
             self.maxItems = try reader.readInt32()
+        case 8:
+            guard tag.wireType == .lengthDelimited else { return false }
+            self.description = try reader.readString()
         default:
             return false
         }
@@ -139,6 +143,7 @@ package struct FieldRules: ProtoMessage, Hashable {
         if !self.pattern.isEmpty { writer.writeString(5, self.pattern) }
         if let value = self.minItems { writer.writeInt32(6, value) }
         if let value = self.maxItems { writer.writeInt32(7, value) }
+        if !self.description.isEmpty { writer.writeString(8, self.description) }
         writer.writeRaw(self.unknownFields.bytes)
     }
 
@@ -151,5 +156,6 @@ package struct FieldRules: ProtoMessage, Hashable {
         JSONFieldName(number: 5, protoName: "pattern", jsonName: "pattern"),
         JSONFieldName(number: 6, protoName: "min_items", jsonName: "minItems"),
         JSONFieldName(number: 7, protoName: "max_items", jsonName: "maxItems"),
+        JSONFieldName(number: 8, protoName: "description", jsonName: "description"),
     ]
 }

@@ -405,6 +405,12 @@ struct OpenAPIEmitter {
             ])
         }
         let constraints = isRequest ? self.constraints(field) : []
+        // A rule in words (`description` in the field's rules) annotates the field's whole schema.
+        let description: String? = if isRequest, case .string(let text) = self.rules(field)["description"] { text } else { nil }
+        func described(_ node: Node) -> Node {
+            guard let description, case .object(let members) = node else { return node }
+            return .object(members + [("description", .string(description))])
+        }
         if field.label == .repeated {
             return .object(
                 [("type", .string("array")), ("items", self.valueSchema(type, isRequest: isRequest, components: &components))] + constraints
@@ -421,8 +427,8 @@ struct OpenAPIEmitter {
         } else {
             canBeNull = field.label == .optional || field.oneofIndex != nil
         }
-        guard nullable && canBeNull else { return value }
-        return .object([("anyOf", .array([value, .object([("type", .string("null"))])]))])
+        guard nullable && canBeNull else { return described(value) }
+        return described(.object([("anyOf", .array([value, .object([("type", .string("null"))])]))]))
     }
 
     private func valueSchema(_ type: FieldType, isRequest: Bool, components: inout [Component]) -> Node {
