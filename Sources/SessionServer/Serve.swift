@@ -14,6 +14,9 @@ struct Serve: AsyncParsableCommand {
         discussion: "The first line on standard output says where it listens, e.g. `listening on 127.0.0.1:43817`."
     )
 
+    @Option(name: .customLong("config"), help: "A JSON file of settings named like these flags, e.g. {\"port\": 9000, \"access-log\": true}; a flag wins over the environment, the environment over the file. (env: SESSIOND_CONFIG)")
+    var configFile: String?
+
     @Option(help: "Address to listen on. (env: SESSIOND_HOST; default 127.0.0.1)")
     var host: String?
 
@@ -197,6 +200,7 @@ struct Serve: AsyncParsableCommand {
     /// Every setting from flags and environment, each checked against its documented range;
     /// nothing is created or opened here.
     func resolvedConfiguration() throws -> ServerConfiguration {
+        if let file = self.configFile ?? EnvironmentValue.string("SESSIOND_CONFIG") { try ConfigFile.apply(file) }
         var configuration = ServerConfiguration()
         configuration.host = self.host ?? EnvironmentValue.string("SESSIOND_HOST") ?? "127.0.0.1"
         configuration.port = try self.port ?? EnvironmentValue.integer("SESSIOND_PORT") ?? 8080

@@ -13,8 +13,15 @@ package final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts `product` with `arguments` (confined to the CPU list `cpus` with `taskset`, when
-    /// given) and waits for its first line (`listening on HOST:PORT`).
-    package init(_ product: String, _ arguments: [String], cpus: String? = nil, timeout: Duration = .seconds(30)) async throws {
+    /// given) and waits for its first line (`listening on HOST:PORT`); `environment` adds to this
+    /// process's environment.
+    package init(
+        _ product: String,
+        _ arguments: [String],
+        cpus: String? = nil,
+        environment: [String: String] = [:],
+        timeout: Duration = .seconds(30)
+    ) async throws {
         let executable = Self.productsDirectory.appendingPathComponent(product)
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw PythonScript.Failure(description: "\(executable.path) is not built; run `swift build` first")
@@ -26,6 +33,9 @@ package final class ServerProcess: @unchecked Sendable {
         } else {
             process.executableURL = executable
             process.arguments = arguments
+        }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         let output = Pipe()
         let errors = Pipe()

@@ -59,4 +59,57 @@ struct SettingsTests {
         #expect(result.output.contains(arguments[arguments.count - 1].split(separator: "=")[0].prefix(12)), "\(result.output)")
         #expect(!result.dataDirectoryCreated)
     }
+
+    /// A settings file in a fresh directory.
+    static func configFile(_ json: String) throws -> String {
+        let file = try PythonScript.temporaryDirectory().appendingPathComponent("sessiond.json")
+        try json.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    @Test("a config file's settings are checked like flags, and unknown names are refused (exit 2)", arguments: [
+        (#"{"job-lease": 0}"#, "--job-lease must be between 1 and 3600"),
+        (#"{"max-concurrent-streams": 99999999999}"#, "max-concurrent-streams"),
+        (#"{"max-conections": 10}"#, "unknown setting max-conections"),
+        (#"{"access-log": "yes"}"#, "access-log must be true or false"),
+        (#"[1, 2]"#, "is not a JSON object"),
+    ])
+    func configFileWhenInvalid(json: String, message: String) async throws {
+        let result = try await Self.serve(["--config", try Self.configFile(json)])
+        #expect(result.status == 2, "\(json): exit \(result.status): \(result.output)")
+        #expect(result.output.contains(message), "\(json): \(result.output)")
+        #expect(!result.dataDirectoryCreated)
+    }
+
+    @Test("a flag wins over the environment, and the environment over the config file")
+    func configFileWhenOverridden() async throws {
+        let file = try Self.configFile(#"{"job-lease": 0, "handshake-timeout": 0, "access-log": true}"#)
+        let data = try PythonScript.temporaryDirectory()
+        let server = try await ServerProcess(
+            "sessiond",
+            ["serve", "--port", "0", "--data-dir", data.path, "--config", file, "--job-lease", "5"],
+            environment: ["SESSIOND_HANDSHAKE_TIMEOUT": "5"]
+        )
+        let port = try #require(server.port)
+        _ = try await HTTPTestClient.request(port: port, "GET", "/healthz")
+        await server.stop()
+        let log = await server.standardError()
+        // The file's access-log (no flag, no variable) took effect: the request is logged.
+        #expect(log.contains("/healthz"), "\(log)")
+    }
+
+    @Test("every flag of sessiond serve can be set in a config file")
+    func configFileKnowsEveryFlag() async throws {
+        let executable = ServerProcess.productsDirectory.appendingPathComponent("sessiond").path
+        let help = try await runCommand(executable, ["serve", "--help"]).output
+        // Option lines start with the flag (`  --max-connections <max-connections>`).
+        let flags = Set(help.split(separator: "\n").compactMap { line in
+            line.firstMatch(of: /^\s+--([a-z][a-z-]+)/).map { String($0.1) }
+        }).subtracting(["help", "version", "config"])
+        #expect(flags.count > 20, "\(help)")
+        let json = "{" + flags.sorted().map { #""\#($0)": \#($0 == "access-log" ? "true" : "\"x\"")"# }.joined(separator: ", ") + "}"
+        let result = try await Self.serve(["--config", try Self.configFile(json)])
+        #expect(result.status == 2)
+        #expect(!result.output.contains("unknown setting"), "\(result.output)")
+    }
 }
