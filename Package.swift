@@ -82,7 +82,10 @@ let package = Package(
         ),
         .target(
             name: "SessionCore",
-            dependencies: ["ServiceErrors", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ServiceErrors", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),

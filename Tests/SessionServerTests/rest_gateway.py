@@ -390,6 +390,16 @@ def main():
         check(handled is not None and int(handled.group(1)) >= 5 and not_found is not None,
               f"/metrics counts GetSession calls by status ({handled and handled.group(0)}; {not_found and not_found.group(0)})")
         check("rpc_server_handling_seconds_bucket" in response.text, "/metrics times calls")
+        # Queued jobs are counted by outcome once recorded; the payout is delivered in the background.
+        deadline = time.time() + 15
+        text = response.text
+        while not re.search(r'^sessiond_jobs_total\{queue="payouts",outcome="done"\} [1-9]', text, re.MULTILINE) \
+                and time.time() < deadline:
+            time.sleep(0.2)
+            text = http.get(f"{base}/metrics").text
+        check(re.search(r'^sessiond_jobs_total\{queue="analysis",outcome="done"\} [1-9]', text, re.MULTILINE) is not None
+              and re.search(r'^sessiond_jobs_total\{queue="payouts",outcome="done"\} [1-9]', text, re.MULTILINE) is not None,
+              "/metrics counts queued jobs by outcome (analysis and payout done)")
 
     response = http.get(f"{base}/openapi.json")
     check(response.status_code == 200 and response.json().get("openapi") == "3.1.0", "/openapi.json without a token")

@@ -89,7 +89,8 @@ package struct AnalysisWorker: Sendable {
         guard var session = try await store.session(withID: sessionID), session.status == .analyzing else {
             // Nothing left to analyze (the session moved on): the job is done.
             let outcome = try attempt.succeeded(at: self.service.clock.now)
-            return try await store.commit(ChangeSet([.finishAnalysisJob(sessionID: sessionID, lease: lease, outcome: outcome)]))
+            try await store.commit(ChangeSet([.finishAnalysisJob(sessionID: sessionID, lease: lease, outcome: outcome)]))
+            return JobMetrics.record(outcome, queue: "analysis")
         }
         let input = AnalysisInput(
             session: session,
@@ -111,6 +112,7 @@ package struct AnalysisWorker: Sendable {
             try await store.commit(ChangeSet([
                 .updateSession(session), .finishAnalysisJob(sessionID: sessionID, lease: lease, outcome: outcome),
             ]))
+            JobMetrics.record(outcome, queue: "analysis")
             self.service.events.publish(SessionEvent(kind: .statusChanged, session: session))
             self.logger.warning("analysis failed", metadata: ["session_id": "\(session.id)", "error": "\(error)"])
             return
@@ -122,6 +124,7 @@ package struct AnalysisWorker: Sendable {
             .updateSession(session), .saveAnalysis(analysis),
             .finishAnalysisJob(sessionID: sessionID, lease: lease, outcome: outcome),
         ]))
+        JobMetrics.record(outcome, queue: "analysis")
         self.service.events.publish(SessionEvent(kind: .analysisCompleted, session: session))
     }
 
@@ -139,6 +142,7 @@ package struct AnalysisWorker: Sendable {
             failed = session
         }
         try await store.commit(changes)
+        JobMetrics.record(outcome, queue: "analysis")
         if let failed {
             self.service.events.publish(SessionEvent(kind: .statusChanged, session: failed))
             self.logger.error("analysis failed for good", metadata: [

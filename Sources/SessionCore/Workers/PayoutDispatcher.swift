@@ -71,6 +71,7 @@ package struct PayoutDispatcher: Sendable {
             }
         }
         try await self.store.commit(ChangeSet([.finishPayout(id: payout.id, lease: payout.lease, outcome: outcome)]))
+        JobMetrics.record(outcome, queue: "payouts")
         switch outcome {
         case .done:
             break
