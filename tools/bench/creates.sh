@@ -9,8 +9,8 @@ source tools/bench/sessiond.sh
 CALLERS=${CALLERS:-64}
 SECONDS_EACH=${DURATION:-10}
 ./tools/setup.sh >/dev/null
-swift build -c release --product sessiond >/dev/null
-swift build -c release --product create-bench >/dev/null
+swift build -c release --traits PostgreSQL --product sessiond >/dev/null
+swift build -c release --traits PostgreSQL --product create-bench >/dev/null
 bins=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT

@@ -13,7 +13,7 @@ COUNTS=${COUNTS:-1 2 3}
 ./tools/setup.sh --test >/dev/null
 source tools/postgres.sh
 swift build -c release --traits PostgreSQL --product sessiond >/dev/null
-swift build -c release --product create-bench >/dev/null
+swift build -c release --traits PostgreSQL --product create-bench >/dev/null
 bins=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 pids=()

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ./tools/setup.sh --test >/dev/null
-swift build -c release --product auth-bench >/dev/null
+swift build -c release --traits PostgreSQL --product auth-bench >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 .venv/bin/python - "$work" <<'PY'

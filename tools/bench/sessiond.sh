@@ -1,10 +1,12 @@
 # Sourced by the benchmark scripts.
 #   build_sessiond
-# installs what the benchmarks need (tools/setup.sh --test), builds sessiond for release and sets
+# installs what the benchmarks need (tools/setup.sh --test), builds sessiond for release (with the
+# PostgreSQL trait) and sets
 # `bin` to it.
 build_sessiond() {
     ./tools/setup.sh --test >/dev/null
-    swift build -c release --product sessiond >/dev/null
+    # With the PostgreSQL trait, as instances.sh needs it: one release build serves every benchmark.
+    swift build -c release --traits PostgreSQL --product sessiond >/dev/null
     bin=$(swift build -c release --show-bin-path)/sessiond
 }
 
