@@ -8,7 +8,7 @@ import SessionServerKit
 package final class RunningServer: Sendable {
     package let port: Int
     package let dataDirectory: URL
-    /// The HMAC secret the server created in its data directory.
+    /// The HMAC secret the server created in its data directory (or was given).
     package let secret: [UInt8]
     private let server: Server
     private let running: Task<Void, any Error>
@@ -38,7 +38,9 @@ package final class RunningServer: Sendable {
             await server.shutDown()
             throw TestFailure("no port in \(server.localAddress)")
         }
-        let secretText = try String(contentsOf: data.appendingPathComponent("jwt-secret"), encoding: .utf8)
+        // The secret file it was given, or the one it created (a gateway with neither has none).
+        let secretFile = configuration.jwtSecretFile ?? data.appendingPathComponent("jwt-secret").path
+        let secretText = (try? String(contentsOfFile: secretFile, encoding: .utf8)) ?? ""
         let secret = Array(secretText.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         return RunningServer(port: port, dataDirectory: data, secret: secret, server: server, running: running)
     }
