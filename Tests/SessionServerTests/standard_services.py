@@ -144,6 +144,10 @@ def main():
     created = pool.FindMessageTypeByName("sessions.v1.Session").fields_by_name["created_at"]
     check(created.message_type.full_name == "google.protobuf.Timestamp", "Session.created_at resolves to Timestamp")
     check("google/protobuf/descriptor.proto" in added, "descriptor.proto (the custom options' extendee) is served")
+    read_only = [m.name for m in service.methods
+                 if m.GetOptions().idempotency_level == descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS]
+    check(sorted(read_only) == ["GetAnalysis", "GetNotes", "GetSession", "ListSessions"],
+          f"the side-effect-free methods say so (idempotency_level): {read_only}")
     http = pool.FindExtensionByName("sessions.api.http")
     check(http.containing_type.full_name == "google.protobuf.MethodOptions" and http.number == 50100,
           "the custom option sessions.api.http resolves against the served descriptor.proto")

@@ -61,13 +61,18 @@ struct OptionEncoder {
                 var writer = ProtoWriter()
                 try self.write(option.value, as: extensionField, into: &writer, at: option.location)
                 fields.append((extensionField.number, writer.bytes))
-            } else {
-                guard let (number, type) = kind.builtins[option.name] else {
-                    throw ProtoGenError("unknown option '\(option.name)'", at: option.location)
-                }
+            } else if let (number, type) = kind.builtins[option.name] {
                 var writer = ProtoWriter()
                 try self.writeScalar(option.value, type: type, number: number, into: &writer, at: option.location)
                 fields.append((number, writer.bytes))
+            } else if let field = self.schema.messages[kind.rawValue]?.fields.first(where: { $0.name == option.name }) {
+                // Any other field of the options message, when the schema imports descriptor.proto
+                // (enum-valued ones such as `idempotency_level = NO_SIDE_EFFECTS` among them).
+                var writer = ProtoWriter()
+                try self.write(option.value, as: field, into: &writer, at: option.location)
+                fields.append((field.number, writer.bytes))
+            } else {
+                throw ProtoGenError("unknown option '\(option.name)'", at: option.location)
             }
         }
         guard !fields.isEmpty else { return nil }
