@@ -33,19 +33,23 @@ package final class Server: Sendable {
     private let eventLoops: MultiThreadedEventLoopGroup
     /// Held until the end: the data directory stays claimed while the server runs.
     private let dataDirectory: DataDirectory?
+    /// Stops the store's connection pool (PostgreSQL) once every service has stopped.
+    private let closeStore: @Sendable () -> Void
 
     private init(
         localAddress: String,
         eventLoopCount: Int,
         services: ServiceGroup,
         eventLoops: MultiThreadedEventLoopGroup,
-        dataDirectory: DataDirectory?
+        dataDirectory: DataDirectory?,
+        closeStore: @escaping @Sendable () -> Void
     ) {
         self.localAddress = localAddress
         self.eventLoopCount = eventLoopCount
         self.services = services
         self.eventLoops = eventLoops
         self.dataDirectory = dataDirectory
+        self.closeStore = closeStore
     }
 
     /// Builds every part and binds the listener. Fails with a `StartupFailure` naming what the
@@ -55,6 +59,10 @@ package final class Server: Sendable {
         logger: Logger,
         metrics: @escaping @Sendable () -> [UInt8] = { [] }
     ) async throws -> Server {
+        #if !PostgreSQL
+        // A configuration this build cannot serve stops before anything is created.
+        if configuration.databaseURL != nil { throw Self.noPostgreSQL }
+        #endif
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
         do {
             return try await Self.assemble(configuration, logger: logger, metrics: metrics, eventLoops: eventLoops)
@@ -79,6 +87,7 @@ package final class Server: Sendable {
         var authenticator: AuthInterceptor?
         var workers: [(name: String, run: @Sendable () async -> Void)] = []
         var dataDirectory: DataDirectory?
+        var closeStore: @Sendable () -> Void = {}
         // A JWT secret this start created is removed again if start-up then fails, so a failed
         // start leaves no credentials behind.
         var createdSecret: String?
@@ -149,6 +158,7 @@ package final class Server: Sendable {
             workers.append(("idempotency-pruner", { @Sendable in await pruner.run() }))
             #if PostgreSQL
             if let shared = store as? PostgresSessionStore {
+                closeStore = { shared.close() }
                 // Watchers here see every instance's changes; after a dropped notification
                 // connection, each watched session is read again (changes may have been missed).
                 let events = sessions.events
@@ -238,7 +248,8 @@ package final class Server: Sendable {
             eventLoopCount: configuration.eventLoops,
             services: group,
             eventLoops: eventLoops,
-            dataDirectory: dataDirectory
+            dataDirectory: dataDirectory,
+            closeStore: closeStore
         )
     }
 
@@ -256,18 +267,28 @@ package final class Server: Sendable {
         return store
         #else
         _ = url
-        throw StartupFailure(
-            "this sessiond was built without the PostgreSQL store; build it with `swift build -c release --traits PostgreSQL`"
-        )
+        throw Self.noPostgreSQL
         #endif
     }
+
+    private static let noPostgreSQL = StartupFailure(
+        "this sessiond was built without the PostgreSQL store; build it with `swift build -c release --traits PostgreSQL`"
+    )
 
     /// Runs the listener and the workers until `shutDown()` (or the listener closes), then stops
     /// them in order and closes the event loops.
     package func run() async throws {
-        try await self.services.run()
+        defer { withExtendedLifetime(self.dataDirectory) {} }
+        do {
+            try await self.services.run()
+        } catch {
+            self.closeStore()
+            try? await self.eventLoops.shutdownGracefully()
+            throw error
+        }
+        // The store outlives the workers that use it, and is closed last.
+        self.closeStore()
         try await self.eventLoops.shutdownGracefully()
-        withExtendedLifetime(self.dataDirectory) {}
     }
 
     /// Starts the graceful shutdown; `run()` returns when it is done. Safe before `run()` starts
