@@ -40,6 +40,29 @@ struct ParserTests {
         }
     }
 
+    @Test("proto2 as imports use it: labels, defaults, extension ranges, oneofs without labels")
+    func acceptsProto2ForImports() throws {
+        let source = """
+            syntax = "proto2";
+            package p;
+            message M {
+              required string a = 1;
+              optional int32 b = 2 [default = -3];
+              repeated bool c = 3 [packed = true];
+              oneof choice { string d = 4; int64 e = 5; }
+              extensions 100 to max;
+            }
+            enum E { FIRST = 1; SECOND = 2; }
+            """
+        // Parsed and described, then refused for generation, at its syntax statement.
+        #expect(throws: (any Error).self) { try ProtoGen.check(source: source) }
+        do {
+            try ProtoGen.check(source: source)
+        } catch {
+            #expect("\(error)".hasPrefix("test.proto:1:") && "\(error)".contains("generates Swift for proto3 only"), "\(error)")
+        }
+    }
+
     @Test("a schema with comments, nested scopes and options is accepted")
     func acceptsValidSchema() throws {
         try ProtoGen.check(source: """

@@ -282,7 +282,8 @@ struct Parser {
         return message
     }
 
-    private mutating func field(in message: inout MessageDef) throws(ProtoGenError) -> FieldDef {
+    /// A field; `inOneof` for a oneof's members, which have no label in proto2 either.
+    private mutating func field(in message: inout MessageDef, inOneof: Bool = false) throws(ProtoGenError) -> FieldDef {
         let location = self.location
         var label = FieldLabel.singular
         if self.consume("repeated") {
@@ -293,7 +294,7 @@ struct Parser {
             label = .required
         } else if self.peek("required") {
             throw ProtoGenError("'required' is not allowed in proto3", at: location)
-        } else if self.isProto2 {
+        } else if self.isProto2 && !inOneof {
             throw ProtoGenError("a proto2 field needs a label: optional, required or repeated", at: location)
         }
         if self.peek("group") {
@@ -400,7 +401,7 @@ struct Parser {
             if self.peek("repeated") || self.peek("optional") || self.peek("map") {
                 throw ProtoGenError("oneof fields cannot be repeated, optional or maps", at: self.location)
             }
-            var field = try self.field(in: &message)
+            var field = try self.field(in: &message, inOneof: true)
             field.oneofIndex = oneofIndex
             fields.append(field)
         }
