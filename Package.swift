@@ -259,6 +259,7 @@ let package = Package(
             dependencies: [
                 "HTTP2Transport", "HTTPMessages", "RPCCore", "ServiceErrors", "TestSupport", "InteropService", "StandardServices",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["Protocol"],

@@ -48,6 +48,12 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
         self.writeOutput()
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // The context keeps this handler: holding the context after removal would keep both alive
+        // for good, a leak per connection.
+        self.context = nil
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         for stream in self.streams.values {
             stream.complete(ServiceError(.unavailable, "the connection closed"))

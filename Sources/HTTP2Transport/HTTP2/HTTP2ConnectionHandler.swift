@@ -81,6 +81,12 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // The context keeps this handler: holding the context after removal would keep both, and
+        // the buffers, alive for good, a leak per connection.
+        self.context = nil
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session = self.session else { return }
         self.lastRead = .now()
