@@ -229,6 +229,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // libFuzzer entry points, built by tools/fuzz with -sanitize=fuzzer,address and -DFUZZING into
+        // their own scratch path; the normal build makes the same binary a corpus replayer.
+        .executableTarget(
+            name: "FuzzTargets",
+            dependencies: [
+                "Auth", "HTTP2Transport", "InteropService", "ProtoGen", "ProtoJSON", "ProtoWire", "RESTGateway",
+                "RPCCore", "SessionAPI", "SessionCore", "SessionRPC", "ServiceErrors", "StandardServices",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "tools/fuzzing/Targets",
+            swiftSettings: strictSettings
+        ),
+
         // Tests, one target per module.
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"], swiftSettings: strictSettings),
         .testTarget(name: "ProtoJSONTests", dependencies: ["ProtoJSON", "ProtoWire"], swiftSettings: strictSettings),
