@@ -39,7 +39,8 @@ final class ProbeService: Sendable {
             RPCRoute(method: Self.slow, handler: .unary { request, _ in
                 self.started.withLock { $0 += 1 }
                 do {
-                    try await Task.sleep(for: .milliseconds(Int(request.first ?? 0) * 10))
+                    // The request is a big-endian count of 10 ms units: [250] is 2.5 s, [3, 232] 10 s.
+                    try await Task.sleep(for: .milliseconds(request.reduce(0) { $0 * 256 + Int($1) } * 10))
                 } catch {
                     self.cancelled.withLock { $0 += 1 }
                     throw error
@@ -81,10 +82,11 @@ struct GRPCTransportTests {
     func deadlineCancelsHandler() async throws {
         try await Self.withClient { channel, probe, _ in
             await #expect {
-                _ = try await channel.unary(ProbeService.slow, request: [250], options: CallOptions(timeout: .seconds(2)))
+                _ = try await channel.unary(ProbeService.slow, request: [3, 232], options: CallOptions(timeout: .seconds(5)))
             } throws: { ($0 as? ServiceError)?.code == .deadlineExceeded }
-            // The handler starts once the request is whole (well within 2 s, even with the whole
-            // suite running) and is cancelled by the deadline, 0.5 s before it would finish.
+            // The handler starts once the request is whole (well within 5 s, even with the whole
+            // suite running on a cold machine) and is cancelled by the deadline, 5 s before it
+            // would finish.
             // (A request still arriving when its deadline passes never starts its handler: see
             // GRPCServerStreamStateTests.deadlineExpiredWhenReceiving.)
             try await Self.eventually(timeout: .seconds(10)) { probe.started.withLock { $0 } == 1 }
