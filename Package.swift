@@ -60,7 +60,8 @@ let package = Package(
         .target(name: "ServiceErrors", swiftSettings: strictSettings),
         .target(
             name: "RPCCore",
-            dependencies: ["ProtoWire", "ServiceErrors", .product(name: "CoreMetrics", package: "swift-metrics")],
+            dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"ProtoWire", "ServiceErrors", .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: strictSettings
         ),
         .target(name: "ProtoJSON", dependencies: ["ProtoWire", "RPCCore", "ServiceErrors"], swiftSettings: strictSettings),
@@ -72,7 +73,8 @@ let package = Package(
         ),
         .target(
             name: "StandardServices",
-            dependencies: ["ProtoWire", "RPCCore", "ServiceErrors"],
+            dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"ProtoWire", "RPCCore", "ServiceErrors"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -83,6 +85,7 @@ let package = Package(
         .target(
             name: "SessionCore",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "ServiceErrors", .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -91,7 +94,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "SessionStoreSQLite",
-            dependencies: ["CSQLite", "SessionCore", "ServiceErrors"],
+            dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"CSQLite", "SessionCore", "ServiceErrors"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -109,7 +113,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .target(name: "Auth", dependencies: ["COpenSSL", "RPCCore", "ServiceErrors"], swiftSettings: strictSettings),
+        .target(name: "Auth", dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"COpenSSL", "RPCCore", "ServiceErrors"], swiftSettings: strictSettings),
         .target(
             name: "HTTPMessages",
             dependencies: ["ProtoJSON", "ServiceErrors"],
@@ -118,6 +123,7 @@ let package = Package(
         .target(
             name: "HTTP2Transport",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "HTTPMessages", "RPCCore", "ServiceErrors", "ProtoWire", "CNghttp2", "COpenSSL", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -140,6 +146,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "Auth", "HTTP2Transport", "HTTPMessages", "RPCCore", "SessionCore", "SessionServerKit", "SessionStoreSQLite",
                 "SessionStorePostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -173,6 +180,7 @@ let package = Package(
         .executableTarget(
             name: "SessionServer",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "Auth", "HTTP2Transport", "SessionServerKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -259,11 +267,13 @@ let package = Package(
             dependencies: ["SessionAPI", "ProtoWire", "RPCCore"],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "AuthTests", dependencies: ["Auth", "ServiceErrors"], swiftSettings: strictSettings),
+        .testTarget(name: "AuthTests", dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"Auth", "ServiceErrors"], swiftSettings: strictSettings),
         .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway"], swiftSettings: strictSettings),
         .testTarget(
             name: "SessionCoreTests",
-            dependencies: ["SessionCore", "SessionStoreSQLite", "ServiceErrors", "TestSupport"],
+            dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"SessionCore", "SessionStoreSQLite", "ServiceErrors", "TestSupport"],
             exclude: ["Analysis/labelled-notes.tsv"],
             swiftSettings: strictSettings
         ),
@@ -283,7 +293,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SessionStoreSQLiteTests",
-            dependencies: ["SessionCore", "SessionStoreSQLite", "ServiceErrors", "TestSupport"],
+            dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"SessionCore", "SessionStoreSQLite", "ServiceErrors", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -305,6 +316,7 @@ let package = Package(
         .testTarget(
             name: "HTTP2TransportTests",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "HTTP2Transport", "HTTPMessages", "RPCCore", "ServiceErrors", "TestSupport", "InteropService", "StandardServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A key tokens may be signed with: an HMAC secret (HS256/384/512) or a public key (RS256/384/512
 /// with RSA, ES256 with P-256, ES384 with P-384), with the `kid` that names it, if any.
@@ -76,15 +76,15 @@ package struct JWTKey: Sendable {
 /// The keys in force; replaced as a whole when a JWKS file changes, so tokens signed with any key
 /// of the new set verify from the next call on.
 package final class JWTKeyRing: Sendable {
-    private let current: Mutex<[JWTKey]>
+    private let current: NIOLockedValueBox<[JWTKey]>
 
     package init(_ keys: [JWTKey]) {
-        self.current = Mutex(keys)
+        self.current = NIOLockedValueBox(keys)
     }
 
-    package var keys: [JWTKey] { self.current.withLock { $0 } }
+    package var keys: [JWTKey] { self.current.withLockedValue { $0 } }
 
     package func replace(with keys: [JWTKey]) {
-        self.current.withLock { $0 = keys }
+        self.current.withLockedValue { $0 = keys }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Per-caller token buckets: each caller (org and subject) may make `rate` calls per second on
 /// average and `burst` at once. Rates come per role; a role without a limit is unlimited.
@@ -35,7 +35,7 @@ package final class RateLimiter: Sendable {
     }
 
     private let limits: [String: Limit]
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
     private let now: @Sendable () -> Double
     /// Buckets kept at most; past it, full (idle) buckets are dropped, as a new one starts full.
     private let maxBuckets = 100_000
@@ -52,7 +52,7 @@ package final class RateLimiter: Sendable {
         guard let limit = self.limits[role] else { return nil }  // unlimited
         let key = org + "\u{0}" + subject
         let now = self.now()
-        return self.buckets.withLock { buckets in
+        return self.buckets.withLockedValue { buckets in
             if buckets.count >= self.maxBuckets { Self.dropIdle(&buckets, limits: self.limits, now: now) }
             var bucket = buckets[key] ?? Bucket(tokens: limit.burst, updated: now)
             bucket.tokens = min(limit.burst, bucket.tokens + (now - bucket.updated) * limit.rate)

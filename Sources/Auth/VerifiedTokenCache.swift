@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Tokens already verified, so a client that sends the same token on every call pays for the
 /// signature and the JSON once. Bounded: when full it starts over. An entry is used only until
@@ -20,7 +20,7 @@ package final class VerifiedTokenCache: Sendable {
     }
 
     package let capacity: Int
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     package init(capacity: Int = 10_000) {
         self.capacity = capacity
@@ -28,7 +28,7 @@ package final class VerifiedTokenCache: Sendable {
 
     package func claims(for token: String, now: Date) -> JWTVerifier.Claims? {
         let now = now.timeIntervalSince1970
-        return self.state.withLock { state in
+        return self.state.withLockedValue { state in
             let entry: Entry
             if let last = state.last, last.token == token {
                 entry = last.entry
@@ -48,7 +48,7 @@ package final class VerifiedTokenCache: Sendable {
     }
 
     package func insert(_ token: String, _ claims: JWTVerifier.Claims, validUntil: Date) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             if state.entries.count >= self.capacity { state.entries.removeAll(keepingCapacity: true) }
             let entry = Entry(claims: claims, validUntil: validUntil.timeIntervalSince1970)
             state.entries[token] = entry
@@ -57,8 +57,8 @@ package final class VerifiedTokenCache: Sendable {
     }
 
     package func removeAll() {
-        self.state.withLock { $0 = State() }
+        self.state.withLockedValue { $0 = State() }
     }
 
-    package var count: Int { self.state.withLock { $0.entries.count } }
+    package var count: Int { self.state.withLockedValue { $0.entries.count } }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ProtoJSON
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A swift-log handler that writes one JSON object per line to standard error, for log
 /// collectors: `{"time", "level", "label", "message", …metadata}`; metadata values are strings,
@@ -10,7 +10,7 @@ struct JSONLogHandler: LogHandler {
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
     private let label: String
-    private static let lock = Mutex(())
+    private static let lock = NIOLockedValueBox(())
 
     init(label: String) {
         self.label = label
@@ -41,6 +41,6 @@ struct JSONLogHandler: LogHandler {
         }
         writer.endObject()
         let line = Data(writer.bytes + [UInt8(ascii: "\n")])
-        Self.lock.withLock { _ in FileHandle.standardError.write(line) }
+        Self.lock.withLockedValue { _ in FileHandle.standardError.write(line) }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import ServiceErrors
 import SessionCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The embedded store: one SQLite file in WAL mode with `synchronous = FULL`, so a commit is on
 /// disk before it is acknowledged.
@@ -16,7 +16,7 @@ package final class SQLiteSessionStore: SessionStore {
     private let reader: DatabaseThread
     private let cache = SessionCache(limit: 200_000)
     /// Change sets committed per transaction, for the benchmark and tests.
-    package let batchSizes = Mutex<[Int]>([])
+    package let batchSizes = NIOLockedValueBox<[Int]>([])
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     package init(path: String) throws(ServiceError) {
@@ -109,7 +109,7 @@ package final class SQLiteSessionStore: SessionStore {
         for item in pending {
             if case .success = item.result { self.updateCache(item.changes) }
         }
-        self.batchSizes.withLock { sizes in
+        self.batchSizes.withLockedValue { sizes in
             sizes.append(pending.count)
             if sizes.count > 10_000 { sizes.removeFirst(5_000) }
         }

@@ -1,11 +1,11 @@
 import SessionCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Sessions by ID, kept current by the writer after each commit. Bounded: at `limit` entries it
 /// starts over empty (reads fall back to the database). Dropping a slice instead degenerated:
 /// repeated partial evictions left long probe chains and lookups spent their time in memcmp.
 final class SessionCache: Sendable {
-    private let entries = Mutex<[String: TestSession]>([:])
+    private let entries = NIOLockedValueBox<[String: TestSession]>([:])
     private let limit: Int
 
     init(limit: Int) {
@@ -13,12 +13,12 @@ final class SessionCache: Sendable {
     }
 
     func session(_ id: String) -> TestSession? {
-        self.entries.withLock { $0[id] }
+        self.entries.withLockedValue { $0[id] }
     }
 
     /// After a commit: the committed state wins.
     func store(_ session: TestSession) {
-        self.entries.withLock { entries in
+        self.entries.withLockedValue { entries in
             self.makeRoom(&entries)
             entries[session.id] = session
         }
@@ -26,7 +26,7 @@ final class SessionCache: Sendable {
 
     /// After a read: keep it unless a commit already stored something newer.
     func storeIfNewer(_ session: TestSession) {
-        self.entries.withLock { entries in
+        self.entries.withLockedValue { entries in
             if let current = entries[session.id], current.version >= session.version { return }
             self.makeRoom(&entries)
             entries[session.id] = session

@@ -1,7 +1,7 @@
 import Foundation
 import RPCCore
 import ServiceErrors
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// `grpc.health.v1.Health`: the server's status ("") and each registered service's.
 package final class HealthService: HealthProvider {
@@ -12,17 +12,17 @@ package final class HealthService: HealthProvider {
         var watchers: [UUID: (service: String, continuation: AsyncStream<Status>.Continuation)] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     package init(services: [String] = []) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             for service in services { state.statuses[service] = .serving }
         }
     }
 
     /// Sets a status and tells every watcher of that service.
     package func setStatus(_ status: Status, for service: String) {
-        let watchers = self.state.withLock { state in
+        let watchers = self.state.withLockedValue { state in
             state.statuses[service] = status
             return state.watchers.values.filter { $0.service == service }.map(\.continuation)
         }
@@ -31,12 +31,12 @@ package final class HealthService: HealthProvider {
 
     /// Marks everything NOT_SERVING (on shutdown, so load balancers drain first).
     package func shutDown() {
-        let services = self.state.withLock { Array($0.statuses.keys) }
+        let services = self.state.withLockedValue { Array($0.statuses.keys) }
         for service in services { self.setStatus(.notServing, for: service) }
     }
 
     package func check(_ request: HealthCheckRequest, context: CallContext) async throws -> HealthCheckResponse {
-        guard let status = self.state.withLock({ $0.statuses[request.service] }) else {
+        guard let status = self.state.withLockedValue({ $0.statuses[request.service] }) else {
             throw ServiceError(.notFound, "unknown service '\(request.service)'")
         }
         var response = HealthCheckResponse()
@@ -51,11 +51,11 @@ package final class HealthService: HealthProvider {
     ) async throws {
         let id = UUID()
         let (updates, continuation) = AsyncStream<Status>.makeStream(bufferingPolicy: .bufferingNewest(8))
-        let current = self.state.withLock { state in
+        let current = self.state.withLockedValue { state in
             state.watchers[id] = (request.service, continuation)
             return state.statuses[request.service] ?? .serviceUnknown
         }
-        defer { _ = self.state.withLock { $0.watchers.removeValue(forKey: id) } }
+        defer { _ = self.state.withLockedValue { $0.watchers.removeValue(forKey: id) } }
         var last = current
         var response = HealthCheckResponse()
         response.status = current

@@ -1,7 +1,7 @@
 import Foundation
 import ServiceErrors
 import SessionCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A store that forwards to a real one, except that operations told to `fail` throw
 /// `unavailable` (as a database that is down would), and every call is counted by name.
@@ -13,8 +13,8 @@ package final class FaultInjectingStore: SessionStore {
     /// The real store, for looking without faults or counts.
     package let base: any SessionStore
     /// Operations that fail now, with how many more times.
-    private let faults = Mutex<[Operation: Int]>([:])
-    private let counts = Mutex<[Operation: Int]>([:])
+    private let faults = NIOLockedValueBox<[Operation: Int]>([:])
+    private let counts = NIOLockedValueBox<[Operation: Int]>([:])
 
     package init(_ base: any SessionStore) {
         self.base = base
@@ -22,21 +22,21 @@ package final class FaultInjectingStore: SessionStore {
 
     /// How many times `operation` was called (failed calls included).
     package func calls(_ operation: Operation) -> Int {
-        self.counts.withLock { $0[operation, default: 0] }
+        self.counts.withLockedValue { $0[operation, default: 0] }
     }
 
     /// Makes the next `times` calls of `operation` fail (every call, by default, until `heal`).
     package func fail(_ operation: Operation, times: Int = .max) {
-        self.faults.withLock { $0[operation] = times }
+        self.faults.withLockedValue { $0[operation] = times }
     }
 
     package func heal(_ operation: Operation) {
-        self.faults.withLock { $0[operation] = nil }
+        self.faults.withLockedValue { $0[operation] = nil }
     }
 
     private func enter(_ operation: Operation) throws(ServiceError) {
-        self.counts.withLock { $0[operation, default: 0] += 1 }
-        let fails = self.faults.withLock { faults in
+        self.counts.withLockedValue { $0[operation, default: 0] += 1 }
+        let fails = self.faults.withLockedValue { faults in
             guard let remaining = faults[operation], remaining > 0 else { return false }
             faults[operation] = remaining - 1
             return true

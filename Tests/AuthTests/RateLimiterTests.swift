@@ -1,18 +1,18 @@
 import Auth
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite("rate limiting")
 struct RateLimiterTests {
     final class FakeTime: Sendable {
-        let value = Mutex(1000.0)
-        func advance(_ seconds: Double) { self.value.withLock { $0 += seconds } }
+        let value = NIOLockedValueBox(1000.0)
+        func advance(_ seconds: Double) { self.value.withLockedValue { $0 += seconds } }
     }
 
     @Test("a tester gets a burst of 40, then 20 per second; services are unlimited")
     func testerBucket() {
         let time = FakeTime()
-        let limiter = RateLimiter(now: { time.value.withLock { $0 } })
+        let limiter = RateLimiter(now: { time.value.withLockedValue { $0 } })
         for index in 0..<40 {
             #expect(limiter.check(role: "tester", org: "o", subject: "t") == .allowed(remaining: 39 - index, limit: 40))
         }

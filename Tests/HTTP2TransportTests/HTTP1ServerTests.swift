@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import RPCCore
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite("HTTP/1.1 on the shared port")
@@ -93,7 +93,7 @@ struct HTTP1ServerTests {
             let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
             #expect(statuses == ["401", "200"])
             #expect(bytes.text.hasSuffix("world"))
-            #expect(service.handled.withLock { $0 } == ["/open"])
+            #expect(service.handled.withLockedValue { $0 } == ["/open"])
             #expect(!connection.isClosed)
             await connection.close()
         }
@@ -135,10 +135,10 @@ extension HTTP1ServerTests {
 
 /// Refuses `/guarded` from its head; echoes the body of everything else.
 final class GuardedService: HTTPService {
-    let handled = Mutex<[String]>([])
+    let handled = NIOLockedValueBox<[String]>([])
 
     func respond(to request: HTTPRequest) async -> HTTPResponse {
-        self.handled.withLock { $0.append(String(request.path)) }
+        self.handled.withLockedValue { $0.append(String(request.path)) }
         return HTTPResponse(status: 200, body: request.body)
     }
 

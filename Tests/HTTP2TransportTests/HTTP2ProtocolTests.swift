@@ -4,7 +4,7 @@ import InteropService
 import NIOPosix
 import RPCCore
 import ServiceErrors
-import Synchronization
+import NIOConcurrencyHelpers
 import TestSupport
 import Testing
 
@@ -26,23 +26,23 @@ struct HTTP2ProtocolTests {
 
 /// A test service whose handlers report what happened to them.
 final class ProbeService: Sendable {
-    let cancelled = Mutex(0)
-    let started = Mutex(0)
+    let cancelled = NIOLockedValueBox(0)
+    let started = NIOLockedValueBox(0)
     static let slow = RPCMethod(service: "test.Probe", name: "Slow", kind: .unary)
     static let echo = RPCMethod(service: "test.Probe", name: "Echo", kind: .unary)
     static let slowReader = RPCMethod(service: "test.Probe", name: "SlowReader", kind: .clientStreaming)
     /// When the slow reader started reading.
-    let readingStarted = Mutex<ContinuousClock.Instant?>(nil)
+    let readingStarted = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
 
     var routes: [RPCRoute] {
         [
             RPCRoute(method: Self.slow, handler: .unary { request, _ in
-                self.started.withLock { $0 += 1 }
+                self.started.withLockedValue { $0 += 1 }
                 do {
                     // The request is a big-endian count of 10 ms units: [250] is 2.5 s, [3, 232] 10 s.
                     try await Task.sleep(for: .milliseconds(request.reduce(0) { $0 * 256 + Int($1) } * 10))
                 } catch {
-                    self.cancelled.withLock { $0 += 1 }
+                    self.cancelled.withLockedValue { $0 += 1 }
                     throw error
                 }
                 return request
@@ -50,7 +50,7 @@ final class ProbeService: Sendable {
             RPCRoute(method: Self.echo, handler: .unary { request, _ in request }),
             RPCRoute(method: Self.slowReader, handler: .clientStreaming { requests, _ in
                 try await Task.sleep(for: .seconds(1))  // reads nothing for a second
-                self.readingStarted.withLock { $0 = .now }
+                self.readingStarted.withLockedValue { $0 = .now }
                 var total = 0
                 for try await message in requests { total += message.count }
                 return Array(String(total).utf8)
@@ -89,8 +89,8 @@ struct GRPCTransportTests {
             // would finish.
             // (A request still arriving when its deadline passes never starts its handler: see
             // GRPCServerStreamStateTests.deadlineExpiredWhenReceiving.)
-            try await Self.eventually(timeout: .seconds(10)) { probe.started.withLock { $0 } == 1 }
-            try await Self.eventually(timeout: .seconds(10)) { probe.cancelled.withLock { $0 } == 1 }
+            try await Self.eventually(timeout: .seconds(10)) { probe.started.withLockedValue { $0 } == 1 }
+            try await Self.eventually(timeout: .seconds(10)) { probe.cancelled.withLockedValue { $0 } == 1 }
         }
     }
 
@@ -98,10 +98,10 @@ struct GRPCTransportTests {
     func cancellationReachesHandler() async throws {
         try await Self.withClient { channel, probe, _ in
             let call = Task { try await channel.unary(ProbeService.slow, request: [200], options: CallOptions()) }
-            try await Self.eventually { probe.started.withLock { $0 } == 1 }
+            try await Self.eventually { probe.started.withLockedValue { $0 } == 1 }
             call.cancel()
             _ = try? await call.value
-            try await Self.eventually { probe.cancelled.withLock { $0 } == 1 }
+            try await Self.eventually { probe.cancelled.withLockedValue { $0 } == 1 }
         }
     }
 
@@ -123,16 +123,16 @@ struct GRPCTransportTests {
     func streamingBackpressure() async throws {
         try await Self.withClient { channel, probe, _ in
             let chunk = [UInt8](repeating: 1, count: 64 * 1024)
-            let sentEarly = Mutex(0)
+            let sentEarly = NIOLockedValueBox(0)
             let reply = try await channel.clientStreaming(ProbeService.slowReader, options: CallOptions()) { sink in
                 for _ in 0..<64 {  // 4 MiB, four times the stream window
                     try await sink.send(chunk)
-                    if probe.readingStarted.withLock({ $0 == nil }) { sentEarly.withLock { $0 += 1 } }
+                    if probe.readingStarted.withLockedValue({ $0 == nil }) { sentEarly.withLockedValue { $0 += 1 } }
                 }
             }
             #expect(String(decoding: reply, as: UTF8.self) == String(64 * (64 * 1024 + 0)))
             // Before the handler read, only about one stream window (1 MiB) could be in flight.
-            let early = sentEarly.withLock { $0 }
+            let early = sentEarly.withLockedValue { $0 }
             #expect(early < 32, "\(early) of 64 chunks were accepted before the handler read anything")
         }
     }
@@ -162,7 +162,7 @@ struct GRPCTransportTests {
         let channel = GRPCChannel(host: "127.0.0.1", port: server.localPort, group: group)
         _ = try await channel.unary(ProbeService.echo, request: [1], options: CallOptions())
         let inFlight = Task { try await channel.unary(ProbeService.slow, request: [30], options: CallOptions()) }
-        try await GRPCTransportTests.eventually { probe.started.withLock { $0 } == 1 }
+        try await GRPCTransportTests.eventually { probe.started.withLockedValue { $0 } == 1 }
         await server.shutdown(gracePeriod: .seconds(5))
         #expect(try await inFlight.value == [30])
         let late = GRPCChannel(host: "127.0.0.1", port: server.localPort, group: group)

@@ -48,7 +48,7 @@ struct SQLiteSessionStoreTests {
         }
         let stored = try await store.sessions(matching: SessionQuery(org: "o", limit: 1000))
         #expect(stored.count == 181)  // 180 unique testers + one "dup"
-        let sizes = store.batchSizes.withLock { $0 }
+        let sizes = store.batchSizes.withLockedValue { $0 }
         #expect(sizes.reduce(0, +) == 200)
         #expect(sizes.contains { $0 > 1 }, "no transaction carried more than one change set: \(sizes)")
     }

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import ServiceErrors
 import SessionCore
-import Synchronization
+import NIOConcurrencyHelpers
 import TestSupport
 import Testing
 
@@ -213,18 +213,18 @@ struct WorkQueueContractTests {
 final class CountingSink: PayoutSink {
     private let next: (any PayoutSink)?
     private let parent: CountingSink?
-    private let counts = Mutex<[String: Int]>([:])
+    private let counts = NIOLockedValueBox<[String: Int]>([:])
 
     init(_ next: (any PayoutSink)?, parent: CountingSink? = nil) {
         self.next = next
         self.parent = parent
     }
 
-    var calls: [String: Int] { self.counts.withLock { $0 } }
+    var calls: [String: Int] { self.counts.withLockedValue { $0 } }
 
     func deliver(_ payout: Payout, idempotencyKey: String) async throws {
-        self.counts.withLock { $0[idempotencyKey, default: 0] += 1 }
-        self.parent?.counts.withLock { $0[idempotencyKey, default: 0] += 1 }
+        self.counts.withLockedValue { $0[idempotencyKey, default: 0] += 1 }
+        self.parent?.counts.withLockedValue { $0[idempotencyKey, default: 0] += 1 }
         try await self.next?.deliver(payout, idempotencyKey: idempotencyKey)
     }
 }

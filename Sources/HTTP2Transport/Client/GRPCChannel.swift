@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 import RPCCore
 import ServiceErrors
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A gRPC client channel over our HTTP/2 client: one connection, reused by every call and
 /// re-established when it closes. What Swift services, the gateway's remote mode and tests use.
@@ -11,7 +11,7 @@ package final class GRPCChannel: RPCChannel {
     private let port: Int
     private let group: any EventLoopGroup
     private let maxMessageSize: Int
-    private let connection = Mutex<EventLoopFuture<Connection>?>(nil)
+    private let connection = NIOLockedValueBox<EventLoopFuture<Connection>?>(nil)
 
     private struct Connection: Sendable {
         var channel: any Channel
@@ -27,7 +27,7 @@ package final class GRPCChannel: RPCChannel {
 
     /// Closes the connection; calls in flight fail with UNAVAILABLE.
     package func close() async {
-        let current = self.connection.withLock { connection in
+        let current = self.connection.withLockedValue { connection in
             defer { connection = nil }
             return connection
         }
@@ -37,7 +37,7 @@ package final class GRPCChannel: RPCChannel {
     }
 
     private func connected() async throws -> Connection {
-        let future = self.connection.withLock { current -> EventLoopFuture<Connection> in
+        let future = self.connection.withLockedValue { current -> EventLoopFuture<Connection> in
             if let current { return current }
             let future = self.connect()
             current = future
@@ -55,7 +55,7 @@ package final class GRPCChannel: RPCChannel {
     }
 
     private func forget(_ future: EventLoopFuture<Connection>) {
-        self.connection.withLock { current in
+        self.connection.withLockedValue { current in
             if current === future { current = nil }
         }
     }

@@ -1,5 +1,5 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The server's open connections: counted for the connection limit, and told to drain on shutdown.
 final class ConnectionRegistry: Sendable {
@@ -17,8 +17,8 @@ final class ConnectionRegistry: Sendable {
         var perAddress: [String: Int] = [:]
     }
 
-    private let state = Mutex(State())
-    private let drained = Mutex<[CheckedContinuation<Void, Never>]>([])
+    private let state = NIOLockedValueBox(State())
+    private let drained = NIOLockedValueBox<[CheckedContinuation<Void, Never>]>([])
 
     enum Admission: Equatable {
         case admitted
@@ -31,7 +31,7 @@ final class ConnectionRegistry: Sendable {
     func admit(_ channel: any Channel, limit: Int, perClientLimit: Int) -> Admission {
         let id = ObjectIdentifier(channel)
         let address = channel.remoteAddress?.ipAddress ?? ""
-        let admission = self.state.withLock { state -> Admission in
+        let admission = self.state.withLockedValue { state -> Admission in
             guard state.entries.count < limit else { return .serverFull }
             guard state.perAddress[address, default: 0] < perClientLimit else { return .clientFull }
             state.entries[id] = Entry(channel: channel)
@@ -40,7 +40,7 @@ final class ConnectionRegistry: Sendable {
         }
         guard admission == .admitted else { return admission }
         channel.closeFuture.whenComplete { _ in
-            let empty = self.state.withLock { state in
+            let empty = self.state.withLockedValue { state in
                 state.entries[id] = nil
                 state.perAddress[address, default: 1] -= 1
                 if state.perAddress[address] == 0 { state.perAddress[address] = nil }
@@ -53,26 +53,26 @@ final class ConnectionRegistry: Sendable {
 
     /// Registers how to drain a connection once its protocol is known.
     func setDrain(for channel: any Channel, _ drain: @escaping @Sendable () -> Void) {
-        self.state.withLock { $0.entries[ObjectIdentifier(channel)]?.drain = drain }
+        self.state.withLockedValue { $0.entries[ObjectIdentifier(channel)]?.drain = drain }
     }
 
     func setOpenStreams(for channel: any Channel, _ count: @escaping @Sendable () -> EventLoopFuture<Int>) {
-        self.state.withLock { $0.entries[ObjectIdentifier(channel)]?.openStreams = count }
+        self.state.withLockedValue { $0.entries[ObjectIdentifier(channel)]?.openStreams = count }
     }
 
     /// Streams open across every HTTP/2 connection.
     func openStreamCount() async -> Int {
-        let counters = self.state.withLock { $0.entries.values.compactMap(\.openStreams) }
+        let counters = self.state.withLockedValue { $0.entries.values.compactMap(\.openStreams) }
         var total = 0
         for counter in counters { total += (try? await counter().get()) ?? 0 }
         return total
     }
 
-    var count: Int { self.state.withLock { $0.entries.count } }
+    var count: Int { self.state.withLockedValue { $0.entries.count } }
 
     /// Asks every connection to finish its in-flight work and close.
     func drainAll() {
-        let entries = self.state.withLock { Array($0.entries.values) }
+        let entries = self.state.withLockedValue { Array($0.entries.values) }
         for entry in entries {
             if let drain = entry.drain {
                 drain()
@@ -83,26 +83,26 @@ final class ConnectionRegistry: Sendable {
     }
 
     func closeAll() {
-        let channels = self.state.withLock { $0.entries.values.map(\.channel) }
+        let channels = self.state.withLockedValue { $0.entries.values.map(\.channel) }
         for channel in channels { channel.close(promise: nil) }
     }
 
     /// Returns once no connection is open.
     func waitUntilEmpty() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let empty = self.state.withLock { $0.entries.isEmpty }
+            let empty = self.state.withLockedValue { $0.entries.isEmpty }
             if empty {
                 continuation.resume()
             } else {
-                self.drained.withLock { $0.append(continuation) }
+                self.drained.withLockedValue { $0.append(continuation) }
                 // The last connection may have closed between the two checks.
-                if self.state.withLock({ $0.entries.isEmpty }) { self.resumeWaiters() }
+                if self.state.withLockedValue({ $0.entries.isEmpty }) { self.resumeWaiters() }
             }
         }
     }
 
     private func resumeWaiters() {
-        let waiters = self.drained.withLock { waiters in
+        let waiters = self.drained.withLockedValue { waiters in
             defer { waiters = [] }
             return waiters
         }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Where the core gets the time, and how its workers wait; tests use `ManualClock`.
 package protocol WallClock: Sendable {
@@ -32,19 +32,19 @@ package final class ManualClock: WallClock {
         var nextID = 0
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     package init(_ start: Date = Date(timeIntervalSince1970: 1_773_655_200)) {
-        self.state = Mutex(State(now: start))
+        self.state = NIOLockedValueBox(State(now: start))
     }
 
-    package var now: Date { self.state.withLock { $0.now } }
+    package var now: Date { self.state.withLockedValue { $0.now } }
 
     /// How many tasks are asleep on this clock.
-    package var sleeperCount: Int { self.state.withLock { $0.sleepers.count } }
+    package var sleeperCount: Int { self.state.withLockedValue { $0.sleepers.count } }
 
     package func advance(by seconds: TimeInterval) {
-        let due = self.state.withLock { state in
+        let due = self.state.withLockedValue { state in
             state.now = state.now.addingTimeInterval(seconds)
             let now = state.now
             let due = state.sleepers.filter { $0.deadline <= now }
@@ -55,14 +55,14 @@ package final class ManualClock: WallClock {
     }
 
     package func sleep(for seconds: TimeInterval) async {
-        let id = self.state.withLock { state in
+        let id = self.state.withLockedValue { state in
             defer { state.nextID += 1 }
             return state.nextID
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 // Under the lock, so a concurrent cancellation either finds this sleeper or is seen here.
-                let resumeNow = self.state.withLock { state in
+                let resumeNow = self.state.withLockedValue { state in
                     guard seconds > 0, !Task.isCancelled else { return true }
                     state.sleepers.append(Sleeper(id: id, deadline: state.now.addingTimeInterval(seconds), continuation: continuation))
                     return false
@@ -70,7 +70,7 @@ package final class ManualClock: WallClock {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let cancelled = self.state.withLock { state in
+            let cancelled = self.state.withLockedValue { state in
                 let index = state.sleepers.firstIndex { $0.id == id }
                 return index.map { state.sleepers.remove(at: $0) }
             }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Wakes the analysis worker when work is queued and estimates how long a new job will wait:
 /// (jobs ahead + 1) × the mean of recent analysis times.
@@ -11,13 +11,13 @@ package final class AnalysisQueue: Sendable {
         var pendingSignal = false
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     package init() {}
 
     /// Called when a job is queued.
     package func signal() {
-        let waiters = self.state.withLock { state in
+        let waiters = self.state.withLockedValue { state in
             state.depth += 1
             defer { state.waiters = [] }
             if state.waiters.isEmpty { state.pendingSignal = true }
@@ -31,7 +31,7 @@ package final class AnalysisQueue: Sendable {
     package func wait() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = self.state.withLock { state in
+                let resumeNow = self.state.withLockedValue { state in
                     if state.pendingSignal || Task.isCancelled {
                         state.pendingSignal = false
                         return true
@@ -42,7 +42,7 @@ package final class AnalysisQueue: Sendable {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiters = self.state.withLock { state in
+            let waiters = self.state.withLockedValue { state in
                 defer { state.waiters = [] }
                 return state.waiters
             }
@@ -52,7 +52,7 @@ package final class AnalysisQueue: Sendable {
 
     /// Called by the worker after each job, with how long the analysis took.
     package func finished(seconds: Double) {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.depth = max(0, state.depth - 1)
             state.recentSeconds.append(seconds)
             if state.recentSeconds.count > 20 { state.recentSeconds.removeFirst() }
@@ -60,7 +60,7 @@ package final class AnalysisQueue: Sendable {
     }
 
     package func estimatedSeconds() -> Int {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             let mean = state.recentSeconds.isEmpty ? 2.0 : state.recentSeconds.reduce(0, +) / Double(state.recentSeconds.count)
             return max(1, Int((Double(max(1, state.depth)) * mean).rounded(.up)))
         }

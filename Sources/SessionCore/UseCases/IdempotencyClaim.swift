@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// An idempotency key a call claims together with its mutation: the use case's commit carries
 /// the claim (an `IdempotencyRecord` with no reply yet) in the same transaction as the change, so
@@ -12,14 +12,14 @@ package final class IdempotencyClaim: Sendable {
     @TaskLocal package static var current: IdempotencyClaim?
 
     package let record: IdempotencyRecord
-    private let attached = Mutex(false)
+    private let attached = NIOLockedValueBox(false)
 
     package init(_ record: IdempotencyRecord) {
         self.record = record
     }
 
     /// Whether a commit carrying the claim succeeded.
-    package var isCommitted: Bool { self.attached.withLock { $0 } }
+    package var isCommitted: Bool { self.attached.withLockedValue { $0 } }
 
     /// The change set with the claim added, unless an earlier commit already carried it.
     func attaching(to changes: ChangeSet) -> ChangeSet {
@@ -30,7 +30,7 @@ package final class IdempotencyClaim: Sendable {
     }
 
     func committed() {
-        self.attached.withLock { $0 = true }
+        self.attached.withLockedValue { $0 = true }
     }
 }
 

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A change to a session, for WatchSession subscribers.
 package struct SessionEvent: Sendable {
@@ -25,27 +25,27 @@ package final class SessionEvents: Sendable {
         var lastVersion: Int64 = 0
     }
 
-    private let subscribers = Mutex<[Int: Subscriber]>([:])
-    private let nextID = Mutex(0)
+    private let subscribers = NIOLockedValueBox<[Int: Subscriber]>([:])
+    private let nextID = NIOLockedValueBox(0)
 
     package init() {}
 
     /// Events for one session until the stream is dropped.
     package func subscribe(sessionID: String) -> AsyncStream<SessionEvent> {
-        let id = self.nextID.withLock { value in
+        let id = self.nextID.withLockedValue { value in
             value += 1
             return value
         }
         let (stream, continuation) = AsyncStream<SessionEvent>.makeStream(bufferingPolicy: .bufferingNewest(64))
         continuation.onTermination = { [weak self] _ in
-            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
+            _ = self?.subscribers.withLockedValue { $0.removeValue(forKey: id) }
         }
-        self.subscribers.withLock { $0[id] = Subscriber(sessionID: sessionID, continuation: continuation) }
+        self.subscribers.withLockedValue { $0[id] = Subscriber(sessionID: sessionID, continuation: continuation) }
         return stream
     }
 
     package func publish(_ event: SessionEvent) {
-        let targets = self.subscribers.withLock { subscribers in
+        let targets = self.subscribers.withLockedValue { subscribers in
             var targets: [AsyncStream<SessionEvent>.Continuation] = []
             for (id, subscriber) in subscribers
             where subscriber.sessionID == event.session.id && event.session.version > subscriber.lastVersion {
@@ -59,18 +59,18 @@ package final class SessionEvents: Sendable {
 
     /// The sessions someone is watching now.
     package var watchedSessionIDs: Set<String> {
-        self.subscribers.withLock { Set($0.values.map(\.sessionID)) }
+        self.subscribers.withLockedValue { Set($0.values.map(\.sessionID)) }
     }
 
     /// A session changed elsewhere (another instance): publishes its current state to its
     /// watchers, if any, and if it is newer than what they were sent.
     package func sessionChanged(_ id: String, version: Int64, in store: any SessionStore) async {
-        guard self.subscribers.withLock({ $0.values.contains { $0.sessionID == id } }),
+        guard self.subscribers.withLockedValue({ $0.values.contains { $0.sessionID == id } }),
             let session = try? await store.session(withID: id),
             session.version >= version
         else { return }
         self.publish(SessionEvent(kind: session.status == .analyzed ? .analysisCompleted : .statusChanged, session: session))
     }
 
-    package var subscriberCount: Int { self.subscribers.withLock { $0.count } }
+    package var subscriberCount: Int { self.subscribers.withLockedValue { $0.count } }
 }

@@ -2,24 +2,24 @@ import Foundation
 import Logging
 import ServiceErrors
 import SessionCore
-import Synchronization
+import NIOConcurrencyHelpers
 import TestSupport
 import Testing
 
 /// A sink that fails its first `failures` deliveries, and remembers every call.
 final class FlakySink: PayoutSink {
-    private let remaining: Mutex<Int>
-    private let keys = Mutex<[String]>([])
+    private let remaining: NIOLockedValueBox<Int>
+    private let keys = NIOLockedValueBox<[String]>([])
 
     init(failures: Int) {
-        self.remaining = Mutex(failures)
+        self.remaining = NIOLockedValueBox(failures)
     }
 
-    var calls: [String] { self.keys.withLock { $0 } }
+    var calls: [String] { self.keys.withLockedValue { $0 } }
 
     func deliver(_ payout: Payout, idempotencyKey: String) async throws {
-        self.keys.withLock { $0.append(idempotencyKey) }
-        let fail = self.remaining.withLock { remaining in
+        self.keys.withLockedValue { $0.append(idempotencyKey) }
+        let fail = self.remaining.withLockedValue { remaining in
             defer { remaining -= 1 }
             return remaining > 0
         }
