@@ -72,6 +72,16 @@ struct StartupTests {
         #expect(!result.output.contains("NSCocoaErrorDomain"))
     }
 
+    @Test("a SIGTERM sent the moment the first line appears stops the server gracefully, every time")
+    func signalWhenJustStarted() async throws {
+        for _ in 0..<10 {
+            let server = try await ServerProcess("sessiond", ["serve", "--port", "0", "--data-dir", try PythonScript.temporaryDirectory().path])
+            let status = await server.stop()  // SIGTERM right after the first line
+            let errors = await server.standardError()
+            #expect(status == 0 && errors.contains("shutting down"), "exit \(status): \(errors)")
+        }
+    }
+
     @Test("--version prints the version and the commit it was built from")
     func version() async throws {
         let result = try await runCommand(Self.sessiond, ["--version"])
