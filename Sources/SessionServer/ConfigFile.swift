@@ -22,6 +22,14 @@ enum ConfigFile {
     }
 
     static func apply(_ path: String) throws {
+        // A regular file of at most 1 MiB: a FIFO or a device would block or never end.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard attributes?[.type] as? FileAttributeType == .typeRegular else {
+            throw ValidationError("--config: \(path) is not a readable regular file")
+        }
+        guard (attributes?[.size] as? Int ?? 0) <= 1 << 20 else {
+            throw ValidationError("--config: \(path) is over 1 MiB")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("--config: cannot read \(path)")
         }

@@ -81,6 +81,19 @@ struct SettingsTests {
         #expect(!result.dataDirectoryCreated)
     }
 
+    @Test("a config file that is a FIFO, or over 1 MiB, is refused at once (exit 2)")
+    func configFileWhenNotAFile() async throws {
+        let fifo = try PythonScript.temporaryDirectory().appendingPathComponent("never-ends")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let started = ContinuousClock.now
+        let blocked = try await Self.serve(["--config", fifo.path])
+        #expect(blocked.status == 2 && blocked.output.contains("not a readable regular file"), "\(blocked.output)")
+        #expect(ContinuousClock.now - started < .seconds(10))
+        let huge = try Self.configFile("{" + String(repeating: " ", count: 1 << 21) + "}")
+        let large = try await Self.serve(["--config", huge])
+        #expect(large.status == 2 && large.output.contains("over 1 MiB"), "\(large.output)")
+    }
+
     @Test("a flag wins over the environment, and the environment over the config file")
     func configFileWhenOverridden() async throws {
         let file = try Self.configFile(#"{"job-lease": 0, "handshake-timeout": 0, "access-log": true}"#)
