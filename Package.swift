@@ -133,6 +133,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // gRPC-Web and Connect on the same port: calls through the same router as gRPC and REST.
+        .target(
+            name: "BrowserRPC",
+            dependencies: [
+                "HTTP2Transport", "HTTPMessages", "ProtoJSON", "RPCCore", "ServiceErrors",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Helpers shared by tests: running servers, the Python test environment.
         .target(
             name: "RESTGateway",
@@ -147,8 +156,8 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                "Auth", "HTTP2Transport", "HTTPMessages", "RPCCore", "SessionCore", "SessionServerKit", "SessionStoreSQLite",
-                "SessionStorePostgres",
+                "Auth", "HTTP2Transport", "HTTPMessages", "ProtoJSON", "ProtoWire", "RPCCore", "ServiceErrors", "SessionCore",
+                "SessionServerKit", "SessionStoreSQLite", "SessionStorePostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -161,8 +170,8 @@ let package = Package(
         .target(
             name: "SessionServerKit",
             dependencies: [
-                "Auth", "HTTP2Transport", "HTTPMessages", "ProtoJSON", "RESTGateway", "RPCCore", "SessionAPI", "ServiceErrors",
-                "StandardServices",
+                "Auth", "BrowserRPC", "HTTP2Transport", "HTTPMessages", "ProtoJSON", "RESTGateway", "RPCCore", "SessionAPI",
+                "ServiceErrors", "StandardServices",
                 "SessionCore", "SessionRPC", "SessionStoreSQLite",
                 .target(name: "SessionStorePostgres", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -242,8 +251,8 @@ let package = Package(
         .executableTarget(
             name: "FuzzTargets",
             dependencies: [
-                "Auth", "HTTP2Transport", "InteropService", "ProtoGen", "ProtoJSON", "ProtoWire", "RESTGateway",
-                "RPCCore", "SessionAPI", "SessionCore", "SessionRPC", "ServiceErrors", "StandardServices",
+                "Auth", "BrowserRPC", "HTTP2Transport", "InteropService", "ProtoGen", "ProtoJSON", "ProtoWire",
+                "RESTGateway", "RPCCore", "SessionAPI", "SessionCore", "SessionRPC", "ServiceErrors", "StandardServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -269,7 +278,7 @@ let package = Package(
         ),
         .testTarget(name: "AuthTests", dependencies: [
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"Auth", "ServiceErrors"], swiftSettings: strictSettings),
-        .testTarget(name: "RESTGatewayTests", dependencies: ["RESTGateway"], swiftSettings: strictSettings),
+        .testTarget(name: "RESTGatewayTests", dependencies: ["HTTPMessages", "RESTGateway"], swiftSettings: strictSettings),
         .testTarget(
             name: "SessionCoreTests",
             dependencies: [

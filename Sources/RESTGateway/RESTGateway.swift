@@ -5,7 +5,6 @@ import ProtoJSON
 import ProtoWire
 import RPCCore
 import ServiceErrors
-import Synchronization
 
 /// The REST/JSON front door: each documented `/api/…` request becomes one RPC call through an
 /// `RPCChannel` (in-process or remote), and the reply becomes the documented envelope.
@@ -56,7 +55,7 @@ package struct RESTGateway: HTTPService {
     /// Everything that needs no waiting happens here, on the connection's thread: routing, body
     /// checks, and calls the RPC side can answer at once (cache hits); the rest is `pending`.
     package func handle(_ request: HTTPRequest) -> HTTPOutcome {
-        let requestID = Self.requestID(request.header("x-request-id"))
+        let requestID = RequestIDs.requestID(request.header("x-request-id"))
         let started = ContinuousClock.now
         switch self.serve(request, requestID: requestID) {
         case .response(let response):
@@ -79,7 +78,7 @@ package struct RESTGateway: HTTPService {
             return response
         }
         guard let authenticator = self.authenticator, authenticator.applies(to: binding.route.rpc) else { return nil }
-        let requestID = Self.requestID(request.header("x-request-id"))
+        let requestID = RequestIDs.requestID(request.header("x-request-id"))
         var context = CallContext(
             method: binding.route.rpc, metadata: Self.metadata(request, requestID: requestID), requestID: requestID
         )
@@ -112,14 +111,6 @@ package struct RESTGateway: HTTPService {
                 "duration_ms": "\((.now - started).millisecondsText)", "peer": "\(request.peer ?? "")"]
         )
         return response
-    }
-
-    /// A client's `X-Request-Id` when it is 1–128 visible ASCII characters, else a fresh one.
-    static func requestID(_ given: String?) -> String {
-        if let given, (1...128).contains(given.utf8.count), given.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
-            return given
-        }
-        return RequestIDs.next()
     }
 
     private func serve(_ request: HTTPRequest, requestID: String) -> HTTPOutcome {
@@ -408,28 +399,6 @@ package struct RESTGateway: HTTPService {
     private func errorResponse(_ error: ServiceError) -> HTTPResponse {
         .error(error)
     }
-}
-
-/// Generated request IDs: a random per-process prefix and a counter, 32 hex digits; unique without
-/// asking the kernel for randomness on every request.
-enum RequestIDs {
-    private static let prefix = String(UInt64.random(in: .min ... .max) | 1 << 63, radix: 16)
-    private static let counter = Atomic<UInt64>(0)
-
-    static func next() -> String {
-        let number = Self.counter.add(1, ordering: .relaxed).newValue
-        let prefix = Self.prefix.utf8
-        return String(unsafeUninitializedCapacity: prefix.count + 16) { buffer in
-            var index = buffer.initialize(fromContentsOf: prefix)
-            for shift in stride(from: 60, through: 0, by: -4) {
-                buffer[index] = Self.hexDigits[Int(number >> UInt64(shift) & 0xF)]
-                index += 1
-            }
-            return index
-        }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 /// A gateway error whose HTTP status is not its code's usual one (415 for a wrong media type), with

@@ -91,8 +91,28 @@ package struct InProcessChannel: RPCChannel {
     package func unaryImmediately(_ method: RPCMethod, request message: any ProtoMessage, options: CallOptions) throws
         -> RPCImmediateReply
     {
+        try self.immediately(method, options, request: { message.serializedBytes() }) { route, context in
+            try route.immediateMessage?(message, context).map { .message($0) }
+        }
+    }
+
+    /// The same for a request already encoded (the gRPC-Web and Connect front doors).
+    package func unaryImmediately(_ method: RPCMethod, requestBytes request: [UInt8], options: CallOptions) throws
+        -> RPCImmediateReply
+    {
+        try self.immediately(method, options, request: { request }) { route, context in
+            try route.immediate?(request, context).map { .reply($0) }
+        }
+    }
+
+    private func immediately(
+        _ method: RPCMethod,
+        _ options: CallOptions,
+        request: () -> [UInt8],
+        answer: (RPCRoute, CallContext) throws -> RPCImmediateReply?
+    ) throws -> RPCImmediateReply {
         guard options.timeout == nil else {
-            let request = message.serializedBytes()
+            let request = request()
             return .pending { try await self.unary(method, request: request, options: options) }
         }
         let route = try self.router.route(forPath: method.path)
@@ -101,16 +121,16 @@ package struct InProcessChannel: RPCChannel {
         let started = ContinuousClock.now
         do {
             try route.prepare(&context)
-            if let immediate = route.immediateMessage, let reply = try immediate(message, context) {
+            if let reply = try answer(route, context) {
                 Self.finish(route, started: started, error: nil)
-                return .message(reply)
+                return reply
             }
         } catch {
             Self.finish(route, started: started, error: error)
             throw error
         }
         let prepared = context
-        let request = message.serializedBytes()
+        let request = request()
         return .pending {
             do {
                 let reply = try await call(request, prepared)

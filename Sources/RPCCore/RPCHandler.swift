@@ -112,6 +112,8 @@ package protocol RPCChannel: Sendable {
     /// The unary call's reply without suspending when the callee can give it at once (an
     /// in-process cache hit); otherwise the work to await. Errors found at once are thrown.
     func unaryImmediately(_ method: RPCMethod, request: any ProtoMessage, options: CallOptions) throws -> RPCImmediateReply
+    /// The same for a request already encoded.
+    func unaryImmediately(_ method: RPCMethod, requestBytes: [UInt8], options: CallOptions) throws -> RPCImmediateReply
     func serverStreaming(
         _ method: RPCMethod,
         request: [UInt8],
@@ -135,5 +137,9 @@ extension RPCChannel {
     package func unaryImmediately(_ method: RPCMethod, request: any ProtoMessage, options: CallOptions) throws -> RPCImmediateReply {
         let bytes = request.serializedBytes()
         return .pending { try await self.unary(method, request: bytes, options: options) }
+    }
+
+    package func unaryImmediately(_ method: RPCMethod, requestBytes: [UInt8], options: CallOptions) throws -> RPCImmediateReply {
+        .pending { try await self.unary(method, request: requestBytes, options: options) }
     }
 }

@@ -16,14 +16,18 @@ package struct RPCMethod: Sendable, Hashable, CustomStringConvertible {
     /// Method name as declared, e.g. `GetSession`.
     package var name: String { didSet { self.path = Self.path(self.service, self.name) } }
     package var kind: RPCKind
+    /// `option idempotency_level = NO_SIDE_EFFECTS`: a read that may be called with HTTP GET
+    /// (the Connect protocol's GET requests) and retried freely.
+    package var hasNoSideEffects: Bool
     /// The HTTP/2 `:path` of the method (gRPC over HTTP/2: "/" Service-Name "/" Method-Name);
     /// kept rather than computed, since every call's lookups and metrics use it.
     package private(set) var path: String
 
-    package init(service: String, name: String, kind: RPCKind) {
+    package init(service: String, name: String, kind: RPCKind, hasNoSideEffects: Bool = false) {
         self.service = service
         self.name = name
         self.kind = kind
+        self.hasNoSideEffects = hasNoSideEffects
         self.path = Self.path(service, name)
     }
 

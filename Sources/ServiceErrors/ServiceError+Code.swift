@@ -66,6 +66,23 @@ extension ServiceError {
             }
         }
 
+        /// The Connect protocol's name: lower snake case, and `canceled` spelled as Connect does.
+        package var connectName: String {
+            self == .cancelled ? "canceled" : self.name.lowercased()
+        }
+
+        /// The HTTP status of a Connect unary error (the Connect protocol's table: the REST one
+        /// except that a failed precondition is 400 there, as in google.rpc.Code).
+        package var connectHTTPStatus: Int {
+            switch self {
+            case .failedPrecondition: 400
+            case .cancelled, .unknown, .invalidArgument, .deadlineExceeded, .notFound, .alreadyExists, .permissionDenied,
+                .resourceExhausted, .aborted, .outOfRange, .unimplemented, .internal, .unavailable, .dataLoss,
+                .unauthenticated:
+                self.httpStatus
+            }
+        }
+
         /// The code for a gRPC status number; nil for 0 (OK) and numbers gRPC does not define.
         package init?(grpcStatus: Int) {
             self.init(rawValue: grpcStatus)

@@ -1,6 +1,8 @@
 import Auth
+import BrowserRPC
 import Foundation
 import HTTP2Transport
+import HTTPMessages
 import Logging
 import NIOCore
 import NIOPosix
@@ -183,7 +185,10 @@ package final class Server: Sendable {
             router.register(provider.routesWithImmediatePaths.map { $0.intercepted(by: auth) })
             // REST calls go through the same router (and so the same interceptor) in process.
             channel = InProcessChannel(router: router)
-            authenticator = auth
+            // Before a body is read, the gateways check credentials only: the call itself, once
+            // through the router, counts against the rate limits (checking them here as well
+            // counted every request with a body twice).
+            authenticator = AuthInterceptor(verifier: verifier, cache: tokenCache)
         }
         let gateway = RESTGateway(
             channel: channel,
@@ -201,6 +206,20 @@ package final class Server: Sendable {
             services: router.serviceNames + ["grpc.reflection.v1.ServerReflection"]
         )
         router.register(reflection.allRoutes)
+        // gRPC-Web and Connect in front of the REST gateway: calls through the same router (with
+        // health and reflection now registered), or to the upstream when this is a gateway.
+        let browserChannel: any RPCChannel = configuration.upstream == nil ? InProcessChannel(router: router) : channel
+        let browser = BrowserRPCService(
+            channel: browserChannel,
+            methods: SessionServiceMethods.all + HealthMethods.all + ServerReflectionMethods.all,
+            codecs: SessionServiceJSONCodecs.all,
+            authenticator: authenticator,
+            cors: CORSPolicy(origins: configuration.corsOrigins),
+            fallback: gateway,
+            maxMessageSize: transport.maxReceiveMessageSize,
+            logger: logger,
+            accessLog: transport.accessLog
+        )
         // Health answers for the whole server ("") and for every service it serves by name
         // (a Kubernetes gRPC probe names one); all turn NOT_SERVING on shutdown.
         for service in router.serviceNames { health.setStatus(.serving, for: service) }
@@ -212,7 +231,7 @@ package final class Server: Sendable {
             listener = try await TransportServer.start(
                 configuration: transport,
                 router: router,
-                httpService: gateway,
+                httpService: browser,
                 group: eventLoops,
                 logger: logger
             )

@@ -16,14 +16,16 @@ package enum HTTPTestClient {
     }
 
     /// Sends the request and returns the response; with `headOnly` (for event streams that never
-    /// end) it returns at the response head and closes the connection.
+    /// end) it returns at the response head and closes the connection; with `until`, as soon as
+    /// the body received so far satisfies it (or the response ends).
     package static func request(
         port: Int,
         _ method: String,
         _ path: String,
         headers: [(String, String)] = [],
         body: [UInt8]? = nil,
-        headOnly: Bool = false
+        headOnly: Bool = false,
+        until: (@Sendable ([UInt8]) -> Bool)? = nil
     ) async throws -> Response {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: Response.self)
@@ -31,7 +33,7 @@ package enum HTTPTestClient {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(Collector(promise: promise, headOnly: headOnly))
+                    try channel.pipeline.syncOperations.addHandler(Collector(promise: promise, headOnly: headOnly, until: until))
                 }
             }
             .connect(host: "127.0.0.1", port: port)
@@ -53,11 +55,13 @@ package enum HTTPTestClient {
 
         private let promise: EventLoopPromise<Response>
         private let headOnly: Bool
+        private let until: (@Sendable ([UInt8]) -> Bool)?
         private var response: Response?
 
-        init(promise: EventLoopPromise<Response>, headOnly: Bool) {
+        init(promise: EventLoopPromise<Response>, headOnly: Bool, until: (@Sendable ([UInt8]) -> Bool)?) {
             self.promise = promise
             self.headOnly = headOnly
+            self.until = until
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -76,6 +80,11 @@ package enum HTTPTestClient {
                 }
             case .body(let buffer):
                 self.response?.body += buffer.readableBytesView
+                if let until = self.until, let response = self.response, until(response.body) {
+                    self.promise.succeed(response)
+                    self.response = nil
+                    context.close(promise: nil)
+                }
             case .end:
                 if let response = self.response { self.promise.succeed(response) }
                 self.response = nil

@@ -1,3 +1,4 @@
+import HTTPMessages
 import Testing
 
 @testable import RESTGateway
@@ -63,7 +64,7 @@ struct RequestTargetTests {
         #expect(Set(ids).count == ids.count)
         #expect(ids.allSatisfy { $0.utf8.count == 32 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
         #expect(ids == ids.sorted())
-        #expect(RESTGateway.requestID("client-given-id") == "client-given-id")
-        #expect(RESTGateway.requestID("has space").utf8.count == 32)
+        #expect(RequestIDs.requestID("client-given-id") == "client-given-id")
+        #expect(RequestIDs.requestID("has space").utf8.count == 32)
     }
 }

@@ -8,11 +8,12 @@ import TestSupport
 import Testing
 
 /// The authorization table, cell by cell, against the whole server running in process: every
-/// session RPC over gRPC (our client) and REST (a plain HTTP/1.1 client), for every role, on a
-/// session that is the caller's own, another tester's of the same organization, or another
-/// organization's. Each cell gets a fresh session in the state its call needs, so only
-/// authorization can fail it; both protocols must give the same verdict.
-@Suite("authorization matrix, gRPC and REST from one table")
+/// session RPC over gRPC (our client), gRPC-Web and Connect (JSON codec; plain HTTP/1.1, as a
+/// browser sends them) and REST, for every role, on a session that is the caller's own, another
+/// tester's of the same organization, or another organization's. Each cell gets a fresh session
+/// in the state its call needs, so only authorization can fail it; every protocol must give the
+/// same verdict.
+@Suite("authorization matrix, gRPC, gRPC-Web, Connect and REST from one table")
 struct AuthzMatrixTests {
     enum Verdict: String, Sendable {
         case ok = "OK", notFound = "NOT_FOUND", denied = "PERMISSION_DENIED"
@@ -26,7 +27,7 @@ struct AuthzMatrixTests {
         }
     }
 
-    enum Transport: String, Sendable, CaseIterable { case grpc, rest }
+    enum Transport: String, Sendable, CaseIterable { case grpc, grpcWeb, connect, rest }
 
     static let roles = ["tester", "researcher", "admin", "service"]
     static let relations = ["own", "peer", "foreign"]  // own; another tester's, same org; another org's
@@ -64,9 +65,9 @@ struct AuthzMatrixTests {
                 let token = world.server.token(subject: caller, role: role, org: "acme")
                 let want = Self.expected(method, role: role, relation: relation)
                 switch transport {
-                case .grpc:
-                    let got = await world.grpcVerdict(method, session: session, token: token)
-                    #expect(got == want.rawValue, "gRPC \(method) as \(role) on a \(relation) session")
+                case .grpc, .grpcWeb, .connect:
+                    let got = await world.grpcVerdict(method, session: session, token: token, client: world.client(transport))
+                    #expect(got == want.rawValue, "\(transport) \(method) as \(role) on a \(relation) session")
                 case .rest:
                     let got = try await world.restStatus(method, session: session, token: token)
                     #expect(want.httpStatuses.contains(got), "REST \(method) as \(role) on a \(relation) session: \(got)")
@@ -85,12 +86,13 @@ struct AuthzMatrixTests {
                 let want: Verdict = role == "tester" && relation == "peer" ? .denied : .ok
                 let token = world.server.token(subject: caller, role: role, org: "acme")
                 switch transport {
-                case .grpc:
+                case .grpc, .grpcWeb, .connect:
                     var request = CreateSessionRequest()
                     request.jobID = "job-authz"
                     request.testerID = tester
-                    let got = await World.verdict { _ = try await world.client.createSession(request, options: World.options(token)) }
-                    #expect(got == want.rawValue, "gRPC CreateSession as \(role) for \(relation)")
+                    let client = world.client(transport)
+                    let got = await World.verdict { _ = try await client.createSession(request, options: World.options(token)) }
+                    #expect(got == want.rawValue, "\(transport) CreateSession as \(role) for \(relation)")
                 case .rest:
                     let body = Array(#"{"jobId": "job-authz", "testerId": "\#(tester)"}"#.utf8)
                     let got = try await world.rest("POST", "/api/sessions", token: token, body: body).status
@@ -113,10 +115,11 @@ struct AuthzMatrixTests {
             let want: Set<String> = role == "tester" ? [mine] : [mine, theirs]
             let listed: Set<String>
             switch transport {
-            case .grpc:
+            case .grpc, .grpcWeb, .connect:
                 var request = ListSessionsRequest()
                 request.jobID = job
-                listed = Set(try await world.client.listSessions(request, options: World.options(token)).sessions.map(\.sessionID))
+                listed = Set(
+                    try await world.client(transport).listSessions(request, options: World.options(token)).sessions.map(\.sessionID))
             case .rest:
                 let response = try await world.rest("GET", "/api/sessions?jobId=\(job)", token: token)
                 let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
@@ -139,12 +142,16 @@ struct AuthzMatrixTests {
         request.pageSize = 200
         let own = try await world.client.listPayouts(request, options: World.options(world.server.token(subject: "svc", role: "service", org: "globex")))
         #expect(own.payouts.contains { $0.sessionID == paid }, "an org sees its own payout")
-        for role in Self.roles {
-            let token = world.server.token(subject: "\(role)-payouts", role: role, org: "acme")
-            var payouts: [Payout] = []
-            let got = await World.verdict { payouts = try await world.client.listPayouts(request, options: World.options(token)).payouts }
-            #expect(got == (["admin", "service"].contains(role) ? "OK" : "PERMISSION_DENIED"), "gRPC ListPayouts as \(role)")
-            #expect(!payouts.contains { $0.sessionID == paid }, "ListPayouts as \(role) never shows another org's payout")
+        for transport in [Transport.grpc, .grpcWeb, .connect] {
+            for role in Self.roles {
+                let token = world.server.token(subject: "\(role)-payouts", role: role, org: "acme")
+                let client = world.client(transport)
+                let got = await World.verdict {
+                    let payouts = try await client.listPayouts(request, options: World.options(token)).payouts
+                    #expect(!payouts.contains { $0.sessionID == paid }, "ListPayouts as \(role) never shows another org's payout")
+                }
+                #expect(got == (["admin", "service"].contains(role) ? "OK" : "PERMISSION_DENIED"), "\(transport) ListPayouts as \(role)")
+            }
         }
     }
 }
@@ -164,6 +171,18 @@ struct World: Sendable {
     }
 
     static func shared() async throws -> World { try await Self.started.value }
+
+    /// The session client over `transport`: our gRPC client, or gRPC-Web and Connect (JSON) as a
+    /// browser speaks them.
+    func client(_ transport: AuthzMatrixTests.Transport) -> SessionServiceClient {
+        switch transport {
+        case .grpc, .rest: self.client
+        case .grpcWeb: SessionServiceClient(channel: BrowserTestChannel(port: self.server.port, protocol: .grpcWeb))
+        case .connect:
+            SessionServiceClient(
+                channel: BrowserTestChannel(port: self.server.port, protocol: .connectJSON, codecs: SessionServiceJSONCodecs.all))
+        }
+    }
 
     static func options(_ token: String) -> CallOptions {
         CallOptions(metadata: Metadata([("authorization", "Bearer \(token)")]), timeout: .seconds(10))
@@ -217,65 +236,66 @@ struct World: Sendable {
 
     private struct FirstEvent: Error {}
 
-    func grpcVerdict(_ method: String, session id: String, token: String) async -> String {
+    func grpcVerdict(_ method: String, session id: String, token: String, client: SessionServiceClient? = nil) async -> String {
         let options = Self.options(token)
+        let client = client ?? self.client
         return await Self.verdict {
             switch method {
             case "GetSession":
                 var request = GetSessionRequest()
                 request.sessionID = id
-                _ = try await self.client.getSession(request, options: options)
+                _ = try await client.getSession(request, options: options)
             case "WatchSession":
                 var request = WatchSessionRequest()
                 request.sessionID = id
                 // The first event is enough: the client stops the stream by throwing from its
                 // handler, which the channel reports wrapped.
                 do {
-                    try await self.client.watchSession(request, options: options) { _ in throw FirstEvent() }
+                    try await client.watchSession(request, options: options) { _ in throw FirstEvent() }
                 } catch let error as ServiceError where error.cause is FirstEvent {}
             case "PauseSession":
                 var request = PauseSessionRequest()
                 request.sessionID = id
-                _ = try await self.client.pauseSession(request, options: options)
+                _ = try await client.pauseSession(request, options: options)
             case "ResumeSession":
                 var request = ResumeSessionRequest()
                 request.sessionID = id
-                _ = try await self.client.resumeSession(request, options: options)
+                _ = try await client.resumeSession(request, options: options)
             case "CompleteSession":
                 var request = CompleteSessionRequest()
                 request.sessionID = id
-                _ = try await self.client.completeSession(request, options: options)
+                _ = try await client.completeSession(request, options: options)
             case "AnalyzeSession":
                 var request = AnalyzeSessionRequest()
                 request.sessionID = id
-                _ = try await self.client.analyzeSession(request, options: options)
+                _ = try await client.analyzeSession(request, options: options)
             case "GetAnalysis":
                 var request = GetAnalysisRequest()
                 request.sessionID = id
-                _ = try await self.client.getAnalysis(request, options: options)
+                _ = try await client.getAnalysis(request, options: options)
             case "GetNotes":
                 var request = GetNotesRequest()
                 request.sessionID = id
-                _ = try await self.client.getNotes(request, options: options)
+                _ = try await client.getNotes(request, options: options)
             case "UpdateNotes":
                 var request = UpdateNotesRequest()
                 request.sessionID = id
                 var note = UpdateNotesRequest.NoteUpdate()
                 note.content = "x"
                 request.notes = [note]
-                _ = try await self.client.updateNotes(request, options: options)
+                _ = try await client.updateNotes(request, options: options)
             case "ConfirmSession":
                 var request = ConfirmSessionRequest()
                 request.sessionID = id
                 request.rating = 5
-                _ = try await self.client.confirmSession(request, options: options)
+                _ = try await client.confirmSession(request, options: options)
             case "SubmitFeedback":
                 var request = SubmitFeedbackRequest()
                 request.sessionID = id
                 request.clarity = 4
                 request.difficulty = 3
                 request.technicalIssues = false
-                _ = try await self.client.submitFeedback(request, options: options)
+                _ = try await client.submitFeedback(request, options: options)
             default:
                 throw TestFailure("no gRPC call for \(method)")
             }

@@ -8,16 +8,18 @@ import TestSupport
 import Testing
 
 /// The error table (README "Errors"), one row per code a client can provoke, each provoked over
-/// gRPC and over REST against the whole server in process: gRPC gets the code, REST gets the
-/// table's HTTP status and the same code name in the envelope, with every offending field.
-@Suite("error table, gRPC and REST from one table")
+/// gRPC, gRPC-Web, Connect and REST against the whole server in process: the RPC protocols get
+/// the code (Connect with its HTTP status, and the offending fields in the details), REST gets
+/// the table's HTTP status and the same code name in the envelope, with every offending field.
+@Suite("error table, gRPC, gRPC-Web, Connect and REST from one table")
 struct ErrorTableTests {
     struct Row: Sendable, CustomTestStringConvertible {
         var code: ServiceError.Code
         var when: String
         /// Brings a fresh session to the state the row needs (nil: no session), as service in org acme.
         var state: String?
-        var grpc: @Sendable (World, Target) async throws -> Void
+        /// The call through a session client (over gRPC, gRPC-Web or Connect).
+        var grpc: @Sendable (SessionServiceClient, World, Target) async throws -> Void
         var rest: @Sendable (World, Target) async throws -> HTTPTestClient.Response
         /// Fields the error's details must name.
         var fields: [String] = []
@@ -36,55 +38,55 @@ struct ErrorTableTests {
     static let rows: [Row] = [
         Row(
             code: .unauthenticated, when: "no token",
-            grpc: { world, _ in
+            grpc: { client, world, _ in
                 var request = GetSessionRequest()
                 request.sessionID = "sess_missing"
-                _ = try await world.client.getSession(request, options: CallOptions())
+                _ = try await client.getSession(request, options: CallOptions())
             },
             rest: { world, _ in try await HTTPTestClient.request(port: world.server.port, "GET", "/api/sessions/sess_missing") }
         ),
         Row(
             code: .invalidArgument, when: "a create naming neither job nor tester",
-            grpc: { world, _ in _ = try await world.client.createSession(CreateSessionRequest(), options: World.options(Self.service(world))) },
+            grpc: { client, world, _ in _ = try await client.createSession(CreateSessionRequest(), options: World.options(Self.service(world))) },
             rest: { world, _ in try await world.rest("POST", "/api/sessions", token: Self.service(world), body: Array("{}".utf8)) },
             fields: ["jobId", "testerId"]
         ),
         Row(
             code: .notFound, when: "a session that does not exist",
-            grpc: { world, _ in
+            grpc: { client, world, _ in
                 var request = GetSessionRequest()
                 request.sessionID = "sess_01AAAAAAAAAAAAAAAAAAAAAAAA"
-                _ = try await world.client.getSession(request, options: World.options(Self.service(world)))
+                _ = try await client.getSession(request, options: World.options(Self.service(world)))
             },
             rest: { world, _ in try await world.rest("GET", "/api/sessions/sess_01AAAAAAAAAAAAAAAAAAAAAAAA", token: Self.service(world)) }
         ),
         Row(
             code: .permissionDenied, when: "a tester asks for an analysis", state: "completed",
-            grpc: { world, target in
+            grpc: { client, world, target in
                 var request = AnalyzeSessionRequest()
                 request.sessionID = target.session
-                _ = try await world.client.analyzeSession(request, options: World.options(target.testerToken))
+                _ = try await client.analyzeSession(request, options: World.options(target.testerToken))
             },
             rest: { world, target in try await world.rest("POST", "/api/sessions/\(target.session)/analyze", token: target.testerToken) }
         ),
         Row(
             code: .failedPrecondition, when: "resuming a session that is not paused", state: "active",
-            grpc: { world, target in
+            grpc: { client, world, target in
                 var request = ResumeSessionRequest()
                 request.sessionID = target.session
-                _ = try await world.client.resumeSession(request, options: World.options(Self.service(world)))
+                _ = try await client.resumeSession(request, options: World.options(Self.service(world)))
             },
             rest: { world, target in try await world.rest("POST", "/api/sessions/\(target.session)/resume", token: Self.service(world)) }
         ),
         Row(
             code: .alreadyExists, when: "feedback sent twice", state: "feedback",
-            grpc: { world, target in
+            grpc: { client, world, target in
                 var request = SubmitFeedbackRequest()
                 request.sessionID = target.session
                 request.clarity = 4
                 request.difficulty = 3
                 request.technicalIssues = false
-                _ = try await world.client.submitFeedback(request, options: World.options(target.testerToken))
+                _ = try await client.submitFeedback(request, options: World.options(target.testerToken))
             },
             rest: { world, target in
                 try await world.rest(
@@ -98,9 +100,23 @@ struct ErrorTableTests {
     func code(row: Row) async throws {
         let world = try await World.shared()
         // gRPC and REST each get their own session in the row's state.
-        let grpcTarget = try await Self.target(for: row, in: world)
-        let got = await World.verdict { try await row.grpc(world, grpcTarget) }
-        #expect(got == row.code.name, "gRPC")
+        for transport in [AuthzMatrixTests.Transport.grpc, .grpcWeb, .connect] {
+            let target = try await Self.target(for: row, in: world)
+            var caught: ServiceError?
+            do {
+                try await row.grpc(world.client(transport), world, target)
+            } catch {
+                caught = ServiceError(wrapping: error)
+            }
+            #expect(caught?.code == row.code, "\(transport): \(caught.map { "\($0)" } ?? "OK")")
+            if transport != .grpc {
+                let named = Set(caught?.fieldViolations.map(\.field) ?? [])
+                #expect(named.isSuperset(of: row.fields), "\(transport) details name every offending field: \(named)")
+            }
+            if transport == .connect, let status = caught?.cause as? BrowserTestChannel.HTTPStatus {
+                #expect(status.status == row.code.connectHTTPStatus, "Connect HTTP status")
+            }
+        }
 
         let restTarget = try await Self.target(for: row, in: world)
         let response = try await row.rest(world, restTarget)

@@ -86,7 +86,7 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
         ]
         if options.compressRequests { headers.append(("grpc-encoding", "gzip")) }
         if let timeout = options.timeout { headers.append(("grpc-timeout", GRPCWire.timeoutHeader(timeout))) }
-        headers += HTTP2ConnectionHandler.headerFields(options.metadata)
+        headers += GRPCWire.headerFields(options.metadata)
         let streamID: Int32
         do {
             streamID = try session.submitRequest(headers: headers, endStream: false)

@@ -1,13 +1,14 @@
 import Foundation
 import NIOCore
 import ProtoWire
+import RPCCore
 import ServiceErrors
 
 /// The gRPC-over-HTTP/2 encodings of status, deadlines and metadata.
-enum GRPCWire {
+package enum GRPCWire {
     /// Percent-encodes a status message (gRPC over HTTP/2: "Status-Message": unreserved printable
     /// ASCII is sent as is, everything else as %XX of its UTF-8 bytes).
-    static func percentEncoded(_ message: String) -> String {
+    package static func percentEncoded(_ message: String) -> String {
         var result = ""
         result.reserveCapacity(message.utf8.count)
         for byte in message.utf8 {
@@ -20,7 +21,7 @@ enum GRPCWire {
         return result
     }
 
-    static func percentDecoded(_ text: String) -> String {
+    package static func percentDecoded(_ text: String) -> String {
         var bytes: [UInt8] = []
         var utf8 = Array(text.utf8)[...]
         while let byte = utf8.popFirst() {
@@ -37,7 +38,7 @@ enum GRPCWire {
     }
 
     /// Parses `grpc-timeout` (1–8 digits and a unit: H, M, S, m, u, n).
-    static func timeout(_ value: String) -> Duration? {
+    package static func timeout(_ value: String) -> Duration? {
         guard let unit = value.last, value.count >= 2, value.count <= 9,
             let amount = Int64(value.dropLast()), amount >= 0
         else { return nil }
@@ -80,7 +81,7 @@ enum GRPCWire {
 
     /// Whether a comma-separated header list (e.g. `identity, deflate,gzip`) names `token`;
     /// spaces and tabs around items are ignored. Byte-level: it runs on every call.
-    static func listContains(_ list: String, _ token: StaticString) -> Bool {
+    package static func listContains(_ list: String, _ token: StaticString) -> Bool {
         let wanted = UnsafeRawBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount)
         return list.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).contains { item in
             let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
@@ -92,7 +93,7 @@ enum GRPCWire {
     }
 
     /// A `-bin` metadata value: base64 with or without padding, as gRPC allows.
-    static func decodeBinaryHeader(_ value: String) -> [UInt8]? {
+    package static func decodeBinaryHeader(_ value: String) -> [UInt8]? {
         var text = value.trimmingCharacters(in: .whitespaces)
         text += String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
         return Data(base64Encoded: text).map { [UInt8]($0) }
@@ -100,7 +101,21 @@ enum GRPCWire {
 
     /// `grpc-status-details-bin`: a serialized google.rpc.Status carrying a google.rpc.BadRequest
     /// with the field violations, base64 without padding.
-    static func statusDetails(_ error: ServiceError) -> String? {
+    package static func statusDetails(_ error: ServiceError) -> String? {
+        guard let badRequest = self.badRequest(error) else { return nil }
+        var status = ProtoWriter()
+        status.writeInt32(1, Int32(error.code.rawValue))  // Status.code
+        if !error.message.isEmpty { status.writeString(2, error.message) }  // Status.message
+        status.writeTag(3, .lengthDelimited)  // Status.details: google.protobuf.Any
+        status.writeLengthPrefixed { any in
+            any.writeString(1, "type.googleapis.com/google.rpc.BadRequest")
+            any.writeBytes(2, badRequest)
+        }
+        return Data(status.bytes).base64EncodedString().replacingOccurrences(of: "=", with: "")
+    }
+
+    /// A serialized google.rpc.BadRequest with the error's field violations; nil when it has none.
+    package static func badRequest(_ error: ServiceError) -> [UInt8]? {
         guard !error.fieldViolations.isEmpty else { return nil }
         var badRequest = ProtoWriter()
         for violation in error.fieldViolations {
@@ -110,20 +125,33 @@ enum GRPCWire {
                 entry.writeString(2, violation.description)  // FieldViolation.description
             }
         }
-        var status = ProtoWriter()
-        status.writeInt32(1, Int32(error.code.rawValue))  // Status.code
-        if !error.message.isEmpty { status.writeString(2, error.message) }  // Status.message
-        status.writeTag(3, .lengthDelimited)  // Status.details: google.protobuf.Any
-        status.writeLengthPrefixed { any in
-            any.writeString(1, "type.googleapis.com/google.rpc.BadRequest")
-            any.writeBytes(2, badRequest.bytes)
+        return badRequest.bytes
+    }
+
+    /// `grpc-status`, `grpc-message` and the details of `error` (nil: OK), then the handler's
+    /// trailers: gRPC's trailers, and gRPC-Web's trailer frame.
+    package static func trailerFields(_ error: ServiceError?, _ metadata: Metadata) -> [(name: String, value: String)] {
+        var trailers: [(name: String, value: String)] = [("grpc-status", String(error?.code.rawValue ?? 0))]
+        if let error {
+            if !error.message.isEmpty { trailers.append(("grpc-message", Self.percentEncoded(error.message))) }
+            if let details = Self.statusDetails(error) { trailers.append(("grpc-status-details-bin", details)) }
         }
-        return Data(status.bytes).base64EncodedString().replacingOccurrences(of: "=", with: "")
+        return trailers + Self.headerFields(metadata)
+    }
+
+    /// Metadata as header fields: `-bin` values in base64 without padding.
+    package static func headerFields(_ metadata: Metadata) -> [(name: String, value: String)] {
+        metadata.map { entry in
+            switch entry.value {
+            case .text(let text): (entry.key, text)
+            case .binary(let bytes): (entry.key, Data(bytes).base64EncodedString().replacingOccurrences(of: "=", with: ""))
+            }
+        }
     }
 
     /// The field violations of a `grpc-status-details-bin` value (google.rpc.Status whose details
     /// hold a google.rpc.BadRequest); empty when there are none or the value is malformed.
-    static func fieldViolations(fromStatusDetails value: String) -> [FieldViolation] {
+    package static func fieldViolations(fromStatusDetails value: String) -> [FieldViolation] {
         guard let bytes = self.decodeBinaryHeader(value) else { return [] }
         /// Calls `visit` for each field of the message in `bytes`; false when malformed.
         func fields(_ bytes: [UInt8], _ visit: (FieldTag, inout ProtoReader) throws(ProtoDecodingError) -> Bool) -> Bool {

@@ -1,12 +1,12 @@
 private import CZlib
 
 /// gzip for gRPC message compression (`grpc-encoding: gzip`), over the system zlib.
-enum Gzip {
-    struct Failure: Error {
-        var message: String
+package enum Gzip {
+    package struct Failure: Error {
+        package var message: String
     }
 
-    static func compress(_ input: [UInt8]) throws(Failure) -> [UInt8] {
+    package static func compress(_ input: [UInt8]) throws(Failure) -> [UInt8] {
         var stream = z_stream()
         guard cz_deflate_init_gzip(&stream, Z_DEFAULT_COMPRESSION) == Z_OK else { throw Failure(message: "deflate init failed") }
         defer { deflateEnd(&stream) }
@@ -26,7 +26,7 @@ enum Gzip {
     }
 
     /// Inflates a gzip member, refusing output larger than `limit` (a decompression bomb).
-    static func decompress(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
+    package static func decompress(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
         var stream = z_stream()
         guard cz_inflate_init_gzip(&stream) == Z_OK else { throw Failure(message: "inflate init failed") }
         defer { inflateEnd(&stream) }

@@ -421,7 +421,7 @@ extension HTTP2ConnectionHandler {
             extra.append(("grpc-encoding", "gzip"))
         }
         if let headers = stream.callContext?.response.headers, !headers.isEmpty {
-            extra += Self.headerFields(headers)
+            extra += GRPCWire.headerFields(headers)
         }
         do {
             try session.submitResponse(
@@ -449,38 +449,19 @@ extension HTTP2ConnectionHandler {
         let trailerMetadata = stream.callContext?.response.trailers ?? Metadata()
         if stream.grpc.headersSent {
             let trailers = error == nil && trailerMetadata.isEmpty
-                ? Self.okTrailerBlock : HTTP2HeaderBlock(Self.trailerFields(error, trailerMetadata))
+                ? Self.okTrailerBlock : HTTP2HeaderBlock(GRPCWire.trailerFields(error, trailerMetadata))
             session.finish(stream.id, trailers: trailers)
         } else {
             // Trailers-Only: one HEADERS frame with END_STREAM, carrying the handler's headers too.
-            let headers = Self.headerFields(stream.callContext?.response.headers ?? Metadata())
+            let headers = GRPCWire.headerFields(stream.callContext?.response.headers ?? Metadata())
             do {
                 try session.submitResponse(
                     streamID: stream.id,
-                    headers: Self.grpcResponseHeaders(plus: headers + Self.trailerFields(error, trailerMetadata)),
+                    headers: Self.grpcResponseHeaders(plus: headers + GRPCWire.trailerFields(error, trailerMetadata)),
                     endStream: true
                 )
             } catch {
                 session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
-            }
-        }
-    }
-
-    /// `grpc-status`, `grpc-message` and the details of `error` (nil: OK), then the handler's trailers.
-    private static func trailerFields(_ error: ServiceError?, _ metadata: Metadata) -> [(name: String, value: String)] {
-        var trailers: [(name: String, value: String)] = [("grpc-status", String(error?.code.rawValue ?? 0))]
-        if let error {
-            if !error.message.isEmpty { trailers.append(("grpc-message", GRPCWire.percentEncoded(error.message))) }
-            if let details = GRPCWire.statusDetails(error) { trailers.append(("grpc-status-details-bin", details)) }
-        }
-        return trailers + Self.headerFields(metadata)
-    }
-
-    static func headerFields(_ metadata: Metadata) -> [(name: String, value: String)] {
-        metadata.map { entry in
-            switch entry.value {
-            case .text(let text): (entry.key, text)
-            case .binary(let bytes): (entry.key, Data(bytes).base64EncodedString().replacingOccurrences(of: "=", with: ""))
             }
         }
     }

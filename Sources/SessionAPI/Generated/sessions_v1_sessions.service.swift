@@ -5,14 +5,14 @@ import RPCCore
 /// The methods of `sessions.v1.SessionService`.
 package enum SessionServiceMethods {
     package static let createSession = RPCMethod(service: "sessions.v1.SessionService", name: "CreateSession", kind: .unary)
-    package static let getSession = RPCMethod(service: "sessions.v1.SessionService", name: "GetSession", kind: .unary)
-    package static let listSessions = RPCMethod(service: "sessions.v1.SessionService", name: "ListSessions", kind: .unary)
+    package static let getSession = RPCMethod(service: "sessions.v1.SessionService", name: "GetSession", kind: .unary, hasNoSideEffects: true)
+    package static let listSessions = RPCMethod(service: "sessions.v1.SessionService", name: "ListSessions", kind: .unary, hasNoSideEffects: true)
     package static let pauseSession = RPCMethod(service: "sessions.v1.SessionService", name: "PauseSession", kind: .unary)
     package static let resumeSession = RPCMethod(service: "sessions.v1.SessionService", name: "ResumeSession", kind: .unary)
     package static let completeSession = RPCMethod(service: "sessions.v1.SessionService", name: "CompleteSession", kind: .unary)
     package static let analyzeSession = RPCMethod(service: "sessions.v1.SessionService", name: "AnalyzeSession", kind: .unary)
-    package static let getAnalysis = RPCMethod(service: "sessions.v1.SessionService", name: "GetAnalysis", kind: .unary)
-    package static let getNotes = RPCMethod(service: "sessions.v1.SessionService", name: "GetNotes", kind: .unary)
+    package static let getAnalysis = RPCMethod(service: "sessions.v1.SessionService", name: "GetAnalysis", kind: .unary, hasNoSideEffects: true)
+    package static let getNotes = RPCMethod(service: "sessions.v1.SessionService", name: "GetNotes", kind: .unary, hasNoSideEffects: true)
     package static let updateNotes = RPCMethod(service: "sessions.v1.SessionService", name: "UpdateNotes", kind: .unary)
     package static let confirmSession = RPCMethod(service: "sessions.v1.SessionService", name: "ConfirmSession", kind: .unary)
     package static let submitFeedback = RPCMethod(service: "sessions.v1.SessionService", name: "SubmitFeedback", kind: .unary)

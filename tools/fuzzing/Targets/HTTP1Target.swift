@@ -1,5 +1,7 @@
 import Auth
+import BrowserRPC
 import Foundation
+import HTTPMessages
 @testable import HTTP2Transport
 import Logging
 import NIOCore
@@ -11,7 +13,7 @@ import SessionAPI
 
 /// The HTTP/1.1 request path as a connection sees it: bytes in chunks through NIO's request
 /// decoder (the pipeline `TransportServer` builds) into `HTTP1ServerHandler`, and from there the
-/// REST gateway: request target, route table, headers, body checks and JSON, authentication.
+/// browser RPC protocols (gRPC-Web, Connect) in front of the REST gateway: request target, route table, headers, body checks and JSON, authentication.
 ///
 /// The RPC side is a router without the session service, so a request that passes every gateway
 /// check is answered at once (`UNIMPLEMENTED`) on the channel's loop, and one whose body the
@@ -22,15 +24,29 @@ import SessionAPI
 enum HTTP1Target {
     static let secret = Array("fuzz-secret-0123456789abcdef".utf8)
 
-    static let gateway: RESTGateway = {
+    /// gRPC-Web and Connect in front of the REST gateway, as the server has them.
+    static let gateway: BrowserRPCService = {
         let verifier = JWTVerifier(secrets: [Self.secret])
-        return RESTGateway(
-            channel: InProcessChannel(router: RPCRouter()),
+        let logger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
+        let cors = CORSPolicy(origins: ["https://app.example.com"])
+        let channel = InProcessChannel(router: RPCRouter())
+        let rest = RESTGateway(
+            channel: channel,
             bindings: SessionServiceHTTPRoutes.bindings.filter { !$0.route.rpc.kind.serverStreams },
             openAPIDocument: SessionAPIOpenAPI.document,
             authenticator: AuthInterceptor(verifier: verifier),
-            cors: CORSPolicy(origins: ["https://app.example.com"]),
-            logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
+            cors: cors,
+            logger: logger
+        )
+        return BrowserRPCService(
+            channel: channel,
+            methods: SessionServiceMethods.all.filter { !$0.kind.serverStreams },
+            codecs: SessionServiceJSONCodecs.all,
+            authenticator: AuthInterceptor(verifier: verifier),
+            cors: cors,
+            fallback: rest,
+            maxMessageSize: 64 * 1024,
+            logger: logger
         )
     }()
 

@@ -233,6 +233,14 @@ public enum ProtoGen {
                 hasRoutes = try services.emitHTTPRoutes(service, package: file.package, into: &routes) || hasRoutes
             }
             if hasRoutes { sources["routes"] = routes.text }
+            if json {
+                var codecs = header(["ProtoJSON", "RPCCore"])
+                for service in file.services {
+                    codecs.line()
+                    try services.emitJSONCodecs(service, package: file.package, into: &codecs)
+                }
+                sources["codecs"] = codecs.text
+            }
         }
         return sources
     }

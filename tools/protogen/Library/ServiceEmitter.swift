@@ -52,8 +52,9 @@ struct ServiceEmitter {
         out.line("/// The methods of `\(fullName)`.")
         try out.block("package enum \(methodsType)") { out in
             for method in methods {
+                let readOnly = Self.hasNoSideEffects(method.def) ? ", hasNoSideEffects: true" : ""
                 out.line(
-                    "package static let \(method.swiftName) = RPCMethod(service: \"\(fullName)\", name: \"\(method.def.name)\", kind: .\(method.kind))"
+                    "package static let \(method.swiftName) = RPCMethod(service: \"\(fullName)\", name: \"\(method.def.name)\", kind: .\(method.kind)\(readOnly))"
                 )
             }
             out.line()
@@ -123,6 +124,31 @@ struct ServiceEmitter {
             }
         }
         return true
+    }
+
+    /// The JSON codecs of every method (protobuf's canonical JSON mapping), for RPC protocols
+    /// that carry JSON (Connect); emitted only for modules with the JSON mapping.
+    func emitJSONCodecs(_ service: ServiceDef, package: String, into out: inout CodeWriter) throws(ProtoGenError) {
+        let fullName = SchemaSet.qualify(package, service.name)
+        let methodsType = "\(service.name)Methods"
+        out.line("/// The methods of `\(fullName)` with protobuf's canonical JSON mapping of their messages.")
+        try out.block("package enum \(service.name)JSONCodecs") { out in
+            out.line("package static let all: [RPCJSONCodec] = [")
+            for method in self.methods(of: service) {
+                out.line("    RPCJSONCodec(\(methodsType).\(method.swiftName), request: \(method.input).self, response: \(method.output).self),")
+            }
+            out.line("]")
+        }
+    }
+
+    /// `option idempotency_level = NO_SIDE_EFFECTS;`: the method may be called with HTTP GET.
+    static func hasNoSideEffects(_ method: MethodDef) -> Bool {
+        method.options.contains { option in
+            guard option.name == "idempotency_level", !option.isExtension, case .identifier(let level) = option.value else {
+                return false
+            }
+            return level == "NO_SIDE_EFFECTS"
+        }
     }
 
     private static func lowerFirst(_ name: String) -> String {
