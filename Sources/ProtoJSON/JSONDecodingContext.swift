@@ -111,7 +111,9 @@ package enum JSONField {
 
     package static func float(_ value: JSONValue, _ path: String, _ context: inout JSONDecodingContext) -> Float {
         let number = self.double(value, path, &context)
-        if number.isFinite, abs(number) > Double(Float.greatestFiniteMagnitude) {
+        // Out of range once rounded to a float: `3.4028235e+38`, the shortest text of the
+        // largest float (what protojson writes), is a little above it as a double.
+        if number.isFinite, Float(number).isInfinite {
             context.reject(path, "is out of range for a float")
             return 0
         }

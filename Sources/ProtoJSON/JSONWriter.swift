@@ -5,15 +5,16 @@ import ProtoWire
 ///
 /// Generated message code calls it field by field; nothing is built as an intermediate tree.
 package struct JSONWriter: Sendable {
-    package private(set) var bytes: [UInt8] = []
+    package internal(set) var bytes: [UInt8] = []
     /// Whether the next value or key in the current container needs a comma before it.
-    private var needsComma = false
+    /// (Internal, not private: the canonical mapping's writers in `JSONWriter+Canonical.swift` use it.)
+    var needsComma = false
 
     package init(capacity: Int = 256) {
         self.bytes.reserveCapacity(capacity)
     }
 
-    private mutating func separate() {
+    mutating func separate() {
         if self.needsComma { self.bytes.append(UInt8(ascii: ",")) }
     }
 
@@ -73,6 +74,12 @@ package struct JSONWriter: Sendable {
     /// Integers are JSON numbers, 64-bit ones included (the API documents numbers, not strings).
     package mutating func integer(_ value: some BinaryInteger) {
         self.separate()
+        self.appendDigits(value)
+        self.needsComma = true
+    }
+
+    /// Appends an integer's decimal digits (with a leading `-`), nothing else.
+    mutating func appendDigits(_ value: some BinaryInteger) {
         // Digits straight into the output, lowest first, then reversed in place.
         let magnitude = value.magnitude
         if value < 0 { self.bytes.append(UInt8(ascii: "-")) }
@@ -83,7 +90,6 @@ package struct JSONWriter: Sendable {
             rest /= 10
         } while rest > 0
         self.bytes[start...].reverse()
-        self.needsComma = true
     }
 
     /// Finite numbers as numbers; NaN and the infinities as the protobuf JSON strings.

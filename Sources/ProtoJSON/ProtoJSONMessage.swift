@@ -2,12 +2,16 @@ import ProtoWire
 import RPCCore
 import ServiceErrors
 
-/// A message with the gateway's JSON mapping; protogen generates the conformance.
+/// A message with two JSON mappings; protogen generates the conformance.
 ///
-/// The mapping is protobuf's JSON mapping with the REST API's conventions: lowerCamelCase names
-/// (or `json_name`), every field present (unset messages and optionals as `null`), 64-bit
-/// integers as numbers, enums as their lower-case short names (`active`), and Timestamps as
-/// RFC 3339 with whole seconds.
+/// The REST mapping (`writeJSONMembers`, `jsonBytes()`) is protobuf's JSON mapping with the REST
+/// API's conventions: lowerCamelCase names (or `json_name`), every field present (unset messages
+/// and optionals as `null`), 64-bit integers as numbers, enums as their lower-case short names
+/// (`active`), and Timestamps as RFC 3339 with whole seconds.
+///
+/// The canonical mapping (`writeCanonicalJSONMembers`, `canonicalJSONBytes()`, in
+/// `ProtoJSONMessage+Canonical.swift`) is protobuf's own ProtoJSON format, what Connect's JSON
+/// codec speaks. Both read through the same lenient decoder.
 package protocol ProtoJSONMessage: ProtoMessage {
     /// Every field's number, proto name and JSON name.
     static var jsonFields: [JSONFieldName] { get }
@@ -17,6 +21,11 @@ package protocol ProtoJSONMessage: ProtoMessage {
 
     /// Writes the value of one field (the REST `data` of a route with a response body field).
     func writeJSONValue(ofField number: Int, to writer: inout JSONWriter)
+
+    /// Writes the fields that are set as object members, in protobuf's canonical JSON mapping:
+    /// implicit-presence fields at their defaults are left out, 64-bit integers are strings,
+    /// enums are full value names, Timestamps carry 0, 3, 6 or 9 fraction digits.
+    func writeCanonicalJSONMembers(to writer: inout JSONWriter)
 
     /// Decodes one object member into its field; false when `name` is not a field's JSON or
     /// proto name. Problems with the value are recorded in `context` under `path`.
@@ -78,11 +87,14 @@ extension ProtoJSONMessage {
     }
 }
 
-/// An enum with JSON names: the value name without the enum's prefix, lower-cased
-/// (`SESSION_STATUS_ACTIVE` → `active`).
+/// An enum with JSON names: in the REST mapping the value name without the enum's prefix,
+/// lower-cased (`SESSION_STATUS_ACTIVE` → `active`); in the canonical mapping the full name.
 package protocol ProtoJSONEnum: ProtoEnum {
     /// nil for numbers this build does not know (written as the number).
     var jsonName: String? { get }
+    /// The value's name in the schema (`SESSION_STATUS_ACTIVE`), the canonical JSON name; nil for
+    /// numbers this build does not know (written as the number).
+    var protoName: String? { get }
     /// Accepts the short name and the full proto name.
     init?(jsonName: String)
     /// Every short name, for error messages and the OpenAPI document.

@@ -11,20 +11,59 @@ package enum RFC3339 {
 
     /// Appends `YYYY-MM-DDTHH:MM:SSZ` (clamped to the Timestamp range).
     package static func append(seconds: Int64, to bytes: inout [UInt8]) {
-        let seconds = min(max(seconds, Self.minimumSeconds), Self.maximumSeconds)
+        self.appendDateTime(seconds: min(max(seconds, Self.minimumSeconds), Self.maximumSeconds), to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff|.fffffffff]Z`, the canonical JSON form of a
+    /// Timestamp (protobuf's JSON mapping: 0, 3, 6 or 9 fraction digits, as few as needed).
+    ///
+    /// Nanoseconds outside 0..<1e9 are carried into the seconds first (as the Python library
+    /// does); times outside the Timestamp range are clamped to its ends.
+    package static func appendCanonical(_ timestamp: ProtoTimestamp, to bytes: inout [UInt8]) {
+        let nanosPerSecond: Int64 = 1_000_000_000
+        let rawNanos = Int64(timestamp.nanos)
+        var nanos = rawNanos % nanosPerSecond
+        // Far outside the range either way; narrowed first so the carry cannot overflow.
+        var seconds = min(max(timestamp.seconds, Self.minimumSeconds - 10), Self.maximumSeconds + 10)
+        seconds += (rawNanos - nanos) / nanosPerSecond
+        if nanos < 0 {
+            nanos += nanosPerSecond
+            seconds -= 1
+        }
+        if seconds < Self.minimumSeconds {
+            (seconds, nanos) = (Self.minimumSeconds, 0)
+        } else if seconds > Self.maximumSeconds {
+            (seconds, nanos) = (Self.maximumSeconds, nanosPerSecond - 1)
+        }
+        self.appendDateTime(seconds: seconds, to: &bytes)
+        if nanos != 0 {
+            let (digits, value): (Int, Int64) =
+                nanos % 1_000_000 == 0 ? (3, nanos / 1_000_000) : nanos % 1000 == 0 ? (6, nanos / 1000) : (9, nanos)
+            bytes.append(UInt8(ascii: "."))
+            self.appendDigits(value, count: digits, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends `value` as exactly `count` digits, zero-padded on the left.
+    private static func appendDigits(_ value: Int64, count: Int, to bytes: inout [UInt8]) {
+        var divisor: Int64 = 1
+        for _ in 1..<count { divisor *= 10 }
+        var value = value
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor))
+            value %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// Appends `YYYY-MM-DDTHH:MM:SS` of seconds within the Timestamp range.
+    private static func appendDateTime(seconds: Int64, to bytes: inout [UInt8]) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civil(fromDays: days)
-        func digits(_ value: Int64, _ count: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<count { divisor *= 10 }
-            var value = value
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor))
-                value %= divisor
-                divisor /= 10
-            }
-        }
+        func digits(_ value: Int64, _ count: Int) { Self.appendDigits(value, count: count, to: &bytes) }
         digits(year, 4)
         bytes.append(UInt8(ascii: "-"))
         digits(month, 2)
@@ -36,7 +75,6 @@ package enum RFC3339 {
         digits(secondOfDay / 60 % 60, 2)
         bytes.append(UInt8(ascii: ":"))
         digits(secondOfDay % 60, 2)
-        bytes.append(UInt8(ascii: "Z"))
     }
 
     package static func format(_ timestamp: ProtoTimestamp) -> String {

@@ -48,6 +48,31 @@ struct CrossCheckTests {
         #expect(verdict.contains("0 failed"), "\(verdict)")
     }
 
+    @Test("our canonical JSON equals json_format's as JSON values, and each side parses the other's")
+    func canonicalJSONMatchesTheOfficialLibrary() async throws {
+        let directory = try PythonScript.temporaryDirectory()
+        try await PythonScript.check(Self.script, ["json-write", directory.path])
+        let expectedNames = try String(contentsOf: directory.appendingPathComponent("cases.txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let cases = EverythingCases.all
+        #expect(cases.keys.sorted() == expectedNames, "the Swift and Python case lists differ")
+
+        let swiftDirectory = directory.appendingPathComponent("swift-json")
+        try FileManager.default.createDirectory(at: swiftDirectory, withIntermediateDirectories: true)
+        for (name, message) in cases.sorted(by: { $0.key < $1.key }) {
+            // json_format's output (pretty-printed, with its own float and Timestamp spellings) reads
+            // back to the very same message.
+            let official = try [UInt8](Data(contentsOf: directory.appendingPathComponent("python-json/\(name).json")))
+            let decoded = try Everything(canonicalJSONBytes: official)
+            let officialText = String(decoding: official, as: UTF8.self)
+            #expect(decoded.serializedBytes() == message.serializedBytes(), "\(name): \(officialText)")
+            try Data(message.canonicalJSONBytes()).write(to: swiftDirectory.appendingPathComponent("\(name).json"))
+        }
+
+        let verdict = try await PythonScript.check(Self.script, ["json-check", directory.path])
+        #expect(verdict.contains(" 0 failed"), "\(verdict)")
+    }
+
     @Test("our FileDescriptorProtos are byte-identical to protoc's", arguments: [
         "sessions/v1/sessions.proto", "sessions/api/http.proto", "protogen/test/v1/everything.proto",
         "grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto", "grpc/testing/empty.proto",

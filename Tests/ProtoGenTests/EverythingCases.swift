@@ -168,6 +168,26 @@ enum EverythingCases {
         withNested.choice = .choiceNested(inOneof)
         cases["nested"] = withNested
 
+        var fractions = Everything()
+        fractions.at = ProtoTimestamp(seconds: 1_773_655_200, nanos: 500_000_000)
+        fractions.history = [
+            ProtoTimestamp(seconds: 1_773_655_200, nanos: 1000),
+            ProtoTimestamp(seconds: 1_773_655_200, nanos: 120_000_000),
+            ProtoTimestamp(seconds: -1, nanos: 123_456_789),
+            ProtoTimestamp(seconds: 1_773_655_200),
+        ]
+        cases["timestamp_fractions"] = fractions
+
+        var shortest = Scalars()
+        shortest.fFloat = 0.1
+        shortest.fDouble = 0.1
+        var shortestRepeated = Repeated()
+        shortestRepeated.rFloat = [16_777_216, 1.5e10, 100, 3.14159, -2.5e-38]
+        shortestRepeated.rDouble = [1e15, 123_456_789.125, 1e-7]
+        var floats = Everything(scalars: shortest)
+        floats.repeated = shortestRepeated
+        cases["floats_shortest"] = floats
+
         cases["oneof_text"] = Everything(choice: .choiceText("text"))
         cases["oneof_number_zero"] = Everything(choice: .choiceNumber(0))
         cases["oneof_color_zero"] = Everything(choice: .choiceColor(.unspecified))

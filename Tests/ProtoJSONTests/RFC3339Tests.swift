@@ -24,6 +24,40 @@ struct RFC3339Tests {
         }
     }
 
+    @Test("the canonical form has 0, 3, 6 or 9 fraction digits, as few as the nanoseconds need", arguments: [
+        (1_773_655_200, 0, "2026-03-16T10:00:00Z"),
+        (1_773_655_200, 500_000_000, "2026-03-16T10:00:00.500Z"),
+        (1_773_655_200, 120_000_000, "2026-03-16T10:00:00.120Z"),
+        (1_773_655_200, 1000, "2026-03-16T10:00:00.000001Z"),
+        (1_773_655_200, 123_456_000, "2026-03-16T10:00:00.123456Z"),
+        (1_773_655_200, 5, "2026-03-16T10:00:00.000000005Z"),
+        (-1, 123_456_789, "1969-12-31T23:59:59.123456789Z"),
+        // Nanoseconds out of range carry into the seconds; times out of range clamp to its ends.
+        (0, -1, "1969-12-31T23:59:59.999999999Z"),
+        (0, 1_500_000_000, "1970-01-01T00:00:01.500Z"),
+        (Int64.max, 0, "9999-12-31T23:59:59.999999999Z"),
+        (Int64.min, 5, "0001-01-01T00:00:00Z"),
+    ] as [(Int64, Int32, String)])
+    func canonicalFormatting(_ seconds: Int64, _ nanos: Int32, _ expected: String) {
+        var bytes: [UInt8] = []
+        RFC3339.appendCanonical(ProtoTimestamp(seconds: seconds, nanos: nanos), to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == expected)
+    }
+
+    @Test("the canonical form reads back to the same Timestamp")
+    func canonicalRoundTrip() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let seconds = Int64.random(in: RFC3339.minimumSeconds...RFC3339.maximumSeconds, using: &generator)
+            let unit: Int32 = [0, 1_000_000, 1000, 1].randomElement(using: &generator)!
+            let nanos = unit * Int32.random(in: 0..<1000, using: &generator)
+            let timestamp = ProtoTimestamp(seconds: seconds, nanos: nanos)
+            var bytes: [UInt8] = []
+            RFC3339.appendCanonical(timestamp, to: &bytes)
+            #expect(RFC3339.parse(String(decoding: bytes, as: UTF8.self)) == timestamp)
+        }
+    }
+
     @Test("the proleptic Gregorian calendar down to year 1")
     func earlyDates() {
         #expect(RFC3339.format(ProtoTimestamp(seconds: RFC3339.minimumSeconds)) == "0001-01-01T00:00:00Z")

@@ -53,6 +53,41 @@ extension HttpRule: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if case .get(let value)? = self.pattern {
+            writer.key("get")
+            writer.string(value)
+        }
+        if case .put(let value)? = self.pattern {
+            writer.key("put")
+            writer.string(value)
+        }
+        if case .post(let value)? = self.pattern {
+            writer.key("post")
+            writer.string(value)
+        }
+        if case .delete(let value)? = self.pattern {
+            writer.key("delete")
+            writer.string(value)
+        }
+        if case .patch(let value)? = self.pattern {
+            writer.key("patch")
+            writer.string(value)
+        }
+        if !self.body.isEmpty {
+            writer.key("body")
+            writer.string(self.body)
+        }
+        if self.successStatus != 0 {
+            writer.key("successStatus")
+            writer.integer(self.successStatus)
+        }
+        if !self.responseBody.isEmpty {
+            writer.key("responseBody")
+            writer.string(self.responseBody)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -138,6 +173,41 @@ extension FieldRules: ProtoJSONMessage {
         case 7: if let value = self.maxItems { writer.integer(value) } else { writer.null() }
         case 8: writer.string(self.description)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if self.required {
+            writer.key("required")
+            writer.bool(self.required)
+        }
+        if let value = self.minimum {
+            writer.key("minimum")
+            writer.quotedInteger(value)
+        }
+        if let value = self.maximum {
+            writer.key("maximum")
+            writer.quotedInteger(value)
+        }
+        if let value = self.maxLength {
+            writer.key("maxLength")
+            writer.integer(value)
+        }
+        if !self.pattern.isEmpty {
+            writer.key("pattern")
+            writer.string(self.pattern)
+        }
+        if let value = self.minItems {
+            writer.key("minItems")
+            writer.integer(value)
+        }
+        if let value = self.maxItems {
+            writer.key("maxItems")
+            writer.integer(value)
+        }
+        if !self.description.isEmpty {
+            writer.key("description")
+            writer.string(self.description)
         }
     }
 

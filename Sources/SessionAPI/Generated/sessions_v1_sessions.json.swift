@@ -142,6 +142,69 @@ extension Session: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if !self.jobID.isEmpty {
+            writer.key("jobId")
+            writer.string(self.jobID)
+        }
+        if !self.testerID.isEmpty {
+            writer.key("testerId")
+            writer.string(self.testerID)
+        }
+        if !self.variant.isEmpty {
+            writer.key("variant")
+            writer.string(self.variant)
+        }
+        if self.status.protoValue != 0 {
+            writer.key("status")
+            writer.canonicalEnumeration(self.status)
+        }
+        if let value = self.createdAt {
+            writer.key("createdAt")
+            writer.canonicalTimestamp(value)
+        }
+        if let value = self.startedAt {
+            writer.key("startedAt")
+            writer.canonicalTimestamp(value)
+        }
+        if let value = self.completedAt {
+            writer.key("completedAt")
+            writer.canonicalTimestamp(value)
+        }
+        if self.durationSeconds != 0 {
+            writer.key("durationSeconds")
+            writer.quotedInteger(self.durationSeconds)
+        }
+        if !self.allowedActions.isEmpty {
+            writer.key("allowedActions")
+            writer.beginArray(); for element in self.allowedActions { writer.string(element) }; writer.endArray()
+        }
+        if let value = self.updatedAt {
+            writer.key("updatedAt")
+            writer.canonicalTimestamp(value)
+        }
+        if let value = self.pausedAt {
+            writer.key("pausedAt")
+            writer.canonicalTimestamp(value)
+        }
+        if let value = self.analyzedAt {
+            writer.key("analyzedAt")
+            writer.canonicalTimestamp(value)
+        }
+        if let value = self.confirmedAt {
+            writer.key("confirmedAt")
+            writer.canonicalTimestamp(value)
+        }
+        if let value = self.lastAnalysisError {
+            writer.key("lastAnalysisError")
+            writer.string(value)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -221,6 +284,21 @@ extension CreateSessionRequest: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.jobID.isEmpty {
+            writer.key("jobId")
+            writer.string(self.jobID)
+        }
+        if !self.testerID.isEmpty {
+            writer.key("testerId")
+            writer.string(self.testerID)
+        }
+        if !self.variant.isEmpty {
+            writer.key("variant")
+            writer.string(self.variant)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -262,6 +340,13 @@ extension GetSessionRequest: ProtoJSONMessage {
         switch number {
         case 1: writer.string(self.sessionID)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
         }
     }
 
@@ -323,6 +408,29 @@ extension ListSessionsRequest: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.jobID.isEmpty {
+            writer.key("jobId")
+            writer.string(self.jobID)
+        }
+        if !self.testerID.isEmpty {
+            writer.key("testerId")
+            writer.string(self.testerID)
+        }
+        if self.status.protoValue != 0 {
+            writer.key("status")
+            writer.canonicalEnumeration(self.status)
+        }
+        if self.pageSize != 0 {
+            writer.key("limit")
+            writer.integer(self.pageSize)
+        }
+        if !self.pageToken.isEmpty {
+            writer.key("cursor")
+            writer.string(self.pageToken)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -381,6 +489,21 @@ extension ListSessionsResponse: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessions.isEmpty {
+            writer.key("sessions")
+            writer.beginArray(); for element in self.sessions { element.writeCanonicalJSON(to: &writer) }; writer.endArray()
+        }
+        if let value = self.nextPageToken {
+            writer.key("nextCursor")
+            writer.string(value)
+        }
+        if self.pageSize != 0 {
+            writer.key("limit")
+            writer.integer(self.pageSize)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -422,6 +545,13 @@ extension PauseSessionRequest: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -457,6 +587,13 @@ extension ResumeSessionRequest: ProtoJSONMessage {
         switch number {
         case 1: writer.string(self.sessionID)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
         }
     }
 
@@ -500,6 +637,17 @@ extension CompleteSessionRequest: ProtoJSONMessage {
         case 1: writer.string(self.sessionID)
         case 2: writer.timestamp(self.completedAt)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if let value = self.completedAt {
+            writer.key("completedAt")
+            writer.canonicalTimestamp(value)
         }
     }
 
@@ -558,6 +706,25 @@ extension CompleteSessionResponse: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if self.status.protoValue != 0 {
+            writer.key("status")
+            writer.canonicalEnumeration(self.status)
+        }
+        if let value = self.completedAt {
+            writer.key("completedAt")
+            writer.canonicalTimestamp(value)
+        }
+        if self.durationSeconds != 0 {
+            writer.key("durationSeconds")
+            writer.quotedInteger(self.durationSeconds)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -599,6 +766,13 @@ extension AnalyzeSessionRequest: ProtoJSONMessage {
         switch number {
         case 1: writer.string(self.sessionID)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
         }
     }
 
@@ -650,6 +824,21 @@ extension AnalyzeSessionResponse: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if self.status.protoValue != 0 {
+            writer.key("status")
+            writer.canonicalEnumeration(self.status)
+        }
+        if self.estimatedCompletionSeconds != 0 {
+            writer.key("estimatedCompletionSeconds")
+            writer.integer(self.estimatedCompletionSeconds)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -689,6 +878,13 @@ extension GetAnalysisRequest: ProtoJSONMessage {
         switch number {
         case 1: writer.string(self.sessionID)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
         }
     }
 
@@ -735,6 +931,17 @@ extension GetAnalysisResponse: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if let value = self.analysis {
+            writer.key("analysis")
+            value.writeCanonicalJSON(to: &writer)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -777,6 +984,17 @@ extension Analysis.Sentiment: ProtoJSONMessage {
         case 1: writer.double(self.score)
         case 2: writer.string(self.label)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if self.score.bitPattern != 0 {
+            writer.key("score")
+            writer.canonicalDouble(self.score)
+        }
+        if !self.label.isEmpty {
+            writer.key("label")
+            writer.string(self.label)
         }
     }
 
@@ -835,6 +1053,25 @@ extension Analysis.FrictionPoint: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.quote.isEmpty {
+            writer.key("quote")
+            writer.string(self.quote)
+        }
+        if !self.category.isEmpty {
+            writer.key("category")
+            writer.string(self.category)
+        }
+        if !self.severity.isEmpty {
+            writer.key("severity")
+            writer.string(self.severity)
+        }
+        if !self.noteID.isEmpty {
+            writer.key("noteId")
+            writer.string(self.noteID)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -889,6 +1126,21 @@ extension Analysis.DurationComparison: ProtoJSONMessage {
         case 2: writer.integer(self.jobMedianSeconds)
         case 3: writer.double(self.ratio)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if self.durationSeconds != 0 {
+            writer.key("durationSeconds")
+            writer.quotedInteger(self.durationSeconds)
+        }
+        if self.jobMedianSeconds != 0 {
+            writer.key("jobMedianSeconds")
+            writer.quotedInteger(self.jobMedianSeconds)
+        }
+        if self.ratio.bitPattern != 0 {
+            writer.key("ratio")
+            writer.canonicalDouble(self.ratio)
         }
     }
 
@@ -968,6 +1220,41 @@ extension Analysis: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.summary.isEmpty {
+            writer.key("summary")
+            writer.string(self.summary)
+        }
+        if let value = self.sentiment {
+            writer.key("sentiment")
+            value.writeCanonicalJSON(to: &writer)
+        }
+        if !self.frictionPoints.isEmpty {
+            writer.key("frictionPoints")
+            writer.beginArray(); for element in self.frictionPoints { element.writeCanonicalJSON(to: &writer) }; writer.endArray()
+        }
+        if !self.themes.isEmpty {
+            writer.key("themes")
+            writer.beginArray(); for element in self.themes { writer.string(element) }; writer.endArray()
+        }
+        if let value = self.duration {
+            writer.key("duration")
+            value.writeCanonicalJSON(to: &writer)
+        }
+        if self.suggestedRating != 0 {
+            writer.key("suggestedRating")
+            writer.integer(self.suggestedRating)
+        }
+        if let value = self.analyzedAt {
+            writer.key("analyzedAt")
+            writer.canonicalTimestamp(value)
+        }
+        if !self.analyzer.isEmpty {
+            writer.key("analyzer")
+            writer.string(self.analyzer)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -1041,6 +1328,29 @@ extension Note: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.noteID.isEmpty {
+            writer.key("noteId")
+            writer.string(self.noteID)
+        }
+        if !self.content.isEmpty {
+            writer.key("content")
+            writer.string(self.content)
+        }
+        if let value = self.timestamp {
+            writer.key("timestamp")
+            writer.canonicalTimestamp(value)
+        }
+        if !self.authorID.isEmpty {
+            writer.key("authorId")
+            writer.string(self.authorID)
+        }
+        if let value = self.updatedAt {
+            writer.key("updatedAt")
+            writer.canonicalTimestamp(value)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -1089,6 +1399,13 @@ extension GetNotesRequest: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -1129,6 +1446,17 @@ extension GetNotesResponse: ProtoJSONMessage {
         case 1: writer.string(self.sessionID)
         case 2: writer.beginArray(); for element in self.notes { element.writeJSON(to: &writer) }; writer.endArray()
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if !self.notes.isEmpty {
+            writer.key("notes")
+            writer.beginArray(); for element in self.notes { element.writeCanonicalJSON(to: &writer) }; writer.endArray()
         }
     }
 
@@ -1177,6 +1505,17 @@ extension UpdateNotesRequest.NoteUpdate: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.noteID.isEmpty {
+            writer.key("noteId")
+            writer.string(self.noteID)
+        }
+        if !self.content.isEmpty {
+            writer.key("content")
+            writer.string(self.content)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -1220,6 +1559,17 @@ extension UpdateNotesRequest: ProtoJSONMessage {
         case 1: writer.string(self.sessionID)
         case 2: writer.beginArray(); for element in self.notes { element.writeJSON(to: &writer) }; writer.endArray()
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if !self.notes.isEmpty {
+            writer.key("notes")
+            writer.beginArray(); for element in self.notes { element.writeCanonicalJSON(to: &writer) }; writer.endArray()
         }
     }
 
@@ -1273,6 +1623,21 @@ extension UpdateNotesResponse: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if self.updatedCount != 0 {
+            writer.key("updatedCount")
+            writer.integer(self.updatedCount)
+        }
+        if self.createdCount != 0 {
+            writer.key("createdCount")
+            writer.integer(self.createdCount)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -1322,6 +1687,21 @@ extension ConfirmSessionRequest: ProtoJSONMessage {
         case 2: if let value = self.rating { writer.integer(value) } else { writer.null() }
         case 3: writer.string(self.comment)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if let value = self.rating {
+            writer.key("rating")
+            writer.integer(value)
+        }
+        if !self.comment.isEmpty {
+            writer.key("comment")
+            writer.string(self.comment)
         }
     }
 
@@ -1385,6 +1765,29 @@ extension ConfirmSessionResponse: ProtoJSONMessage {
         case 4: writer.timestamp(self.confirmedAt)
         case 5: writer.string(self.payoutID)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if self.status.protoValue != 0 {
+            writer.key("status")
+            writer.canonicalEnumeration(self.status)
+        }
+        if self.payoutQueued {
+            writer.key("payoutQueued")
+            writer.bool(self.payoutQueued)
+        }
+        if let value = self.confirmedAt {
+            writer.key("confirmedAt")
+            writer.canonicalTimestamp(value)
+        }
+        if !self.payoutID.isEmpty {
+            writer.key("payoutId")
+            writer.string(self.payoutID)
         }
     }
 
@@ -1455,6 +1858,29 @@ extension SubmitFeedbackRequest: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if let value = self.clarity {
+            writer.key("clarity")
+            writer.integer(value)
+        }
+        if let value = self.difficulty {
+            writer.key("difficulty")
+            writer.integer(value)
+        }
+        if let value = self.technicalIssues {
+            writer.key("technicalIssues")
+            writer.bool(value)
+        }
+        if !self.comment.isEmpty {
+            writer.key("comment")
+            writer.string(self.comment)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -1512,6 +1938,21 @@ extension SubmitFeedbackResponse: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if !self.feedbackID.isEmpty {
+            writer.key("feedbackId")
+            writer.string(self.feedbackID)
+        }
+        if let value = self.submittedAt {
+            writer.key("submittedAt")
+            writer.canonicalTimestamp(value)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -1555,6 +1996,13 @@ extension WatchSessionRequest: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -1595,6 +2043,17 @@ extension WatchSessionResponse: ProtoJSONMessage {
         case 1: writer.message(self.session)
         case 2: writer.string(self.event)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if let value = self.session {
+            writer.key("session")
+            value.writeCanonicalJSON(to: &writer)
+        }
+        if !self.event.isEmpty {
+            writer.key("event")
+            writer.string(self.event)
         }
     }
 
@@ -1668,6 +2127,37 @@ extension Payout: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.payoutID.isEmpty {
+            writer.key("payoutId")
+            writer.string(self.payoutID)
+        }
+        if !self.sessionID.isEmpty {
+            writer.key("sessionId")
+            writer.string(self.sessionID)
+        }
+        if !self.testerID.isEmpty {
+            writer.key("testerId")
+            writer.string(self.testerID)
+        }
+        if self.status.protoValue != 0 {
+            writer.key("status")
+            writer.canonicalEnumeration(self.status)
+        }
+        if let value = self.createdAt {
+            writer.key("createdAt")
+            writer.canonicalTimestamp(value)
+        }
+        if let value = self.deliveredAt {
+            writer.key("deliveredAt")
+            writer.canonicalTimestamp(value)
+        }
+        if self.attempts != 0 {
+            writer.key("attempts")
+            writer.integer(self.attempts)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -1730,6 +2220,21 @@ extension ListPayoutsRequest: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.testerID.isEmpty {
+            writer.key("testerId")
+            writer.string(self.testerID)
+        }
+        if self.pageSize != 0 {
+            writer.key("pageSize")
+            writer.integer(self.pageSize)
+        }
+        if !self.pageToken.isEmpty {
+            writer.key("pageToken")
+            writer.string(self.pageToken)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -1775,6 +2280,17 @@ extension ListPayoutsResponse: ProtoJSONMessage {
         case 1: writer.beginArray(); for element in self.payouts { element.writeJSON(to: &writer) }; writer.endArray()
         case 2: writer.string(self.nextPageToken)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.payouts.isEmpty {
+            writer.key("payouts")
+            writer.beginArray(); for element in self.payouts { element.writeCanonicalJSON(to: &writer) }; writer.endArray()
+        }
+        if !self.nextPageToken.isEmpty {
+            writer.key("nextPageToken")
+            writer.string(self.nextPageToken)
         }
     }
 

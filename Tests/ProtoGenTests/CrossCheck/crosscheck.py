@@ -5,11 +5,16 @@
                                     (protogen's built-in text, compiled alone) -> DIR/builtin.desc
     crosscheck.py write DIR         encode every case with the official library -> DIR/python/<case>.bin
     crosscheck.py check DIR         decode DIR/swift/<case>.bin, compare with our own cases
+    crosscheck.py json-write DIR    every case in the canonical JSON mapping (json_format)
+                                    -> DIR/python-json/<case>.json
+    crosscheck.py json-check DIR    compare DIR/swift-json/<case>.json with ours as JSON values, and Parse it
 
 The case set here must match EverythingCases.swift name for name; both sides check that.
 """
+import json
 import math
 import os
+import struct
 import sys
 import tempfile
 
@@ -144,6 +149,13 @@ def cases(pb):
     c["nested"] = E(nested=nested, at={"seconds": 1773655200, "nanos": 5},
                     history=[{"seconds": -62135596800}, {}, {"seconds": 253402300799, "nanos": 999999999}],
                     choice_nested=E.Nested(label="in oneof"))
+    c["timestamp_fractions"] = E(at={"seconds": 1773655200, "nanos": 500000000},
+                                 history=[{"seconds": 1773655200, "nanos": 1000},
+                                          {"seconds": 1773655200, "nanos": 120000000},
+                                          {"seconds": -1, "nanos": 123456789}, {"seconds": 1773655200}])
+    c["floats_shortest"] = E(scalars=S(f_float=0.1, f_double=0.1),
+                             repeated=pb.Repeated(r_float=[16777216, 1.5e10, 100, 3.14159, -2.5e-38],
+                                                  r_double=[1e15, 123456789.125, 1e-7]))
     c["oneof_text"] = E(choice_text="text")
     c["oneof_number_zero"] = E(choice_number=0)
     c["oneof_color_zero"] = E(choice_color=pb.COLOR_UNSPECIFIED)
@@ -157,14 +169,30 @@ def cases(pb):
     return c
 
 
-def write(directory):
+def write_cases(directory, subdirectory, extension, encode):
+    """Writes every case, encoded by `encode`, to DIR/<subdirectory>/<case><extension>, and the
+    case names to DIR/cases.txt; returns the cases."""
     pb = load_module()
-    out = os.path.join(directory, "python")
+    out = os.path.join(directory, subdirectory)
     os.makedirs(out, exist_ok=True)
     all_cases = cases(pb)
     for name, message in all_cases.items():
-        with open(os.path.join(out, name + ".bin"), "wb") as f:
-            f.write(message.SerializeToString(deterministic=True))
+        with open(os.path.join(out, name + extension), "wb") as f:
+            f.write(encode(message))
+    with open(os.path.join(directory, "cases.txt"), "w") as f:
+        f.write("\n".join(sorted(all_cases)) + "\n")
+    return all_cases
+
+
+def report(names, failures):
+    for failure in failures:
+        print("FAIL", failure)
+    print(f"{len(names) - len(failures)} passed, {len(failures)} failed")
+    sys.exit(1 if failures else 0)
+
+
+def write(directory):
+    all_cases = write_cases(directory, "python", ".bin", lambda message: message.SerializeToString(deterministic=True))
     # Unknown fields: a valid message followed by fields the schema does not declare.
     unknown = all_cases["nested"].SerializeToString() + bytes.fromhex(
         "f806 2a"            # field 111 varint 42
@@ -173,10 +201,8 @@ def write(directory):
         "f906 0102030405060708"  # field 111 fixed64
         "fb06 0801 fc06"     # field 111 group containing field 1 varint 1
     )
-    with open(os.path.join(out, "unknown_fields.bin"), "wb") as f:
+    with open(os.path.join(directory, "python", "unknown_fields.bin"), "wb") as f:
         f.write(unknown)
-    with open(os.path.join(directory, "cases.txt"), "w") as f:
-        f.write("\n".join(sorted(all_cases)) + "\n")
 
 
 def check(directory):
@@ -208,12 +234,84 @@ def check(directory):
         ours = all_cases[name].SerializeToString(deterministic=True)
         if not name.startswith("maps_") and data != ours:
             failures.append(f"{name}: bytes differ\n swift  {data.hex()[:400]}\n python {ours.hex()[:400]}")
-    for failure in failures:
-        print("FAIL", failure)
-    print(f"{len(names) - len(failures)} passed, {len(failures)} failed")
-    sys.exit(1 if failures else 0)
+    report(names, failures)
+
+
+def json_write(directory):
+    from google.protobuf import json_format
+
+    def encode(message):
+        return json_format.MessageToJson(message, preserving_proto_field_name=False).encode()
+
+    write_cases(directory, "python-json", ".json", encode)
+
+
+def normalized(value, message_type):
+    """A JSON value with float fields rounded to float32, so `0.1` and `0.10000000149011612` (both
+    the same float) compare equal, and keys in their JSON-name spelling."""
+    from google.protobuf import descriptor
+
+    def single(item, field):
+        if field.type == descriptor.FieldDescriptor.TYPE_FLOAT and isinstance(item, (int, float)):
+            return struct.unpack("<f", struct.pack("<f", item))[0]
+        if field.message_type is not None and field.message_type.full_name != "google.protobuf.Timestamp":
+            return normalized(item, field.message_type)
+        return item
+
+    result = {}
+    for key, item in value.items():
+        field = message_type.fields_by_camelcase_name.get(key) or message_type.fields_by_name[key]
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            entry_value = field.message_type.fields_by_name["value"]
+            item = {k: single(v, entry_value) for k, v in item.items()}
+        elif field.is_repeated:
+            item = [single(v, field) for v in item]
+        else:
+            item = single(item, field)
+        result[field.json_name] = item
+    return result
+
+
+def json_check(directory):
+    from google.protobuf import json_format
+
+    pb = load_module()
+    failures = []
+    all_cases = cases(pb)
+    swift_dir = os.path.join(directory, "swift-json")
+    names = sorted(n[:-5] for n in os.listdir(swift_dir) if n.endswith(".json"))
+    if names != sorted(all_cases):
+        failures.append(f"case sets differ: swift={names} python={sorted(all_cases)}")
+    for name in names:
+        with open(os.path.join(swift_dir, name + ".json")) as f:
+            ours = f.read()
+        official = json_format.MessageToJson(all_cases[name], preserving_proto_field_name=False)
+        descriptor = pb.Everything.DESCRIPTOR
+        if normalized(json.loads(ours), descriptor) != normalized(json.loads(official), descriptor):
+            theirs = json.dumps(json.loads(official))
+            failures.append(f"{name}: JSON differs\n swift  {ours[:600]}\n python {theirs[:600]}")
+        try:
+            parsed = json_format.Parse(ours, pb.Everything())
+        except json_format.ParseError as error:
+            try:
+                json_format.Parse(official, pb.Everything())
+            except json_format.ParseError as own:
+                # json_format cannot read its own output either (it writes the largest float as
+                # 3.4028235e+38 and then finds that above the largest float): not ours to fix.
+                print(f"NOTE {name}: json_format parses neither ours ({error}) nor its own output ({own})")
+                continue
+            failures.append(f"{name}: the official library cannot parse Swift's JSON: {error}")
+            continue
+        if parsed != all_cases[name]:
+            expected = all_cases[name]
+            failures.append(f"{name}: Swift's JSON parses to a different message:\n{parsed}\nexpected:\n{expected}")
+    report(names, failures)
 
 
 if __name__ == "__main__":
     command, target = sys.argv[1], sys.argv[2]
-    {"descriptors": descriptors, "builtin": builtin, "write": write, "check": check}[command](target)
+    commands = {
+        "descriptors": descriptors, "builtin": builtin, "write": write, "check": check,
+        "json-write": json_write, "json-check": json_check,
+    }
+    commands[command](target)

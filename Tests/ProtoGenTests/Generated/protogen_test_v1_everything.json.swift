@@ -117,6 +117,73 @@ extension Scalars: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if self.fDouble.bitPattern != 0 {
+            writer.key("fDouble")
+            writer.canonicalDouble(self.fDouble)
+        }
+        if self.fFloat.bitPattern != 0 {
+            writer.key("fFloat")
+            writer.canonicalFloat(self.fFloat)
+        }
+        if self.fInt32 != 0 {
+            writer.key("fInt32")
+            writer.integer(self.fInt32)
+        }
+        if self.fInt64 != 0 {
+            writer.key("fInt64")
+            writer.quotedInteger(self.fInt64)
+        }
+        if self.fUint32 != 0 {
+            writer.key("fUint32")
+            writer.integer(self.fUint32)
+        }
+        if self.fUint64 != 0 {
+            writer.key("fUint64")
+            writer.quotedInteger(self.fUint64)
+        }
+        if self.fSint32 != 0 {
+            writer.key("fSint32")
+            writer.integer(self.fSint32)
+        }
+        if self.fSint64 != 0 {
+            writer.key("fSint64")
+            writer.quotedInteger(self.fSint64)
+        }
+        if self.fFixed32 != 0 {
+            writer.key("fFixed32")
+            writer.integer(self.fFixed32)
+        }
+        if self.fFixed64 != 0 {
+            writer.key("fFixed64")
+            writer.quotedInteger(self.fFixed64)
+        }
+        if self.fSfixed32 != 0 {
+            writer.key("fSfixed32")
+            writer.integer(self.fSfixed32)
+        }
+        if self.fSfixed64 != 0 {
+            writer.key("fSfixed64")
+            writer.quotedInteger(self.fSfixed64)
+        }
+        if self.fBool {
+            writer.key("fBool")
+            writer.bool(self.fBool)
+        }
+        if !self.fString.isEmpty {
+            writer.key("fString")
+            writer.string(self.fString)
+        }
+        if !self.fBytes.isEmpty {
+            writer.key("fBytes")
+            writer.bytes(self.fBytes)
+        }
+        if self.fColor.protoValue != 0 {
+            writer.key("fColor")
+            writer.canonicalEnumeration(self.fColor)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -280,6 +347,89 @@ extension Repeated: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.rDouble.isEmpty {
+            writer.key("rDouble")
+            writer.beginArray(); for element in self.rDouble { writer.canonicalDouble(element) }; writer.endArray()
+        }
+        if !self.rFloat.isEmpty {
+            writer.key("rFloat")
+            writer.beginArray(); for element in self.rFloat { writer.canonicalFloat(element) }; writer.endArray()
+        }
+        if !self.rInt32.isEmpty {
+            writer.key("rInt32")
+            writer.beginArray(); for element in self.rInt32 { writer.integer(element) }; writer.endArray()
+        }
+        if !self.rInt64.isEmpty {
+            writer.key("rInt64")
+            writer.beginArray(); for element in self.rInt64 { writer.quotedInteger(element) }; writer.endArray()
+        }
+        if !self.rUint32.isEmpty {
+            writer.key("rUint32")
+            writer.beginArray(); for element in self.rUint32 { writer.integer(element) }; writer.endArray()
+        }
+        if !self.rUint64.isEmpty {
+            writer.key("rUint64")
+            writer.beginArray(); for element in self.rUint64 { writer.quotedInteger(element) }; writer.endArray()
+        }
+        if !self.rSint32.isEmpty {
+            writer.key("rSint32")
+            writer.beginArray(); for element in self.rSint32 { writer.integer(element) }; writer.endArray()
+        }
+        if !self.rSint64.isEmpty {
+            writer.key("rSint64")
+            writer.beginArray(); for element in self.rSint64 { writer.quotedInteger(element) }; writer.endArray()
+        }
+        if !self.rFixed32.isEmpty {
+            writer.key("rFixed32")
+            writer.beginArray(); for element in self.rFixed32 { writer.integer(element) }; writer.endArray()
+        }
+        if !self.rFixed64.isEmpty {
+            writer.key("rFixed64")
+            writer.beginArray(); for element in self.rFixed64 { writer.quotedInteger(element) }; writer.endArray()
+        }
+        if !self.rSfixed32.isEmpty {
+            writer.key("rSfixed32")
+            writer.beginArray(); for element in self.rSfixed32 { writer.integer(element) }; writer.endArray()
+        }
+        if !self.rSfixed64.isEmpty {
+            writer.key("rSfixed64")
+            writer.beginArray(); for element in self.rSfixed64 { writer.quotedInteger(element) }; writer.endArray()
+        }
+        if !self.rBool.isEmpty {
+            writer.key("rBool")
+            writer.beginArray(); for element in self.rBool { writer.bool(element) }; writer.endArray()
+        }
+        if !self.rString.isEmpty {
+            writer.key("rString")
+            writer.beginArray(); for element in self.rString { writer.string(element) }; writer.endArray()
+        }
+        if !self.rBytes.isEmpty {
+            writer.key("rBytes")
+            writer.beginArray(); for element in self.rBytes { writer.bytes(element) }; writer.endArray()
+        }
+        if !self.rColor.isEmpty {
+            writer.key("rColor")
+            writer.beginArray(); for element in self.rColor { writer.canonicalEnumeration(element) }; writer.endArray()
+        }
+        if !self.unpackedInt32.isEmpty {
+            writer.key("unpackedInt32")
+            writer.beginArray(); for element in self.unpackedInt32 { writer.integer(element) }; writer.endArray()
+        }
+        if !self.unpackedSint64.isEmpty {
+            writer.key("unpackedSint64")
+            writer.beginArray(); for element in self.unpackedSint64 { writer.quotedInteger(element) }; writer.endArray()
+        }
+        if !self.unpackedColor.isEmpty {
+            writer.key("unpackedColor")
+            writer.beginArray(); for element in self.unpackedColor { writer.canonicalEnumeration(element) }; writer.endArray()
+        }
+        if !self.rMessage.isEmpty {
+            writer.key("rMessage")
+            writer.beginArray(); for element in self.rMessage { element.writeCanonicalJSON(to: &writer) }; writer.endArray()
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -380,6 +530,33 @@ extension Optionals: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if let value = self.oInt32 {
+            writer.key("oInt32")
+            writer.integer(value)
+        }
+        if let value = self.oString {
+            writer.key("oString")
+            writer.string(value)
+        }
+        if let value = self.oBool {
+            writer.key("oBool")
+            writer.bool(value)
+        }
+        if let value = self.oColor {
+            writer.key("oColor")
+            writer.canonicalEnumeration(value)
+        }
+        if let value = self.oDouble {
+            writer.key("oDouble")
+            writer.canonicalDouble(value)
+        }
+        if let value = self.oBytes {
+            writer.key("oBytes")
+            writer.bytes(value)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -449,6 +626,33 @@ extension Maps: ProtoJSONMessage {
         case 5: writer.beginObject(); for key in self.boolToBytes.keys.sorted(by: { !$0 && $1 }) { writer.key(String(key)); writer.bytes(self.boolToBytes[key]!) }; writer.endObject()
         case 6: writer.beginObject(); for key in self.sint32ToFixed64.keys.sorted(by: (<)) { writer.key(String(key)); writer.integer(self.sint32ToFixed64[key]!) }; writer.endObject()
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.stringToString.isEmpty {
+            writer.key("stringToString")
+            writer.beginObject(); for key in self.stringToString.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { writer.key(String(key)); writer.string(self.stringToString[key]!) }; writer.endObject()
+        }
+        if !self.int32ToInt64.isEmpty {
+            writer.key("int32ToInt64")
+            writer.beginObject(); for key in self.int32ToInt64.keys.sorted(by: (<)) { writer.key(String(key)); writer.quotedInteger(self.int32ToInt64[key]!) }; writer.endObject()
+        }
+        if !self.uint64ToColor.isEmpty {
+            writer.key("uint64ToColor")
+            writer.beginObject(); for key in self.uint64ToColor.keys.sorted(by: (<)) { writer.key(String(key)); writer.canonicalEnumeration(self.uint64ToColor[key]!) }; writer.endObject()
+        }
+        if !self.stringToMessage.isEmpty {
+            writer.key("stringToMessage")
+            writer.beginObject(); for key in self.stringToMessage.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { writer.key(String(key)); self.stringToMessage[key]!.writeCanonicalJSON(to: &writer) }; writer.endObject()
+        }
+        if !self.boolToBytes.isEmpty {
+            writer.key("boolToBytes")
+            writer.beginObject(); for key in self.boolToBytes.keys.sorted(by: { !$0 && $1 }) { writer.key(String(key)); writer.bytes(self.boolToBytes[key]!) }; writer.endObject()
+        }
+        if !self.sint32ToFixed64.isEmpty {
+            writer.key("sint32ToFixed64")
+            writer.beginObject(); for key in self.sint32ToFixed64.keys.sorted(by: (<)) { writer.key(String(key)); writer.quotedInteger(self.sint32ToFixed64[key]!) }; writer.endObject()
         }
     }
 
@@ -526,6 +730,17 @@ extension Everything.Nested.Inner: ProtoJSONMessage {
         }
     }
 
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.values.isEmpty {
+            writer.key("values")
+            writer.beginArray(); for element in self.values { writer.integer(element) }; writer.endArray()
+        }
+        if !self.blob.isEmpty {
+            writer.key("blob")
+            writer.bytes(self.blob)
+        }
+    }
+
     package mutating func decodeJSONMember(
         _ name: String,
         _ value: JSONValue,
@@ -572,6 +787,21 @@ extension Everything.Nested: ProtoJSONMessage {
         case 2: writer.message(self.inner)
         case 3: writer.enumeration(self.kind)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if !self.label.isEmpty {
+            writer.key("label")
+            writer.string(self.label)
+        }
+        if let value = self.inner {
+            writer.key("inner")
+            value.writeCanonicalJSON(to: &writer)
+        }
+        if self.kind.protoValue != 0 {
+            writer.key("kind")
+            writer.canonicalEnumeration(self.kind)
         }
     }
 
@@ -669,6 +899,57 @@ extension Everything: ProtoJSONMessage {
         case 11: if case .choiceColor(let value)? = self.choice { writer.enumeration(value) } else { writer.null() }
         case 13: writer.message(self.recursive)
         default: writer.null()
+        }
+    }
+
+    package func writeCanonicalJSONMembers(to writer: inout JSONWriter) {
+        if let value = self.scalars {
+            writer.key("scalars")
+            value.writeCanonicalJSON(to: &writer)
+        }
+        if let value = self.repeated {
+            writer.key("repeated")
+            value.writeCanonicalJSON(to: &writer)
+        }
+        if let value = self.optionals {
+            writer.key("optionals")
+            value.writeCanonicalJSON(to: &writer)
+        }
+        if let value = self.maps {
+            writer.key("maps")
+            value.writeCanonicalJSON(to: &writer)
+        }
+        if let value = self.nested {
+            writer.key("nested")
+            value.writeCanonicalJSON(to: &writer)
+        }
+        if let value = self.at {
+            writer.key("at")
+            writer.canonicalTimestamp(value)
+        }
+        if !self.history.isEmpty {
+            writer.key("history")
+            writer.beginArray(); for element in self.history { writer.canonicalTimestamp(element) }; writer.endArray()
+        }
+        if case .choiceText(let value)? = self.choice {
+            writer.key("choiceText")
+            writer.string(value)
+        }
+        if case .choiceNumber(let value)? = self.choice {
+            writer.key("choiceNumber")
+            writer.quotedInteger(value)
+        }
+        if case .choiceNested(let value)? = self.choice {
+            writer.key("choiceNested")
+            value.writeCanonicalJSON(to: &writer)
+        }
+        if case .choiceColor(let value)? = self.choice {
+            writer.key("choiceColor")
+            writer.canonicalEnumeration(value)
+        }
+        if let value = self.recursive {
+            writer.key("recursive")
+            value.writeCanonicalJSON(to: &writer)
         }
     }
 

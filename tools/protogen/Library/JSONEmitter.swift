@@ -1,5 +1,6 @@
-/// Writes the JSON mapping of a file's messages and enums (conformances to `ProtoJSONMessage`
-/// and `ProtoJSONEnum`), for modules the REST gateway serves.
+/// Writes the JSON mappings of a file's messages and enums (conformances to `ProtoJSONMessage`
+/// and `ProtoJSONEnum`): the REST API's mapping and protobuf's canonical one, for modules the
+/// REST gateway and the Connect protocol serve.
 struct JSONEmitter {
     static let timestampType = "google.protobuf.Timestamp"
 
@@ -80,6 +81,16 @@ struct JSONEmitter {
                 }
             }
             out.line()
+            try out.block("package func writeCanonicalJSONMembers(to writer: inout JSONWriter)") { out in
+                for field in fields {
+                    let (condition, statement) = self.canonicalMember(field, message: message)
+                    out.line("if \(condition) {")
+                    out.line("    writer.key(\"\(field.jsonName)\")")
+                    out.line("    " + statement)
+                    out.line("}")
+                }
+            }
+            out.line()
             out.line("package mutating func decodeJSONMember(")
             out.line("    _ name: String,")
             out.line("    _ value: JSONValue,")
@@ -143,17 +154,20 @@ struct JSONEmitter {
         return (entry.fields[0], entry.fields[1])
     }
 
+    /// The order map keys are written in (deterministic output): strings by UTF-8 bytes.
+    private func keyOrder(_ key: FieldDef) -> String {
+        switch key.resolvedType! {
+        case .scalar(.string): "{ $0.utf8.lexicographicallyPrecedes($1.utf8) }"
+        case .scalar(.bool): "{ !$0 && $1 }"
+        default: "(<)"
+        }
+    }
+
     private func writeField(_ field: FieldDef, message: MessageDef) -> String {
         let type = field.resolvedType!
         let property = "self." + self.names.propertyName(field)
         if let (key, value) = self.mapTypes(field) {
-            let order: String
-            switch key.resolvedType! {
-            case .scalar(.string): order = "{ $0.utf8.lexicographicallyPrecedes($1.utf8) }"
-            case .scalar(.bool): order = "{ !$0 && $1 }"
-            default: order = "(<)"
-            }
-            return "writer.beginObject(); for key in \(property).keys.sorted(by: \(order)) { writer.key(String(key)); "
+            return "writer.beginObject(); for key in \(property).keys.sorted(by: \(self.keyOrder(key))) { writer.key(String(key)); "
                 + self.writeValue(value.resolvedType!, "\(property)[key]!") + " }; writer.endObject()"
         }
         if field.label == .repeated {
@@ -169,6 +183,56 @@ struct JSONEmitter {
             return "if let value = \(property) { \(self.writeValue(type, "value")) } else { writer.null() }"
         }
         return self.writeValue(type, property)
+    }
+
+    // MARK: Writing, canonical mapping
+
+    /// A statement writing one non-optional value of `type` in protobuf's canonical mapping.
+    private func writeCanonicalValue(_ type: FieldType, _ value: String) -> String {
+        switch type {
+        case .scalar(let scalar):
+            switch scalar {
+            case .float: "writer.canonicalFloat(\(value))"
+            case .double: "writer.canonicalDouble(\(value))"
+            case .int64, .uint64, .sint64, .fixed64, .sfixed64: "writer.quotedInteger(\(value))"
+            default: self.writeValue(type, value)
+            }
+        case .enumeration: "writer.canonicalEnumeration(\(value))"
+        case .message where self.isTimestamp(type): "writer.canonicalTimestamp(\(value))"
+        case .message: "\(value).writeCanonicalJSON(to: &writer)"
+        }
+    }
+
+    /// When a field is written (the condition of an `if`) and the statement writing its value.
+    ///
+    /// Fields with explicit presence (messages, proto3 `optional`, oneof members) are written
+    /// whenever set, even to a default; the others only when they differ from their default
+    /// (the proto3 rule the binary encoder follows, `-0.0` included).
+    private func canonicalMember(_ field: FieldDef, message: MessageDef) -> (condition: String, statement: String) {
+        let type = field.resolvedType!
+        let property = "self." + self.names.propertyName(field)
+        if let (key, value) = self.mapTypes(field) {
+            let entry = self.writeCanonicalValue(value.resolvedType!, "\(property)[key]!")
+            let statement = "writer.beginObject(); for key in \(property).keys.sorted(by: \(self.keyOrder(key))) { "
+                + "writer.key(String(key)); \(entry) }; writer.endObject()"
+            return ("!\(property).isEmpty", statement)
+        }
+        if field.label == .repeated {
+            let element = self.writeCanonicalValue(type, "element")
+            let statement = "writer.beginArray(); for element in \(property) { \(element) }; writer.endArray()"
+            return ("!\(property).isEmpty", statement)
+        }
+        if let index = field.oneofIndex, !message.oneofs[index].isSynthetic {
+            let oneof = "self." + Naming.swiftIdentifier(Naming.lowerCamel(message.oneofs[index].name))
+            let condition = "case .\(self.names.propertyName(field))(let value)? = \(oneof)"
+            return (condition, self.writeCanonicalValue(type, "value"))
+        }
+        switch (type, field.label) {
+        case (.message, _), (_, .optional), (_, .required):
+            return ("let value = \(property)", self.writeCanonicalValue(type, "value"))
+        default:
+            return (self.names.isSetCondition(type, value: property), self.writeCanonicalValue(type, property))
+        }
     }
 
     // MARK: Reading
