@@ -44,9 +44,3 @@ package struct RPCJSONCodec: Sendable {
         try self.responseToJSON(bytes)
     }
 }
-
-// TEMPORARY until the canonical mapping lands (issue19-c): the REST mapping stands in.
-extension ProtoJSONMessage {
-    package func canonicalJSONBytes() -> [UInt8] { self.jsonBytes() }
-    package init(canonicalJSONBytes bytes: [UInt8]) throws(ServiceError) { try self.init(jsonBytes: bytes) }
-}
