@@ -91,9 +91,15 @@ done
 
 # --- targets: NAME KIND(grpc|h2|h1) PID URL [h2load/wrk args] ---------------------------------
 auth="authorization: Bearer $token"
-targets=("sessiond-grpc" "sessiond-rest-h2" "sessiond-rest-h1")
+targets=("sessiond-grpc" "sessiond-connect-h2" "sessiond-connect-h1" "sessiond-rest-h2" "sessiond-rest-h1")
 declare -A load_of pid_for
 load_of[sessiond-grpc]="grpc http://127.0.0.1:$port/sessions.v1.SessionService/GetSession $work/req.bin"
+# Connect unary GetSession: POST application/proto over h2 (the message without gRPC's frame),
+# and Connect GET over HTTP/1.1 (the message base64url in the query).
+tail -c +6 "$work/req.bin" >"$work/connect-req.bin"
+connect_message=$(base64 -w0 "$work/connect-req.bin" | tr '+/' '-_' | tr -d '=')
+load_of[sessiond-connect-h2]="connect http://127.0.0.1:$port/sessions.v1.SessionService/GetSession $work/connect-req.bin"
+load_of[sessiond-connect-h1]="h1 http://127.0.0.1:$port/sessions.v1.SessionService/GetSession?encoding=proto&base64=1&message=$connect_message"
 load_of[sessiond-rest-h2]="h2 http://127.0.0.1:$port/api/sessions/$session"
 load_of[sessiond-rest-h1]="h1 http://127.0.0.1:$port/api/sessions/$session"
 for target in "${targets[@]}"; do pid_for[$target]=${pid_of[sessiond]}; done
@@ -129,6 +135,9 @@ run_load() {
                   -d "$req" -H 'content-type: application/grpc' -H 'te: trailers' "${headers[@]}" "$url" >"$out" 2>&1 ;;
         h2) taskset -c "$CLIENT_CPUS" h2load -D "$seconds" -c "$H2_CONNS" -m "$H2_STREAMS" -t 1 --log-file="$out.log" \
                 "${headers[@]}" "$url" >"$out" 2>&1 ;;
+        connect) taskset -c "$CLIENT_CPUS" h2load -D "$seconds" -c "$H2_CONNS" -m "$H2_STREAMS" -t 1 --log-file="$out.log" \
+                  -d "$req" -H 'content-type: application/proto' -H 'connect-protocol-version: 1' "${headers[@]}" "$url" \
+                  >"$out" 2>&1 ;;
         h1) taskset -c "$CLIENT_CPUS" wrk -t1 -c"$WRK_CONNS" -d"${seconds}s" --latency "${headers[@]}" "$url" >"$out" 2>&1 ;;
     esac
     after=$(tree_ticks "${pid_for[$target]}")
@@ -175,4 +184,4 @@ result=tools/bench/results/compare-$stamp.txt
     done
 } | tee "$result"
 .venv/bin/python tools/bench/report.py "$result"
-echo "sessiond RSS peak includes all three of its loads; written: $result and ${result%.txt}.png"
+echo "sessiond RSS peak includes all five of its loads; written: $result and ${result%.txt}.png"

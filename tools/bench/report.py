@@ -15,6 +15,9 @@ RATIOS = [
     ("sessiond-rest-h2", "nghttpd", "REST over h2 vs nghttpd static (target >= 0.5)"),
     ("sessiond-rest-h1", "hummingbird-rest", "REST over HTTP/1.1 vs Hummingbird (target >= 2)"),
     ("sessiond-rest-h1", "nginx", "REST over HTTP/1.1 vs nginx static"),
+    ("sessiond-connect-h2", "sessiond-grpc", "Connect unary GetSession (POST, h2) vs gRPC, same server"),
+    ("sessiond-connect-h2", "cpp-grpc", "Connect unary GetSession (POST, h2) vs C++ gRPC"),
+    ("sessiond-connect-h1", "sessiond-rest-h1", "Connect GET over HTTP/1.1 vs REST GET, same server"),
 ]
 
 
@@ -34,11 +37,11 @@ def main():
                 print(line)
                 out.write(line + "\n")
 
-    groups = [("gRPC unary GetSession (h2load -c8 -m32)", "grpc"), ("REST GET over h2 (h2load -c8 -m32)", "h2"),
-              ("REST GET over HTTP/1.1 (wrk -c64)", "h1")]
+    groups = [("gRPC and Connect unary GetSession (h2load -c8 -m32)", ("grpc", "connect")),
+              ("REST GET over h2 (h2load -c8 -m32)", ("h2",)), ("REST and Connect GET over HTTP/1.1 (wrk -c64)", ("h1",))]
     figure, axes = plt.subplots(1, 3, figsize=(15, 4.8))
-    for axis, (title, kind) in zip(axes, groups):
-        names = [name for name, row in rows.items() if row["kind"] == kind]
+    for axis, (title, kind) in zip(axes, groups):  # kind: the load kinds drawn together
+        names = [name for name, row in rows.items() if row["kind"] in kind]
         names.sort(key=lambda name: rows[name]["rps"])
         values = [rows[name]["rps"] / 1000 for name in names]
         colours = ["#d95f02" if name.startswith("sessiond") else "#7570b3" for name in names]
