@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(libnghttp2-dev libssl-dev libsqlite3-dev zlib1g-dev pkg-config curl openssl)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(python3-venv nghttp2-client postgresql)
+    packages+=(python3-venv nghttp2-client postgresql chromium)
 fi
 
 missing=()

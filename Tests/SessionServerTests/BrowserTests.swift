@@ -1,0 +1,59 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("browsers")
+struct BrowserTests {
+    /// `browser_page.py` serves a plain HTML + JS page on 127.0.0.1:PAGE, the one origin the
+    /// server allows; in headless Chromium (Debian's package) the page calls GetSession over
+    /// Connect unary and WatchSession over Connect server streaming with fetch() (both preflighted),
+    /// and a REST GET, and posts what it saw back to the script. The same page loaded from
+    /// http://localhost:PAGE, another origin, must see every call rejected with a TypeError.
+    @Test("a page in headless Chromium calls GetSession and WatchSession over Connect from an allowed origin, and is refused from another")
+    func connectFromAnotherOrigin() async throws {
+        let pagePort = try Self.freeLocalPort()
+        let data = try PythonScript.temporaryDirectory()
+        let server = try await ServerProcess(
+            "sessiond",
+            ["serve", "--port", "0", "--data-dir", data.path, "--cors-origins", "http://127.0.0.1:\(pagePort)"]
+        )
+        let port = try #require(server.port)
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/browser_page.py",
+            ["--port", String(port), "--secret-file", data.appendingPathComponent("jwt-secret").path,
+                "--page-port", String(pagePort)],
+            timeout: .seconds(120)
+        )
+        let status = await server.stop()
+        print(output.text)
+        #expect(output.status == 0, "\(output.text)")
+        #expect(output.text.contains(" 0 failed"), "\(output.text)")
+        let errors = await server.standardError()
+        #expect(status == 0, "exit status \(status): \(errors)")
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago: bound to port 0, read back, closed.
+    private static func freeLocalPort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw PythonScript.Failure(description: "socket: errno \(errno)") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
+        guard bound == 0 else { throw PythonScript.Failure(description: "bind: errno \(errno)") }
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { throw PythonScript.Failure(description: "getsockname: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
