@@ -85,13 +85,15 @@ from connectrpc.protocol import ProtocolType  # noqa: E402
 from google.rpc import error_details_pb2  # noqa: E402
 from pyqwest import HTTPVersion, SyncClient, SyncHTTPTransport  # noqa: E402
 
-CODECS = {"proto": google_protobuf_binary_codec(), "json": google_protobuf_json_codec()}
+# Strict JSON: a field or enum name the schema lacks fails the call instead of being dropped unseen.
+CODECS = {"proto": google_protobuf_binary_codec(), "json": google_protobuf_json_codec(ignore_unknown_fields=False)}
 TRANSPORTS = {"HTTP/1.1": HTTPVersion.HTTP1, "h2": HTTPVersion.HTTP2}
 
 
 class RecordingTransport:
     """pyqwest's transport (HTTP/1.1 for http URLs, or h2 with prior knowledge when asked for
-    HTTPVersion.HTTP2), recording the HTTP version and content type of every response."""
+    HTTPVersion.HTTP2), recording the HTTP version of every response and the content type of every
+    successful one (Connect's unary errors are application/json whatever the codec)."""
 
     def __init__(self, version):
         self.inner = SyncHTTPTransport(http_version=version, timeout=TIMEOUT, connect_timeout=5)
@@ -100,7 +102,8 @@ class RecordingTransport:
     def execute_sync(self, request):
         response = self.inner.execute_sync(request)
         self.versions.add(str(response.http_version))
-        self.content_types.add(response.headers.get("content-type", ""))
+        if response.status == 200:
+            self.content_types.add(response.headers.get("content-type", ""))
         return response
 
 
@@ -324,31 +327,53 @@ def other_protocols(ctx, protocol, transport_name):
 
 
 def buf_curl(ctx, protocol, transport_name):
-    """`buf curl`: reflection needs HTTP/2, so over HTTP/1.1 the schema comes from a descriptor set."""
+    """`buf curl`: reflection needs HTTP/2 (buf speaks it in the --protocol chosen: a bidi stream), so over
+    HTTP/1.1 the schema comes from a descriptor set. Over h2, reflection is checked first (--list-methods);
+    should it fail, the calls still run with the descriptor set, to tell the two apart."""
     buf = tool("buf")
     tag = f"{protocol}-{'h1' if transport_name == 'HTTP/1.1' else 'h2'}-{ctx.run}"
     where = f"[buf curl --protocol {protocol} {transport_name}]"
-    if transport_name == "HTTP/1.1":
-        base = ["--protocol", protocol, "--schema", os.path.join(GENERATED, "sessions.binpb")]
-    else:
-        base = ["--protocol", protocol, "--http2-prior-knowledge"]
-    base += ["--connect-timeout", "5"]
+    descriptors = ["--schema", os.path.join(GENERATED, "sessions.binpb")]
     expected = "HTTP/1.1" if transport_name == "HTTP/1.1" else "HTTP/2.0"
     versions = set()
 
+    def run(arguments):
+        """(exit code or None on a time-out, stdout, stderr)"""
+        try:
+            done = subprocess.run([buf, "curl", "-v", "--connect-timeout", "5", *arguments],
+                                  capture_output=True, text=True, timeout=TIMEOUT)
+            out, err, code = done.stdout, done.stderr, done.returncode
+        except subprocess.TimeoutExpired as expired:
+            decode = (lambda b: b.decode(errors="replace") if isinstance(b, bytes) else (b or ""))
+            out, err, code = decode(expired.stdout), decode(expired.stderr), None
+        versions.update(re.findall(r"^buf: < \(#\d+\) (HTTP/\S+) ", err, re.M))
+        return code, out, err
+
+    if transport_name == "HTTP/1.1":
+        base = ["--protocol", protocol, *descriptors]
+    else:
+        base = ["--protocol", protocol, "--http2-prior-knowledge"]
+        code, out, err = run([*base, "--list-methods", ctx.base])
+        reflected = check(code == 0 and "sessions.v1.SessionService/WatchSession" in out.split(),
+                          f"{where} reflection (grpc.reflection.v1 as a {protocol} bidi stream) lists the methods: "
+                          f"exit {code} {' '.join(err.splitlines()[-3:])[:300]}")
+        if not reflected:
+            print(f"note: {where} calls the methods with the schema from a descriptor set instead", flush=True)
+            base += descriptors
+
     def call(method, token, body, *extra):
-        done = subprocess.run([buf, "curl", "-v", *base, *extra, "-H", f"authorization: Bearer {token}",
-                               "-d", json.dumps(body), f"{ctx.base}/sessions.v1.SessionService/{method}"],
-                              capture_output=True, text=True, timeout=TIMEOUT)
-        versions.update(re.findall(r"^buf: < \(#\d+\) (HTTP/\S+) ", done.stderr, re.M))
+        code, stdout, stderr = run([*base, *extra, "-H", f"authorization: Bearer {token}", "-d", json.dumps(body),
+                                    f"{ctx.base}/sessions.v1.SessionService/{method}"])
         # The reply is printed on stdout, an RPC error as JSON on stderr (among -v's "buf: " lines).
-        errors = "\n".join(line for line in done.stderr.splitlines() if not line.startswith("buf: "))
-        text = done.stdout if done.returncode == 0 else errors
+        errors = "\n".join(line for line in stderr.splitlines() if not line.startswith("buf: "))
+        text = stdout if code == 0 else errors
         try:
             out = json.loads(text) if text.strip() else {}
         except ValueError:
             out = {"unparsed": text[:300]}
-        return done.returncode, out, " ".join(errors.split())[:300]
+        if code is None:  # the rest would hang too: end this section
+            raise TimeoutError(f"buf curl {method} timed out after {TIMEOUT} s: {' '.join(stderr.splitlines()[-3:])}")
+        return code, out, " ".join(errors.split())[:300]
 
     tester_id = f"tester-buf-{tag}"
     tester, researcher = ctx.token(tester_id, "tester"), ctx.token(f"res-buf-{tag}", "researcher")
@@ -373,7 +398,7 @@ def buf_curl(ctx, protocol, transport_name):
 
     # The stream never ends on its own: read the first message printed, then stop buf.
     first, lines = None, []
-    stream = subprocess.Popen([buf, "curl", *base, "-H", f"authorization: Bearer {researcher}",
+    stream = subprocess.Popen([buf, "curl", "--connect-timeout", "5", *base, "-H", f"authorization: Bearer {researcher}",
                                "-d", json.dumps({"sessionId": sid}),
                                f"{ctx.base}/sessions.v1.SessionService/WatchSession"],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
