@@ -97,9 +97,11 @@ class RecordingTransport:
 
     def __init__(self, version):
         self.inner = SyncHTTPTransport(http_version=version, timeout=TIMEOUT, connect_timeout=5)
-        self.versions, self.content_types = set(), set()
+        self.versions, self.content_types, self.gets = set(), set(), set()
 
     def execute_sync(self, request):
+        if request.method == "GET":
+            self.gets.add(request.url.split("?")[0].rsplit("/", 1)[-1])
         response = self.inner.execute_sync(request)
         self.versions.add(str(response.http_version))
         if response.status == 200:
@@ -283,6 +285,8 @@ def connect_lifecycle(ctx, codec_name, transport_name):
     check(fetched.session_id == sid and fetched.status == pb.SESSION_STATUS_CONFIRMED,
           f"{where} GetSession uncompressed (send_compression=None, accept_compression=())")
 
+    check(transport.gets == {"GetSession", "GetNotes", "GetAnalysis", "ListSessions"},
+          f"{where} use_get sent HTTP GETs for the side-effect-free methods: {sorted(transport.gets)}")
     expected = "HTTP/1.1" if transport_name == "HTTP/1.1" else "HTTP/2"
     check(transport.versions == {expected}, f"{where} every response came over {expected}: {sorted(transport.versions)}")
     kinds = {t.split(";")[0].strip() for t in transport.content_types}
