@@ -278,6 +278,11 @@ let package = Package(
         ),
         .testTarget(name: "AuthTests", dependencies: [
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"Auth", "ServiceErrors"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "BrowserRPCTests",
+            dependencies: ["BrowserRPC", "HTTP2Transport", "ServiceErrors"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "RESTGatewayTests", dependencies: ["HTTPMessages", "RESTGateway"], swiftSettings: strictSettings),
         .testTarget(
             name: "SessionCoreTests",

@@ -101,10 +101,19 @@ package struct BrowserRPCService: HTTPService {
             if let answer = self.answerWithoutCall(kind, request) { return answer }
             return self.fallback.admit(request)
         }
-        guard let method = self.methods[String(request.path)], let authenticator = self.authenticator,
-            authenticator.applies(to: method)
-        else { return nil }
         let requestID = RequestIDs.requestID(request.header("x-request-id"))
+        guard let method = self.methods[String(request.path)] else {
+            // No such method: the answer does not depend on the body.
+            let refused = RefusedCall(proto: proto, error: Self.unknownMethod(request.path), metadata: nil, requestID: requestID)
+            return self.finished(refused.response, request, started: .now)
+        }
+        if method.kind.clientStreams {
+            // Refused from its head: a client holding its request stream open (a full-duplex
+            // reflection client) learns it now instead of waiting for a reply that never comes.
+            let refused = RefusedCall(proto: proto, error: Self.requestStreamsRefusal(method), metadata: nil, requestID: requestID)
+            return self.finished(refused.response, request, started: .now)
+        }
+        guard let authenticator = self.authenticator, authenticator.applies(to: method) else { return nil }
         var context: CallContext
         do {
             context = CallContext(method: method, metadata: try Self.metadata(request, requestID: requestID), requestID: requestID)
@@ -215,16 +224,8 @@ package struct BrowserRPCService: HTTPService {
             throw ServiceError(.invalidArgument, "connect-protocol-version must be 1, not '\(version)'")
         }
         let path = String(request.path)
-        guard let method = self.methods[path] else {
-            throw ServiceError(.unimplemented, BrowserProtocol.isMethodPath(request.path)
-                ? "unknown method \(path)" : "malformed method path '\(path)'")
-        }
-        guard !method.kind.clientStreams else {
-            throw ServiceError(
-                .unimplemented,
-                "\(method.name) streams requests, which gRPC-Web and Connect over HTTP/1.1 cannot carry; call it with gRPC"
-            )
-        }
+        guard let method = self.methods[path] else { throw Self.unknownMethod(request.path) }
+        guard !method.kind.clientStreams else { throw Self.requestStreamsRefusal(method) }
         var options = CallOptions(metadata: try Self.metadata(request, requestID: requestID))
         options.peer = request.peer
         let responseMetadata = ResponseMetadata()
@@ -289,6 +290,17 @@ package struct BrowserRPCService: HTTPService {
         return PreparedCall(
             proto: proto, method: method, codec: jsonCodec, request: binary, options: options,
             responseMetadata: responseMetadata, requestID: requestID, gzipReplies: gzipReplies
+        )
+    }
+
+    private static func unknownMethod(_ path: Substring) -> ServiceError {
+        ServiceError(.unimplemented, BrowserProtocol.isMethodPath(path) ? "unknown method \(path)" : "malformed method path '\(path)'")
+    }
+
+    private static func requestStreamsRefusal(_ method: RPCMethod) -> ServiceError {
+        ServiceError(
+            .unimplemented,
+            "\(method.name) streams requests; gRPC-Web and Connect calls here carry one request message (unary and server streaming): call it with gRPC"
         )
     }
 

@@ -20,6 +20,9 @@ package struct RPCRouter: Sendable {
         for route in routes { self.register(route) }
     }
 
+    /// Every registered method.
+    package var methods: [RPCMethod] { self.routesByPath.values.map(\.method) }
+
     /// Fully qualified names of every registered service.
     package var serviceNames: [String] { self.services.sorted() }
 

@@ -211,7 +211,7 @@ package final class Server: Sendable {
         let browserChannel: any RPCChannel = configuration.upstream == nil ? InProcessChannel(router: router) : channel
         let browser = BrowserRPCService(
             channel: browserChannel,
-            methods: SessionServiceMethods.all + HealthMethods.all + ServerReflectionMethods.all,
+            methods: router.methods + SessionServiceMethods.all,
             codecs: SessionServiceJSONCodecs.all,
             authenticator: authenticator,
             cors: CORSPolicy(origins: configuration.corsOrigins),

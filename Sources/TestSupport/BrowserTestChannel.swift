@@ -30,14 +30,15 @@ package struct BrowserTestChannel: RPCChannel {
         self.codecs = Dictionary(codecs.map { ($0.method.path, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    private static func envelope(_ payload: [UInt8], flags: UInt8 = 0) -> [UInt8] {
+    /// One enveloped message: flags, 4-byte big-endian length, payload.
+    package static func envelope(_ payload: [UInt8], flags: UInt8 = 0) -> [UInt8] {
         let length = UInt32(payload.count)
         return [flags, UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
             UInt8(truncatingIfNeeded: length)] + payload
     }
 
     /// The complete envelopes at the start of `bytes`, and whether a partial one follows.
-    private static func envelopes(_ bytes: [UInt8]) -> (frames: [(flags: UInt8, payload: [UInt8])], partial: Bool) {
+    package static func envelopes(_ bytes: [UInt8]) -> (frames: [(flags: UInt8, payload: [UInt8])], partial: Bool) {
         var frames: [(flags: UInt8, payload: [UInt8])] = []
         var index = 0
         while bytes.count - index >= 5 {

@@ -6,8 +6,32 @@ import Testing
 import Glibc
 #endif
 
-@Suite("browsers")
+@Suite("browsers and plain HTTP clients: gRPC-Web and Connect with stock clients")
 struct BrowserTests {
+    /// `connect_clients.py`: connectrpc (PyPI, stubs from its protoc plugin) with both codecs over
+    /// HTTP/1.1 and h2 through the whole lifecycle, every method and WatchSession, Connect GET and
+    /// the error cases; gRPC-Web and gRPC through the same client; `buf curl` with --protocol
+    /// connect, grpcweb and grpc over HTTP/1.1 and h2; a gRPC-Web-text call by hand with requests.
+    @Test("every method through connectrpc, buf curl and a hand-written gRPC-Web-text call", arguments: StoreKind.allCases)
+    func stockClients(kind: StoreKind) async throws {
+        let data = try PythonScript.temporaryDirectory()
+        var arguments = ["serve", "--port", "0", "--data-dir", data.path]
+        if kind == .postgres { arguments += ["--database-url", try await StoreKind.freshDatabase()] }
+        let server = try await ServerProcess("sessiond", arguments)
+        let port = try #require(server.port)
+        let output = try await PythonScript.run(
+            "Tests/SessionServerTests/connect_clients.py",
+            ["--port", String(port), "--secret-file", data.appendingPathComponent("jwt-secret").path],
+            timeout: .seconds(240)
+        )
+        let status = await server.stop()
+        print(output.text)
+        #expect(output.status == 0, "\(output.text)")
+        #expect(output.text.contains(" 0 failed"), "\(output.text)")
+        let errors = await server.standardError()
+        #expect(status == 0, "exit status \(status): \(errors)")
+    }
+
     /// `browser_page.py` serves a plain HTML + JS page on 127.0.0.1:PAGE, the one origin the
     /// server allows; in headless Chromium (Debian's package) the page calls GetSession over
     /// Connect unary and WatchSession over Connect server streaming with fetch() (both preflighted),

@@ -8,10 +8,11 @@
   (proto and JSON) over both HTTP/1.1 and h2 (prior knowledge), Connect GET for the side-effect-free
   methods, and the error cases; then gRPC-Web (HTTP/1.1, h2) and gRPC (h2) through the same client.
   The client's transport (pyqwest) reports the HTTP version of every response, which is checked.
-- `buf curl` (PyPI buf-bin) with --protocol connect, grpcweb and grpc, over HTTP/1.1 (with the schema
-  from a descriptor set, since reflection needs HTTP/2) and h2 (--http2-prior-knowledge, the schema
-  from the server's reflection): CreateSession with an idempotency key, GetSession, WatchSession's
-  first event, and not_found.
+- `buf curl` (PyPI buf-bin) with --protocol connect, grpcweb and grpc, over HTTP/1.1 and h2
+  (--http2-prior-knowledge): CreateSession with an idempotency key, GetSession, WatchSession's first
+  event, and not_found. The schema comes from the server's reflection with --protocol grpc; buf
+  speaks reflection (a bidi stream) in the protocol chosen, which gRPC-Web and Connect calls here
+  cannot carry, so with those the server refuses it at once and the schema comes from a descriptor set.
 - A gRPC-Web-text call written by hand with `requests` (HTTP/1.1): base64 frames in, data frame and
   trailer frame out.
 
@@ -357,12 +358,19 @@ def buf_curl(ctx, protocol, transport_name):
         base = ["--protocol", protocol, *descriptors]
     else:
         base = ["--protocol", protocol, "--http2-prior-knowledge"]
+        started = time.monotonic()
         code, out, err = run([*base, "--list-methods", ctx.base])
-        reflected = check(code == 0 and "sessions.v1.SessionService/WatchSession" in out.split(),
-                          f"{where} reflection (grpc.reflection.v1 as a {protocol} bidi stream) lists the methods: "
-                          f"exit {code} {' '.join(err.splitlines()[-3:])[:300]}")
-        if not reflected:
-            print(f"note: {where} calls the methods with the schema from a descriptor set instead", flush=True)
+        if protocol == "grpc":
+            check(code == 0 and "sessions.v1.SessionService/WatchSession" in out.split(),
+                  f"{where} reflection lists the methods: exit {code} {' '.join(err.splitlines()[-3:])[:300]}")
+        else:
+            # Reflection is a bidi stream; gRPC-Web and Connect calls here carry one request message,
+            # so the server refuses it from its headers (buf would otherwise wait for a reply that
+            # never comes) and the calls take the schema from a descriptor set.
+            check(code not in (0, None) and "unimplemented" in err and "call it with gRPC" in err
+                  and time.monotonic() - started < 5,
+                  f"{where} reflection over {protocol} is refused at once, UNIMPLEMENTED naming gRPC: exit {code} "
+                  f"{' '.join(err.splitlines()[-3:])[:300]}")
             base += descriptors
 
     def call(method, token, body, *extra):

@@ -27,6 +27,10 @@ Cases:
 - ping_flood_never_reads: PING frames in big batches, never reading.
 - sse_subscriber_never_reads: Server-Sent Events subscribers (one HTTP/1.1 connection and 200
   streams on one HTTP/2 connection) that stop reading while ~1,500 status changes are published.
+- browser_watchers_never_read: the same over Connect streaming (HTTP/1.1) and gRPC-Web (h2).
+- unauthenticated_browser_bodies: Connect and gRPC-Web POSTs with no token and unfinished 1 MB
+  bodies, answered from their headers.
+- browser_gzip_bombs: Connect and gRPC-Web requests inflating to 64 MiB, from 8 threads at once.
 - silent_connections_one_address: 200 silent connections from 127.0.0.1; a client from 127.0.0.2
   is still served, and the server closes every silent connection after the handshake timeout.
 """
@@ -695,6 +699,17 @@ def unauthenticated_rest_bodies(ctx, seconds=5.0):
     """REST over h2: up to 256 POST /api/sessions streams with no token, each announcing a 1 MB
     body and sending part of it, never finishing. Each must be answered 401 from its headers
     alone, within 2 s, while its body is still on the way (the server never buffers it)."""
+    unauthenticated_bodies(ctx, "/api/sessions", "application/json", "401", seconds)
+
+
+def unauthenticated_browser_bodies(ctx, seconds=5.0):
+    """The same for Connect (JSON, unary: 401) and gRPC-Web (HTTP 200, grpc-status 16 in the
+    trailer frame) POSTs to CreateSession, over h2."""
+    unauthenticated_bodies(ctx, CREATE_SESSION, "application/json", "401", seconds)
+    unauthenticated_bodies(ctx, CREATE_SESSION, "application/grpc-web+proto", "200", seconds)
+
+
+def unauthenticated_bodies(ctx, path, content_type, status, seconds):
     client = ctx.h2()
     client.sendall(client.preface())
     if not ctx.expect(client.wait(lambda: client.settings_seen, 3), "no SETTINGS from the server within 3 s"):
@@ -702,8 +717,8 @@ def unauthenticated_rest_bodies(ctx, seconds=5.0):
     client.pump(0.1)
     count = min(256, client.server_settings.get(SETTINGS_MAX_CONCURRENT_STREAMS, 256))
     sids = [1 + 2 * index for index in range(count)]
-    fields = [(":method", "POST"), (":scheme", "http"), (":path", "/api/sessions"), (":authority", "localhost"),
-              ("content-type", "application/json"), ("content-length", "1000000")]
+    fields = [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
+              ("content-type", content_type), ("content-length", "1000000")]
     opening = bytearray()
     for sid in sids:
         opening += client.headers(sid, fields) + client.data(sid, b"{" + b" " * 4000)
@@ -717,9 +732,10 @@ def unauthenticated_rest_bodies(ctx, seconds=5.0):
         statuses[status] = statuses.get(status, 0) + 1
         if status != "none" and stream.ended_at is not None and stream.ended_at - opened > 2.0:
             late += 1
-    ctx.note(f"{len(sids)} streams with unfinished 1 MB bodies, statuses {statuses}")
-    ctx.expect(sids and statuses.get("401", 0) == len(sids),
-               f"only {statuses.get('401', 0)} of {len(sids)} unauthenticated REST streams got 401 (statuses {statuses})")
+    ctx.note(f"{content_type}: {len(sids)} streams with unfinished 1 MB bodies, statuses {statuses}")
+    ctx.expect(sids and statuses.get(status, 0) == len(sids),
+               f"only {statuses.get(status, 0)} of {len(sids)} unauthenticated {content_type} streams to {path} "
+               f"got {status} (statuses {statuses})")
     ctx.expect(late == 0, f"{late} streams were answered more than 2 s after their HEADERS")
     client.close()
 
@@ -824,6 +840,52 @@ def ping_flood_never_reads(ctx):
     client.close()
 
 
+def browser_gzip_bombs(ctx, seconds=10.0):
+    """Connect unary (content-encoding: gzip) and gRPC-Web (a compressed frame) GetSession
+    requests whose ~64 KB body inflates to 64 MiB, from 8 threads at once for `seconds`, each
+    read: every one is refused RESOURCE_EXHAUSTED (Connect 429, gRPC-Web grpc-status 8) once the
+    inflated bytes pass the message limit, and never inflated whole."""
+    token = ctx.token("service")
+    bomb = gzip(b"\x00" * (64 << 20))
+    results, lock = {}, threading.Lock()
+    started = time.monotonic()
+
+    def attack(index):
+        http = requests.Session()
+        ctx.closables.append(http)
+        grpc_web = index % 2 == 1
+        headers = {"authorization": f"Bearer {token}"}
+        if grpc_web:
+            headers.update({"content-type": "application/grpc-web+proto", "grpc-encoding": "gzip"})
+            body = b"\x01" + struct.pack(">I", len(bomb)) + bomb
+        else:
+            headers.update({"content-type": "application/proto", "content-encoding": "gzip",
+                            "connect-protocol-version": "1"})
+            body = bomb
+        while time.monotonic() - started < seconds and not ctx.should_stop():
+            try:
+                reply = http.post(f"{ctx.base}{GET_SESSION}", headers=headers, data=body, timeout=FRESH_SECONDS)
+                if grpc_web:
+                    trailer = reply.content[5:].split(b"\r\n")[0].decode(errors="replace")
+                    outcome = f"grpc-web {reply.status_code} {trailer}"
+                else:
+                    outcome = f"connect {reply.status_code} {reply.text[:40]}"
+            except requests.RequestException as error:
+                outcome = f"error {type(error).__name__}"
+            with lock:
+                results[outcome] = results.get(outcome, 0) + 1
+
+    threads = [threading.Thread(target=attack, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 2 * FRESH_SECONDS)
+    ctx.note(f"{sum(results.values())} bombs of {len(bomb)} bytes: {results}")
+    expected = ("grpc-web 200 grpc-status:8", 'connect 429 {"code":"resource_exhausted"')
+    wrong = {outcome: count for outcome, count in results.items() if not outcome.startswith(expected)}
+    ctx.expect(results and not wrong, f"answers other than RESOURCE_EXHAUSTED: {wrong}")
+
+
 SSE_H2_STREAMS = 200
 SSE_CHANGES = 1500
 
@@ -834,22 +896,43 @@ def sse_subscriber_never_reads(ctx, seconds=20.0):
     each reads its response head (and the snapshot) and then never reads again, while ~1,500
     pause/resume changes (each one event) are published. (Notes changes emit no events; status
     changes do.)"""
+    watchers_never_read(ctx, "sse", seconds)
+
+
+def browser_watchers_never_read(ctx, seconds=20.0):
+    """The same with WatchSession over Connect streaming (application/connect+json) on the
+    HTTP/1.1 connection and over gRPC-Web (application/grpc-web+proto) on the HTTP/2 streams."""
+    watchers_never_read(ctx, "browser", seconds)
+
+
+def watchers_never_read(ctx, kind, seconds):
     token = ctx.token("service")
     auth = {"Authorization": f"Bearer {token}"}
     http = requests.Session()
     ctx.closables.append(http)
-    body = {"jobId": f"job-hostile-{ctx.run}", "testerId": f"tester-hostile-{ctx.run}", "variant": "A"}
+    body = {"jobId": f"job-hostile-{kind}-{ctx.run}", "testerId": f"tester-hostile-{ctx.run}", "variant": "A"}
     created = http.post(f"{ctx.base}/api/sessions", headers=auth, json=body, timeout=FRESH_SECONDS)
     if not ctx.expect(created.status_code == 201, f"create: {created.status_code} {created.text[:200]}"):
         return
     sid = created.json()["data"]["sessionId"]
     path = f"/api/sessions/{sid}/events"
+    watch = "/sessions.v1.SessionService/WatchSession"
+    json_request = ('{"sessionId": "%s"}' % sid).encode()
+    proto_request = pb_string(1, sid)  # WatchSessionRequest.session_id
 
     sock = ctx.socket(rcvbuf=SMALL_RCVBUF)
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer {token}\r\n\r\n"
-                 .encode())
+    if kind == "sse":
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAuthorization: Bearer {token}\r\n\r\n"
+                     .encode())
+        first_event, content_type = b"data:", b"text/event-stream"
+    else:
+        body = b"\x00" + struct.pack(">I", len(json_request)) + json_request
+        sock.sendall(f"POST {watch} HTTP/1.1\r\nHost: x\r\nContent-Type: application/connect+json\r\n"
+                     f"Connect-Protocol-Version: 1\r\nAuthorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
+                     .encode() + body)
+        first_event, content_type = sid.encode(), b"application/connect+json"
     head, deadline = b"", time.monotonic() + FRESH_SECONDS
-    while b"data:" not in head and time.monotonic() < deadline:
+    while first_event not in head and time.monotonic() < deadline:
         sock.settimeout(max(0.01, deadline - time.monotonic()))
         try:
             chunk = sock.recv(4096)
@@ -858,20 +941,28 @@ def sse_subscriber_never_reads(ctx, seconds=20.0):
         if not chunk:
             break
         head += chunk
-    ctx.expect(head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head.lower(),
-               f"HTTP/1.1 SSE subscription: got {head[:200]!r}")
+    ctx.expect(head.startswith(b"HTTP/1.1 200") and content_type in head.lower() and first_event in head,
+               f"HTTP/1.1 {kind} subscription: got {head[:200]!r}")
 
     client = ctx.h2(rcvbuf=SMALL_RCVBUF)
-    fields = [(":method", "GET"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
-              ("accept", "text/event-stream"), ("authorization", f"Bearer {token}")]
+    if kind == "sse":
+        fields = [(":method", "GET"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
+                  ("accept", "text/event-stream"), ("authorization", f"Bearer {token}")]
+    else:
+        fields = [(":method", "POST"), (":scheme", "http"), (":path", watch), (":authority", "localhost"),
+                  ("content-type", "application/grpc-web+proto"), ("x-grpc-web", "1"), ("authorization", f"Bearer {token}")]
     client.sendall(client.preface())
     client.wait(lambda: client.settings_seen, 3)
     streams = min(SSE_H2_STREAMS, client.server_settings.get(SETTINGS_MAX_CONCURRENT_STREAMS, SSE_H2_STREAMS))
     sids = [1 + 2 * index for index in range(streams)]
-    client.sendall(b"".join(client.headers(s, fields, end_stream=True) for s in sids))
+    if kind == "sse":
+        client.sendall(b"".join(client.headers(s, fields, end_stream=True) for s in sids))
+    else:
+        client.sendall(b"".join(client.headers(s, fields) + client.data(s, grpc_message(proto_request), end_stream=True)
+                                for s in sids))
     client.wait(lambda: all(":status" in client.stream(s).headers for s in sids), FRESH_SECONDS)
     subscribed = sum(client.stream(s).headers.get(":status") == "200" for s in sids)
-    ctx.expect(subscribed == len(sids), f"only {subscribed} of {len(sids)} HTTP/2 SSE streams answered 200 "
+    ctx.expect(subscribed == len(sids), f"only {subscribed} of {len(sids)} HTTP/2 {kind} streams answered 200 "
                                         f"{client.describe_end()}".rstrip())
     client.reading = False  # from here on, never recv (nor on the HTTP/1.1 one)
 
@@ -996,7 +1087,9 @@ def silent_connections_one_address(ctx):
 
 
 CASES = [carried_over_authorization, unauthenticated_partial_unary_streams, authenticated_partial_unary_streams,
-         unauthenticated_rest_bodies, unauthenticated_http1_body_forever, sse_subscribers_that_leave, gzip_bomb_bidi, pipelining_http1_never_reads, ping_flood_never_reads, sse_subscriber_never_reads,
+         unauthenticated_rest_bodies, unauthenticated_browser_bodies, unauthenticated_http1_body_forever,
+         sse_subscribers_that_leave, gzip_bomb_bidi, browser_gzip_bombs, pipelining_http1_never_reads,
+         ping_flood_never_reads, sse_subscriber_never_reads, browser_watchers_never_read,
          silent_connections_one_address]
 
 
