@@ -65,7 +65,10 @@ package struct BrowserRPCService: HTTPService {
         do {
             call = try self.prepare(proto, request)
         } catch {
-            return .response(self.finished(error.response, request, started: started))
+            // Authentication comes before the body's syntax (as over REST): a client without valid
+            // credentials learns nothing from how its request is judged.
+            let refused = self.authenticationRefusal(proto, request, requestID: error.requestID) ?? error
+            return .response(self.finished(refused.response, request, started: started, proto: proto, requestID: refused.requestID))
         }
         if call.method.kind.serverStreams {
             return .response(self.finished(self.streamingResponse(call), request, started: started, call: call))
@@ -105,27 +108,31 @@ package struct BrowserRPCService: HTTPService {
         guard let method = self.methods[String(request.path)] else {
             // No such method: the answer does not depend on the body.
             let refused = RefusedCall(proto: proto, error: Self.unknownMethod(request.path), metadata: nil, requestID: requestID)
-            return self.finished(refused.response, request, started: .now)
+            return self.finished(refused.response, request, started: .now, proto: proto, requestID: requestID)
         }
         if method.kind.clientStreams {
             // Refused from its head: a client holding its request stream open (a full-duplex
             // reflection client) learns it now instead of waiting for a reply that never comes.
             let refused = RefusedCall(proto: proto, error: Self.requestStreamsRefusal(method), metadata: nil, requestID: requestID)
-            return self.finished(refused.response, request, started: .now)
+            return self.finished(refused.response, request, started: .now, proto: proto, requestID: requestID)
         }
-        guard let authenticator = self.authenticator, authenticator.applies(to: method) else { return nil }
-        var context: CallContext
-        do {
-            context = CallContext(method: method, metadata: try Self.metadata(request, requestID: requestID), requestID: requestID)
-        } catch {
-            return nil  // the full request reports it
-        }
+        guard let refused = self.authenticationRefusal(proto, request, requestID: requestID) else { return nil }
+        return self.finished(refused.response, request, started: .now, proto: proto, requestID: requestID)
+    }
+
+    /// The refusal of a call whose credentials the authenticator rejects (before any body is
+    /// read, or before a malformed request is judged); nil when they pass or none are needed.
+    private func authenticationRefusal(_ proto: BrowserProtocol, _ request: HTTPRequest, requestID: String) -> RefusedCall? {
+        guard let method = self.methods[String(request.path)], let authenticator = self.authenticator,
+            authenticator.applies(to: method),
+            let metadata = try? Self.metadata(request, requestID: requestID)
+        else { return nil }
+        var context = CallContext(method: method, metadata: metadata, requestID: requestID)
         do {
             try authenticator.intercept(&context)
             return nil
         } catch {
-            let refused = RefusedCall(proto: proto, error: error, metadata: context.response, requestID: requestID)
-            return self.finished(refused.response, request, started: .now)
+            return RefusedCall(proto: proto, error: error, metadata: context.response, requestID: requestID)
         }
     }
 
@@ -410,16 +417,26 @@ package struct BrowserRPCService: HTTPService {
 
     /// What every reply carries: the request ID, CORS headers for allowed origins (exposing its
     /// metadata headers too); and the access log line.
-    private func finished(_ response: HTTPResponse, _ request: HTTPRequest, started: ContinuousClock.Instant, call: PreparedCall? = nil)
+    private func finished(_ response: HTTPResponse, _ request: HTTPRequest, started: ContinuousClock.Instant, call: PreparedCall)
         -> HTTPResponse
     {
+        self.finished(response, request, started: started, proto: call.proto, requestID: call.requestID)
+    }
+
+    private func finished(
+        _ response: HTTPResponse,
+        _ request: HTTPRequest,
+        started: ContinuousClock.Instant,
+        proto: BrowserProtocol?,
+        requestID: String?
+    ) -> HTTPResponse {
         var response = self.withCORS(response, request)
-        let requestID = call?.requestID ?? RequestIDs.requestID(request.header("x-request-id"))
+        let requestID = requestID ?? RequestIDs.requestID(request.header("x-request-id"))
         if !response.headers.contains(where: { $0.name == "x-request-id" }) { response.headers.append(("x-request-id", requestID)) }
         self.logger.log(
             level: self.accessLog ? .info : .debug,
             "request",
-            metadata: ["protocol": "\(call?.proto.name ?? "http")", "request_id": "\(requestID)", "method": "\(request.method)",
+            metadata: ["protocol": "\(proto?.name ?? "http")", "request_id": "\(requestID)", "method": "\(request.method)",
                 "path": "\(request.path)", "status": "\(response.status)",
                 "duration_ms": "\((.now - started).millisecondsText)",
                 "peer": "\(request.peer ?? "")"]

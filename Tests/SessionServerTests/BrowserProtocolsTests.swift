@@ -112,6 +112,9 @@ struct BrowserProtocolsTests {
             #expect(text.status == 415 && text.header("accept-post")?.contains("application/json") == true)
             let noQuery = try await HTTPTestClient.request(port: server.port, "GET", Self.service + "GetSession", headers: auth)
             #expect(noQuery.status == 400 && String(decoding: noQuery.body, as: UTF8.self).contains("message: is required"))
+            // Authentication comes first: without a token the same request learns only that.
+            let anonymous = try await HTTPTestClient.request(port: server.port, "GET", Self.service + "GetSession?encoding=xml")
+            #expect(anonymous.status == 401 && String(decoding: anonymous.body, as: UTF8.self).contains("unauthenticated"))
         }
     }
 
