@@ -124,7 +124,7 @@ let package = Package(
             name: "HTTP2Transport",
             dependencies: [
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                "HTTPMessages", "RPCCore", "ServiceErrors", "ProtoWire", "CNghttp2", "COpenSSL", "CZlib",
+                "HTTPMessages", "ProtoJSON", "RPCCore", "ServiceErrors", "ProtoWire", "CNghttp2", "COpenSSL", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -318,7 +318,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["standard_services.py", "lifecycle_grpc.py", "crash_loop.py", "rest_gateway.py", "rest_openapi.py", "jwt_keys.py", "session_stubs.py",
-                "hostile_clients.py", "instances_test.py", "well_behaved_clients.py"],
+                "hostile_clients.py", "instances_test.py", "well_behaved_clients.py", "connect_clients.py", "browser_page.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -11,8 +11,9 @@ import ServiceErrors
 /// deadlines, handlers, metrics and errors as gRPC and REST. Every other request goes to `fallback`
 /// (the REST gateway).
 ///
-/// Unary and server-streaming methods are served; client and bidirectional streaming need a
-/// full-duplex HTTP/2 stream, which is what plain gRPC is for.
+/// Unary and server-streaming methods are served here, over HTTP/1.1 and h2 alike. Client and
+/// bidirectional streaming need a full-duplex stream: over h2 with the proto codec the transport
+/// runs them as it runs gRPC calls (`HTTP2ConnectionHandler`); here they are refused.
 package struct BrowserRPCService: HTTPService {
     private let channel: any RPCChannel
     private let methods: [String: RPCMethod]
@@ -271,7 +272,7 @@ package struct BrowserRPCService: HTTPService {
             }
             options.timeout = try Self.connectTimeout(request)
             let query = try ConnectWire.getQuery(request.target)
-            codec = query.codec
+            codec = query.encoding == "json" ? .json : .proto
             message = try self.bounded(query.message, encoding: query.compression)
             gzipReplies = request.header("accept-encoding").map { GRPCWire.listContains($0, "gzip") } ?? false
         case .connectStreaming(let bodyCodec):
@@ -307,7 +308,7 @@ package struct BrowserRPCService: HTTPService {
     private static func requestStreamsRefusal(_ method: RPCMethod) -> ServiceError {
         ServiceError(
             .unimplemented,
-            "\(method.name) streams requests; gRPC-Web and Connect calls here carry one request message (unary and server streaming): call it with gRPC"
+            "\(method.name) streams requests: over gRPC-Web and Connect that takes h2 and the proto codec (a full-duplex stream), or call it with gRPC"
         )
     }
 

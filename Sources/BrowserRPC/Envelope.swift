@@ -7,7 +7,6 @@ import ServiceErrors
 enum Envelope {
     static let compressed: UInt8 = 0x01
     static let connectEndOfStream: UInt8 = 0x02
-    static let grpcWebTrailers: UInt8 = 0x80
 
     static func encode(_ payload: [UInt8], flags: UInt8 = 0) -> [UInt8] {
         var bytes: [UInt8] = []

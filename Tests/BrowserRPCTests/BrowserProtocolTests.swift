@@ -1,4 +1,5 @@
 import Foundation
+import HTTP2Transport
 import Testing
 
 @testable import BrowserRPC
@@ -118,7 +119,7 @@ struct BrowserProtocolTests {
     @Test("a GET's query: every problem named at once; base64url with or without padding")
     func getQueryWhenParametersAreWrong() throws {
         let query = try ConnectWire.getQuery("/x.Y/Z?encoding=proto&base64=1&message=CgF4&connect=v1")
-        #expect(query.codec == .proto && query.message == [0x0A, 0x01, 0x78] && query.compression == nil)
+        #expect(query.encoding == "proto" && query.message == [0x0A, 0x01, 0x78] && query.compression == nil)
         let json = try ConnectWire.getQuery("/x.Y/Z?encoding=json&message=%7B%22a%22%3A1%7D&compression=identity")
         #expect(String(decoding: json.message, as: UTF8.self) == #"{"a":1}"#)
         do {

@@ -8,11 +8,10 @@
   (proto and JSON) over both HTTP/1.1 and h2 (prior knowledge), Connect GET for the side-effect-free
   methods, and the error cases; then gRPC-Web (HTTP/1.1, h2) and gRPC (h2) through the same client.
   The client's transport (pyqwest) reports the HTTP version of every response, which is checked.
-- `buf curl` (PyPI buf-bin) with --protocol connect, grpcweb and grpc, over HTTP/1.1 and h2
-  (--http2-prior-knowledge): CreateSession with an idempotency key, GetSession, WatchSession's first
-  event, and not_found. The schema comes from the server's reflection with --protocol grpc; buf
-  speaks reflection (a bidi stream) in the protocol chosen, which gRPC-Web and Connect calls here
-  cannot carry, so with those the server refuses it at once and the schema comes from a descriptor set.
+- `buf curl` (PyPI buf-bin) with --protocol connect, grpcweb and grpc, over HTTP/1.1 (the schema from
+  a descriptor set: buf needs h2 for reflection) and h2 (--http2-prior-knowledge; the schema from the
+  server's reflection, a bidi stream in the protocol chosen): CreateSession with an idempotency key,
+  GetSession, WatchSession's first event, and not_found.
 - A gRPC-Web-text call written by hand with `requests` (HTTP/1.1): base64 frames in, data frame and
   trailer frame out.
 
@@ -333,8 +332,7 @@ def other_protocols(ctx, protocol, transport_name):
 
 def buf_curl(ctx, protocol, transport_name):
     """`buf curl`: reflection needs HTTP/2 (buf speaks it in the --protocol chosen: a bidi stream), so over
-    HTTP/1.1 the schema comes from a descriptor set. Over h2, reflection is checked first (--list-methods);
-    should it fail, the calls still run with the descriptor set, to tell the two apart."""
+    HTTP/1.1 the schema comes from a descriptor set. Over h2 every call takes its schema from reflection."""
     buf = tool("buf")
     tag = f"{protocol}-{'h1' if transport_name == 'HTTP/1.1' else 'h2'}-{ctx.run}"
     where = f"[buf curl --protocol {protocol} {transport_name}]"
@@ -358,20 +356,11 @@ def buf_curl(ctx, protocol, transport_name):
         base = ["--protocol", protocol, *descriptors]
     else:
         base = ["--protocol", protocol, "--http2-prior-knowledge"]
-        started = time.monotonic()
+        # Reflection is a bidi stream, spoken in the protocol chosen: full duplex over h2.
         code, out, err = run([*base, "--list-methods", ctx.base])
-        if protocol == "grpc":
-            check(code == 0 and "sessions.v1.SessionService/WatchSession" in out.split(),
-                  f"{where} reflection lists the methods: exit {code} {' '.join(err.splitlines()[-3:])[:300]}")
-        else:
-            # Reflection is a bidi stream; gRPC-Web and Connect calls here carry one request message,
-            # so the server refuses it from its headers (buf would otherwise wait for a reply that
-            # never comes) and the calls take the schema from a descriptor set.
-            check(code not in (0, None) and "unimplemented" in err and "call it with gRPC" in err
-                  and time.monotonic() - started < 5,
-                  f"{where} reflection over {protocol} is refused at once, UNIMPLEMENTED naming gRPC: exit {code} "
-                  f"{' '.join(err.splitlines()[-3:])[:300]}")
-            base += descriptors
+        check(code == 0 and "sessions.v1.SessionService/WatchSession" in out.split(),
+              f"{where} reflection (a {protocol} bidi stream) lists the methods: exit {code} "
+              f"{' '.join(err.splitlines()[-3:])[:300]}")
 
     def call(method, token, body, *extra):
         code, stdout, stderr = run([*base, *extra, "-H", f"authorization: Bearer {token}", "-d", json.dumps(body),

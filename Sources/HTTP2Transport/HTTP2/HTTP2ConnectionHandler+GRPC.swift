@@ -20,10 +20,15 @@ extension HTTP2ConnectionHandler {
 
     func openStream(_ streamID: Int32, fields: [(name: String, value: String)], endStream: Bool) {
         let contentType = fields.first { $0.name == "content-type" }?.value ?? ""
-        let isGRPC = contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
+        var dialect = ServerStream.Dialect.grpc
+        var isGRPC = contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
             || contentType.hasPrefix("application/grpc;")
+        if !isGRPC, let web = self.fullDuplexDialect(contentType: contentType, fields: fields) {
+            dialect = web
+            isGRPC = true
+        }
         let reader = LengthPrefixedMessageReader(maxMessageSize: self.configuration.maxReceiveMessageSize)
-        let stream = ServerStream(id: streamID, kind: isGRPC ? .grpc : .http, headers: fields, reader: reader)
+        let stream = ServerStream(id: streamID, kind: isGRPC ? .grpc : .http, dialect: dialect, headers: fields, reader: reader)
         self.streams[streamID] = stream
         // A client that does not read what it asked for gets no new work until it catches up
         // (clients retry a refused stream safely, RFC 9113 §8.7).
@@ -63,28 +68,53 @@ extension HTTP2ConnectionHandler {
         if endStream { self.endOfRequest(stream) }
     }
 
+    /// gRPC-Web and Connect (proto) calls of methods whose client streams — server reflection,
+    /// as `buf curl --protocol connect` asks it — run as gRPC streams do, full duplex, with their
+    /// status in the body. Their other calls are the HTTP service's (unary and server streaming
+    /// over HTTP/1.1 and h2 alike).
+    private func fullDuplexDialect(contentType: String, fields: [(name: String, value: String)]) -> ServerStream.Dialect? {
+        guard contentType.hasPrefix("application/connect") || contentType.hasPrefix("application/grpc-web") else { return nil }
+        let dialect: ServerStream.Dialect
+        switch contentType.prefix(while: { $0 != ";" }).lowercased() {
+        case "application/connect+proto": dialect = .connect
+        case "application/grpc-web", "application/grpc-web+proto": dialect = .grpcWeb
+        default: return nil
+        }
+        guard let path = fields.first(where: { $0.name == ":path" })?.value,
+            let route = try? self.router.route(forPath: path), route.method.kind.clientStreams
+        else { return nil }
+        return dialect
+    }
+
     /// Validates the request headers, finds the route and builds the call context, in one pass
     /// over the headers: protocol headers are read, the rest become metadata.
     private func prepareCall(_ stream: ServerStream) throws(ServiceError) {
         var method = "", path = "", te = ""
         var timeout: String?
+        var connectTimeout: String?
         var metadata = Metadata()
+        let connect = stream.dialect == .connect
         for field in stream.headers {
             switch field.name {
             case ":method": method = field.value
             case ":path": path = field.value
             case "te": te = field.value
-            case "grpc-timeout": timeout = field.value
-            case "grpc-encoding":
+            case "grpc-timeout" where !connect: timeout = field.value
+            case "connect-timeout-ms" where connect: connectTimeout = field.value
+            case "grpc-encoding" where !connect, "connect-content-encoding" where connect:
                 guard field.value != "identity" else { continue }
                 guard field.value == "gzip" else {
-                    throw ServiceError(.unimplemented, "unsupported grpc-encoding '\(field.value)'; supported: identity, gzip")
+                    throw ServiceError(.unimplemented, "unsupported \(field.name) '\(field.value)'; supported: identity, gzip")
                 }
                 stream.requestEncoding = field.value
-            case "grpc-accept-encoding":
+            case "grpc-accept-encoding" where !connect, "connect-accept-encoding" where connect:
                 stream.acceptsGzip = GRPCWire.listContains(field.value, "gzip")
+            case "connect-protocol-version" where connect:
+                guard field.value == "1" else {
+                    throw ServiceError(.invalidArgument, "connect-protocol-version must be 1, not '\(field.value)'")
+                }
             case "content-type", "content-length", "grpc-message-type", "user-agent", "host", "connection",
-                "accept-encoding":
+                "accept-encoding", "x-grpc-web", "x-user-agent":
                 continue  // part of the protocol, not custom metadata
             case let name where name.hasPrefix(":"):
                 continue
@@ -100,15 +130,25 @@ extension HTTP2ConnectionHandler {
         guard method == "POST" else {
             throw ServiceError(.unimplemented, "gRPC requires :method POST")
         }
-        guard te == "trailers" else {
+        guard te == "trailers" || stream.dialect != .grpc else {
             throw ServiceError(.internal, "gRPC requires the header te: trailers")
         }
         let route = try self.router.route(forPath: path)
         var deadline: ContinuousClock.Instant?
+        var duration: Duration?
         if let timeout {
-            guard let duration = GRPCWire.timeout(timeout) else {
+            guard let parsed = GRPCWire.timeout(timeout) else {
                 throw ServiceError(.invalidArgument, "malformed grpc-timeout '\(timeout)'")
             }
+            duration = parsed
+        }
+        if let connectTimeout {
+            guard let parsed = ConnectWire.timeout(connectTimeout) else {
+                throw ServiceError(.invalidArgument, "malformed connect-timeout-ms '\(connectTimeout)': 1 to 10 digits of milliseconds")
+            }
+            duration = parsed
+        }
+        if let duration {
             deadline = .now + duration
             self.scheduleDeadline(stream, after: duration)
         }
@@ -395,7 +435,7 @@ extension HTTP2ConnectionHandler {
     private func logCall(_ stream: ServerStream, error: ServiceError?, duration: Duration) {
         self.logger.info(
             "call",
-            metadata: ["protocol": "grpc", "method": "\(stream.header(":path") ?? "?")",
+            metadata: ["protocol": "\(stream.dialect.rawValue)", "method": "\(stream.header(":path") ?? "?")",
                 "status": "\(error?.code.name ?? "OK")", "duration_ms": "\(duration.millisecondsText)",
                 "request_id": "\(stream.callContext?.requestID ?? "")", "peer": "\(self.peerDescription ?? "")"]
         )
@@ -418,14 +458,14 @@ extension HTTP2ConnectionHandler {
         var extra: [(name: String, value: String)] = []
         if stream.callContext?.response.compress == true, stream.acceptsGzip {
             stream.responseCompressed = true
-            extra.append(("grpc-encoding", "gzip"))
+            extra.append((stream.dialect == .connect ? "connect-content-encoding" : "grpc-encoding", "gzip"))
         }
         if let headers = stream.callContext?.response.headers, !headers.isEmpty {
             extra += GRPCWire.headerFields(headers)
         }
         do {
             try session.submitResponse(
-                streamID: stream.id, headers: Self.grpcResponseHeaders(plus: extra), endStream: false
+                streamID: stream.id, headers: Self.responseHeaders(stream.dialect, plus: extra), endStream: false
             )
         } catch {
             session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
@@ -447,6 +487,10 @@ extension HTTP2ConnectionHandler {
         stream.route?.metrics.record(error: error?.code, duration: duration)
         if self.configuration.accessLog { self.logCall(stream, error: error, duration: duration) }
         let trailerMetadata = stream.callContext?.response.trailers ?? Metadata()
+        if stream.dialect != .grpc {
+            self.sendStatusInBody(error, trailers: trailerMetadata, on: stream, session: session)
+            return
+        }
         if stream.grpc.headersSent {
             let trailers = error == nil && trailerMetadata.isEmpty
                 ? Self.okTrailerBlock : HTTP2HeaderBlock(GRPCWire.trailerFields(error, trailerMetadata))
@@ -464,5 +508,47 @@ extension HTTP2ConnectionHandler {
                 session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
             }
         }
+    }
+
+    /// gRPC's response headers, or gRPC-Web's or Connect's, followed by `extra`.
+    private static func responseHeaders(_ dialect: ServerStream.Dialect, plus extra: [(name: String, value: String)])
+        -> HTTP2HeaderBlock
+    {
+        switch dialect {
+        case .grpc:
+            return Self.grpcResponseHeaders(plus: extra)
+        case .grpcWeb:
+            return HTTP2HeaderBlock(
+                [(":status", "200"), ("content-type", "application/grpc-web+proto"), ("grpc-accept-encoding", "identity,gzip")] + extra)
+        case .connect:
+            return HTTP2HeaderBlock(
+                [(":status", "200"), ("content-type", "application/connect+proto"), ("connect-accept-encoding", "gzip")] + extra)
+        }
+    }
+
+    /// gRPC-Web and Connect end a call in the body: the headers first if none went out yet, then
+    /// gRPC-Web's trailer frame or Connect's end-of-stream message, with END_STREAM.
+    private func sendStatusInBody(_ error: ServiceError?, trailers: Metadata, on stream: ServerStream, session: HTTP2Session) {
+        if !stream.grpc.headersSent {
+            let headers = GRPCWire.headerFields(stream.callContext?.response.headers ?? Metadata())
+            do {
+                try session.submitResponse(streamID: stream.id, headers: Self.responseHeaders(stream.dialect, plus: headers), endStream: false)
+            } catch {
+                session.reset(stream.id, errorCode: HTTP2Session.ErrorCode.internalError)
+                return
+            }
+        }
+        let end: [UInt8]
+        switch stream.dialect {
+        case .grpc, .grpcWeb:
+            end = GRPCWebWire.trailerFrame(error, metadata: trailers)
+        case .connect:
+            let message = ConnectWire.endOfStream(error, metadata: GRPCWire.headerFields(trailers))
+            let length = UInt32(message.count)
+            end = [0x02, UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
+                UInt8(truncatingIfNeeded: length)] + message
+        }
+        session.send(ByteBuffer(bytes: end), on: stream.id)
+        session.finish(stream.id, trailers: nil)
     }
 }

@@ -8,8 +8,18 @@ final class ServerStream {
         case http
     }
 
+    /// How a gRPC-kind stream speaks: gRPC, or gRPC-Web or Connect for calls whose client streams
+    /// (they need a full-duplex stream, so they take this path rather than the HTTP service's);
+    /// those two send their status in the body instead of trailers.
+    enum Dialect: String {
+        case grpc
+        case grpcWeb = "grpc-web"
+        case connect
+    }
+
     let id: Int32
     let kind: Kind
+    let dialect: Dialect
     /// When the request's headers arrived, for the call's duration metric.
     let startedAt = ContinuousClock.now
     var headers: [(name: String, value: String)]
@@ -18,7 +28,7 @@ final class ServerStream {
     var route: RPCRoute?
     var callContext: CallContext?
     var reader: LengthPrefixedMessageReader
-    /// The request's `grpc-encoding`; nil means identity.
+    /// The request's `grpc-encoding` (Connect: `connect-content-encoding`); nil means identity.
     var requestEncoding: String?
     var acceptsGzip = false
     /// The request message of a call whose client does not stream (a second one is an error).
@@ -55,9 +65,16 @@ final class ServerStream {
     var body: [UInt8] = []
     var bodyTooLarge = false
 
-    init(id: Int32, kind: Kind, headers: [(name: String, value: String)], reader: LengthPrefixedMessageReader) {
+    init(
+        id: Int32,
+        kind: Kind,
+        dialect: Dialect = .grpc,
+        headers: [(name: String, value: String)],
+        reader: LengthPrefixedMessageReader
+    ) {
         self.id = id
         self.kind = kind
+        self.dialect = dialect
         self.headers = headers
         self.reader = reader
     }

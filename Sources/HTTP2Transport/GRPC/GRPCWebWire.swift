@@ -1,21 +1,23 @@
 import Foundation
-import HTTP2Transport
 import RPCCore
 import ServiceErrors
 
 /// gRPC-Web's own encodings (grpc/doc/PROTOCOL-WEB.md): the trailer frame in the body, and the
 /// base64 body of `application/grpc-web-text`.
-enum GRPCWebWire {
+package enum GRPCWebWire {
     /// The trailers as a frame flagged 0x80 whose payload is HTTP/1-style header lines.
-    static func trailerFrame(_ error: ServiceError?, metadata: Metadata) -> [UInt8] {
+    package static func trailerFrame(_ error: ServiceError?, metadata: Metadata) -> [UInt8] {
         var lines = ""
         for field in GRPCWire.trailerFields(error, metadata) { lines += "\(field.name):\(field.value)\r\n" }
-        return Envelope.encode(Array(lines.utf8), flags: Envelope.grpcWebTrailers)
+        let payload = Array(lines.utf8)
+        let length = UInt32(payload.count)
+        return [0x80, UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
+            UInt8(truncatingIfNeeded: length)] + payload
     }
 
     /// Decodes a grpc-web-text body: base64, possibly several padded pieces one after another
     /// (clients may encode each write on its own); whitespace is ignored.
-    static func decodeText(_ body: [UInt8]) throws(ServiceError) -> [UInt8] {
+    package static func decodeText(_ body: [UInt8]) throws(ServiceError) -> [UInt8] {
         var decoded: [UInt8] = []
         var piece: [UInt8] = []
         piece.reserveCapacity(body.count)
@@ -39,7 +41,7 @@ enum GRPCWebWire {
         return decoded
     }
 
-    static func encodeText(_ bytes: [UInt8]) -> [UInt8] {
+    package static func encodeText(_ bytes: [UInt8]) -> [UInt8] {
         Array(Data(bytes).base64EncodedData())
     }
 }

@@ -1,14 +1,14 @@
 import Foundation
-import HTTP2Transport
 import ProtoJSON
 import RPCCore
 import ServiceErrors
 
 /// The Connect protocol's own encodings (connectrpc.com/docs/protocol): errors as JSON, the
-/// end-of-stream message, timeouts, and the query of a GET request.
-enum ConnectWire {
+/// end-of-stream message, timeouts, and the query of a GET request. Used by the browser
+/// protocols' HTTP service and by the HTTP/2 transport's full-duplex Connect streams.
+package enum ConnectWire {
     /// `{"code":"not_found","message":…,"details":[{"type":…,"value":…,"debug":…}]}`.
-    static func errorJSON(_ error: ServiceError) -> [UInt8] {
+    package static func errorJSON(_ error: ServiceError) -> [UInt8] {
         var writer = JSONWriter()
         self.writeError(error, to: &writer)
         return writer.bytes
@@ -52,7 +52,7 @@ enum ConnectWire {
     }
 
     /// The end-of-stream message: the error, if the call failed, and the trailers as `metadata`.
-    static func endOfStream(_ error: ServiceError?, metadata: [(name: String, value: String)]) -> [UInt8] {
+    package static func endOfStream(_ error: ServiceError?, metadata: [(name: String, value: String)]) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
         if let error {
@@ -77,7 +77,7 @@ enum ConnectWire {
     }
 
     /// `connect-timeout-ms`: 1–10 digits of milliseconds.
-    static func timeout(_ value: String) -> Duration? {
+    package static func timeout(_ value: String) -> Duration? {
         guard (1...10).contains(value.utf8.count), value.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
             let milliseconds = Int64(value)
         else { return nil }
@@ -85,13 +85,15 @@ enum ConnectWire {
     }
 
     /// A GET request's query: `message`, `encoding`, and optionally `base64`, `compression`, `connect`.
-    struct GetQuery: Sendable {
-        var message: [UInt8]
-        var codec: BrowserProtocol.Codec
-        var compression: String?
+    package struct GetQuery: Sendable {
+        package var message: [UInt8]
+        /// `proto` or `json`.
+        package var encoding: String
+        /// `gzip`, or nil for none.
+        package var compression: String?
     }
 
-    static func getQuery(_ target: String) throws(ServiceError) -> GetQuery {
+    package static func getQuery(_ target: String) throws(ServiceError) -> GetQuery {
         var parameters: [String: String] = [:]
         if let start = target.firstIndex(of: "?") {
             for pair in target[target.index(after: start)...].split(separator: "&") {
@@ -108,8 +110,8 @@ enum ConnectWire {
             throw ServiceError.invalidField("connect", "must be v1, not '\(version)'")
         }
         var violations: [FieldViolation] = []
-        let codec = parameters["encoding"].flatMap(BrowserProtocol.Codec.init(rawValue:))
-        if codec == nil { violations.append(FieldViolation(field: "encoding", description: "must be proto or json")) }
+        let encoding = parameters["encoding"].flatMap { ["proto", "json"].contains($0) ? $0 : nil }
+        if encoding == nil { violations.append(FieldViolation(field: "encoding", description: "must be proto or json")) }
         let compression = parameters["compression"]
         if let compression, compression != "gzip", compression != "identity" {
             violations.append(FieldViolation(field: "compression", description: "must be gzip or identity, not '\(compression)'"))
@@ -128,18 +130,18 @@ enum ConnectWire {
         if let base64 = parameters["base64"], base64 != "1", base64 != "0" {
             violations.append(FieldViolation(field: "base64", description: "must be 1 or 0"))
         }
-        guard violations.isEmpty, let codec, let message else {
+        guard violations.isEmpty, let encoding, let message else {
             throw ServiceError(
                 .invalidArgument,
                 violations.map { "\($0.field): \($0.description)" }.joined(separator: "; "),
                 fieldViolations: violations
             )
         }
-        return GetQuery(message: message, codec: codec, compression: compression == "identity" ? nil : compression)
+        return GetQuery(message: message, encoding: encoding, compression: compression == "identity" ? nil : compression)
     }
 
     /// URL-safe or standard base64, padded or not.
-    static func base64URLDecoded(_ text: String) -> [UInt8]? {
+    package static func base64URLDecoded(_ text: String) -> [UInt8]? {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
         return Data(base64Encoded: base64).map { [UInt8]($0) }
