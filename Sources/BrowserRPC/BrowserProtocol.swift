@@ -75,14 +75,32 @@ enum BrowserProtocol: Sendable, Equatable {
         }
     }
 
-    /// `/package.Service/Method`: two non-empty segments, the first a qualified name.
+    /// `/package.Service/Method`: two non-empty segments, the first a qualified name. (Over the
+    /// bytes: it runs on every request.)
     static func isMethodPath(_ path: Substring) -> Bool {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        return segments.count == 3 && segments[0].isEmpty && segments[1].contains(".") && !segments[2].isEmpty
+        let bytes = path.utf8
+        guard bytes.first == UInt8(ascii: "/") else { return false }
+        var slashes = 0, serviceLength = 0, methodLength = 0
+        var qualified = false
+        for byte in bytes.dropFirst() {
+            if byte == UInt8(ascii: "/") {
+                slashes += 1
+                guard slashes == 1 else { return false }
+            } else if slashes == 0 {
+                serviceLength += 1
+                if byte == UInt8(ascii: ".") { qualified = true }
+            } else {
+                methodLength += 1
+            }
+        }
+        return slashes == 1 && serviceLength > 0 && qualified && methodLength > 0
     }
 
     /// The media type without parameters, lower-cased: `Application/JSON; charset=utf-8` → `application/json`.
     static func mediaType(_ contentType: String) -> String {
+        // Nearly always already bare and lower-case: then it is returned as it is.
+        let plain = !contentType.utf8.contains { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: " ") || $0 == 0x09 || (0x41...0x5A).contains($0) }
+        if plain { return contentType }
         let type = contentType.prefix { $0 != ";" }
         return type.trimmingCharacters(in: .whitespaces).lowercased()
     }

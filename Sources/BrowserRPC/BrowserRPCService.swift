@@ -342,27 +342,31 @@ package struct BrowserRPCService: HTTPService {
     private static func metadata(_ request: HTTPRequest, requestID: String) throws(ServiceError) -> Metadata {
         var metadata = Metadata()
         for field in request.headers {
-            switch field.name {
-            case "content-type", "content-length", "content-encoding", "accept-encoding", "accept", "accept-language",
-                "connect-protocol-version", "connect-timeout-ms", "connect-content-encoding", "connect-accept-encoding",
-                "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "x-grpc-web", "x-user-agent", "user-agent", "host",
-                "connection", "keep-alive", "te", "transfer-encoding", "upgrade", "origin", "referer", "cookie",
-                "cache-control", "pragma", "priority", "dnt", "x-request-id":
-                continue
-            case let name where name.hasPrefix(":") || name.hasPrefix("sec-") || name.hasPrefix("access-control-"):
-                continue
-            case let name where name.hasSuffix("-bin"):
+            // One hash per header, not a string comparison per name.
+            if Self.protocolHeaders.contains(field.name) { continue }
+            let name = field.name
+            if name.hasPrefix(":") || name.hasPrefix("sec-") || name.hasPrefix("access-control-") { continue }
+            if name.hasSuffix("-bin") {
                 guard let bytes = GRPCWire.decodeBinaryHeader(field.value) else {
                     throw ServiceError(.invalidArgument, "metadata '\(name)' is not valid base64")
                 }
                 metadata.add(name, binary: bytes)
-            default:
-                metadata.add(field.name, field.value)
+            } else {
+                metadata.add(name, field.value)
             }
         }
         metadata.add("x-request-id", requestID)
         return metadata
     }
+
+    /// The protocols' own headers and what browsers add: never call metadata.
+    private static let protocolHeaders: Set<String> = [
+        "content-type", "content-length", "content-encoding", "accept-encoding", "accept", "accept-language",
+        "connect-protocol-version", "connect-timeout-ms", "connect-content-encoding", "connect-accept-encoding",
+        "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "x-grpc-web", "x-user-agent", "user-agent", "host",
+        "connection", "keep-alive", "te", "transfer-encoding", "upgrade", "origin", "referer", "cookie",
+        "cache-control", "pragma", "priority", "dnt", "x-request-id",
+    ]
 
     // MARK: Replies
 

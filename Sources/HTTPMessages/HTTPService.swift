@@ -27,7 +27,9 @@ package struct HTTPRequest: Sendable {
 
     /// The path without the query string.
     package var path: Substring {
-        self.target.prefix { $0 != "?" }
+        // `?` is ASCII, so its UTF-8 index is a character boundary.
+        guard let query = self.target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return self.target[...] }
+        return self.target[..<query]
     }
 }
 

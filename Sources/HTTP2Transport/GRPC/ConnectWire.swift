@@ -93,41 +93,50 @@ package enum ConnectWire {
         package var compression: String?
     }
 
+    /// Parsed over the target's bytes (no Foundation string scans: this runs on every GET).
     package static func getQuery(_ target: String) throws(ServiceError) -> GetQuery {
-        var parameters: [String: String] = [:]
-        if let start = target.firstIndex(of: "?") {
-            for pair in target[target.index(after: start)...].split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let decode = { (text: Substring) in text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
-                guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : "") else {
-                    throw ServiceError(.invalidArgument, "the query is not valid percent-encoded UTF-8")
+        var parameters: [String: [UInt8]] = [:]
+        var target = target
+        let failure = target.withUTF8 { (bytes: UnsafeBufferPointer<UInt8>) -> ServiceError? in
+            guard let start = bytes.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+            for pair in bytes[(start + 1)...].split(separator: UInt8(ascii: "&")) {
+                let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+                guard let nameBytes = Self.percentDecoded(pair[..<equals]),
+                    let name = String(validating: nameBytes, as: UTF8.self),
+                    let value = Self.percentDecoded(equals < pair.endIndex ? pair[(equals + 1)...] : pair[pair.endIndex...])
+                else {
+                    return ServiceError(.invalidArgument, "the query is not valid percent-encoded UTF-8")
                 }
-                guard parameters[name] == nil else { throw ServiceError.invalidField(name, "is given more than once") }
+                guard parameters[name] == nil else { return ServiceError.invalidField(name, "is given more than once") }
                 parameters[name] = value
             }
+            return nil
         }
-        if let version = parameters["connect"], version != "v1" {
+        if let failure { throw failure }
+        func text(_ name: String) -> String? { parameters[name].map { String(decoding: $0, as: UTF8.self) } }
+        if let version = text("connect"), version != "v1" {
             throw ServiceError.invalidField("connect", "must be v1, not '\(version)'")
         }
         var violations: [FieldViolation] = []
-        let encoding = parameters["encoding"].flatMap { ["proto", "json"].contains($0) ? $0 : nil }
+        let encoding = text("encoding").flatMap { $0 == "proto" || $0 == "json" ? $0 : nil }
         if encoding == nil { violations.append(FieldViolation(field: "encoding", description: "must be proto or json")) }
-        let compression = parameters["compression"]
+        let compression = text("compression")
         if let compression, compression != "gzip", compression != "identity" {
             violations.append(FieldViolation(field: "compression", description: "must be gzip or identity, not '\(compression)'"))
         }
+        let base64 = text("base64")
         var message: [UInt8]?
-        if let text = parameters["message"] {
-            if parameters["base64"] == "1" {
-                message = self.base64URLDecoded(text)
+        if let raw = parameters["message"] {
+            if base64 == "1" {
+                message = self.base64URLDecoded(raw)
                 if message == nil { violations.append(FieldViolation(field: "message", description: "is not base64url")) }
             } else {
-                message = Array(text.utf8)
+                message = raw
             }
         } else {
             violations.append(FieldViolation(field: "message", description: "is required"))
         }
-        if let base64 = parameters["base64"], base64 != "1", base64 != "0" {
+        if let base64, base64 != "1", base64 != "0" {
             violations.append(FieldViolation(field: "base64", description: "must be 1 or 0"))
         }
         guard violations.isEmpty, let encoding, let message else {
@@ -140,10 +149,69 @@ package enum ConnectWire {
         return GetQuery(message: message, encoding: encoding, compression: compression == "identity" ? nil : compression)
     }
 
+    /// `%XX` decoded and `+` as a space (form encoding, as url.ParseQuery reads a query); nil for
+    /// a `%` not followed by two hex digits.
+    static func percentDecoded(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> [UInt8]? {
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "+"):
+                decoded.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard bytes.endIndex - index > 2, let high = Self.hexValue(bytes[index + 1]), let low = Self.hexValue(bytes[index + 2])
+                else { return nil }
+                decoded.append(high << 4 | low)
+                index += 2
+            default:
+                decoded.append(byte)
+            }
+            index += 1
+        }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     /// URL-safe or standard base64, padded or not.
     package static func base64URLDecoded(_ text: String) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        return Data(base64Encoded: base64).map { [UInt8]($0) }
+        self.base64URLDecoded(Array(text.utf8))
+    }
+
+    package static func base64URLDecoded(_ bytes: [UInt8]) -> [UInt8]? {
+        var input = bytes[...]
+        while input.last == UInt8(ascii: "=") { input = input.dropLast() }
+        guard input.count % 4 != 1 else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(input.count * 3 / 4)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in input {
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "-"), UInt8(ascii: "+"): value = 62
+            case UInt8(ascii: "_"), UInt8(ascii: "/"): value = 63
+            default: return nil
+            }
+            buffer = buffer << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        return output
     }
 }
