@@ -316,6 +316,7 @@ let package = Package(
             dependencies: [
                 "TestSupport", "SessionServerKit", "SessionAPI", "RPCCore", "HTTP2Transport",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             exclude: ["standard_services.py", "lifecycle_grpc.py", "crash_loop.py", "rest_gateway.py", "rest_openapi.py", "jwt_keys.py", "session_stubs.py",
                 "hostile_clients.py", "instances_test.py", "well_behaved_clients.py", "connect_clients.py", "browser_page.py"],

@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 import HTTP2Transport
+import NIOConcurrencyHelpers
 import ProtoJSON
 import RPCCore
 import SessionAPI
@@ -196,6 +197,37 @@ struct BrowserProtocolsTests {
         let after = try await count()
         await server.stop()
         #expect(after == before + 3, "\(before) → \(after)")
+    }
+
+    @Test("a gateway in front of another instance (--upstream) serves gRPC-Web and Connect too, calling it over gRPC")
+    func callWhenGatewayForwardsUpstream() async throws {
+        let world = try await World.shared()
+        let gateway = try await GatewayErrorTests.upstreamGateway.value
+        let token = world.server.token(subject: "svc", role: "service", org: "acme")
+        let options = CallOptions(metadata: Metadata([("authorization", "Bearer \(token)")]), timeout: .seconds(10))
+        for wire in BrowserTestChannel.Wire.allCases {
+            let client = SessionServiceClient(
+                channel: BrowserTestChannel(port: gateway.port, protocol: wire, codecs: SessionServiceJSONCodecs.all))
+            var create = CreateSessionRequest()
+            create.jobID = "upstream-\(wire)"
+            create.testerID = "tester-upstream"
+            let created = try await client.createSession(create, options: options)
+            var get = GetSessionRequest()
+            get.sessionID = created.sessionID
+            #expect(try await world.client.getSession(get, options: World.options(token)).jobID == create.jobID, "\(wire): stored upstream")
+            #expect(try await client.getSession(get, options: options).sessionID == created.sessionID, "\(wire)")
+            var watch = WatchSessionRequest()
+            watch.sessionID = created.sessionID
+            let first = NIOLockedValueBox<WatchSessionResponse?>(nil)
+            do {
+                try await client.watchSession(watch, options: CallOptions(metadata: options.metadata)) { event in
+                    first.withLockedValue { $0 = event }
+                    throw CancellationError()
+                }
+            } catch let error as ServiceError where error.cause is CancellationError {}
+            #expect(first.withLockedValue { $0 }?.session?.sessionID == created.sessionID, "\(wire): the watch's first event")
+            await #expect(throws: ServiceError.self, "\(wire): no token") { _ = try await client.getSession(get, options: CallOptions()) }
+        }
     }
 
     // MARK: Helpers

@@ -105,6 +105,21 @@ enum HTTP1Target {
             "POST /api/sessions/x/complete HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3000\r\n\r\n",
             "GET /api/sessions/x/analysis HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \(token)\r\n\r\n"
                 + "GET /openapi.json HTTP/1.0\r\n\r\n",
+            // gRPC-Web and Connect: JSON, proto, base64 text, GET with a query, a preflight.
+            "POST /sessions.v1.SessionService/CreateSession HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nConnect-Protocol-Version: 1\r\nConnect-Timeout-Ms: 500\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)",
+            "POST /sessions.v1.SessionService/GetSession HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/grpc-web-text\r\nX-Grpc-Web: 1\r\nGrpc-Timeout: 1S\r\nContent-Length: 16\r\n\r\n"
+                + "AAAAAAUKA3Nlcw==",
+            "GET /sessions.v1.SessionService/GetSession?encoding=json&message=%7B%22sessionId%22%3A%22s%22%7D&connect=v1 HTTP/1.1\r\n"
+                + "Host: a\r\nAuthorization: Bearer \(token)\r\n\r\n"
+                + "GET /sessions.v1.SessionService/GetNotes?encoding=proto&base64=1&message=CgFz&compression=identity HTTP/1.1\r\n"
+                + "Host: a\r\nAuthorization: Bearer \(token)\r\n\r\n",
+            "POST /sessions.v1.SessionService/PauseSession HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/grpc-web+proto\r\nContent-Length: 8\r\n\r\n\u{0}\u{0}\u{0}\u{0}\u{3}\u{A}\u{1}s",
+            "OPTIONS /sessions.v1.SessionService/GetSession HTTP/1.1\r\nHost: a\r\nOrigin: https://app.example.com\r\n"
+                + "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: connect-protocol-version\r\n\r\n",
         ]
         return requests.enumerated().map { [UInt8(truncatingIfNeeded: $0.offset * 37 + 11)] + Array($0.element.utf8) }
     }
