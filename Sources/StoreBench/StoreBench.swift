@@ -9,6 +9,8 @@ import SessionStoreSQLite
 ///   1. durable creates/s through the use case with C concurrent callers (group commit on SQLite);
 ///   2. the same creates one at a time (one transaction each), for comparison;
 ///   3. get-by-id latency (p50/p99) on a cold store holding N sessions.
+/// `store-bench --fill PATH [--rows N]` only fills the SQLite database at PATH with N sessions
+/// (org `bench`, IDs `sess_bulk000000000`…), for tools/bench/startup.sh.
 @main
 enum StoreBench {
     static func main() async throws {
@@ -24,6 +26,13 @@ enum StoreBench {
         let creates = Int(value("--creates", "20000")!)!
         var logger = Logger(label: "store-bench")
         logger.logLevel = .warning
+        if let fillPath = value("--fill", nil) {
+            let store = try SQLiteSessionStore(path: fillPath)
+            let started = ContinuousClock.now
+            _ = try await Self.fill(store, rows: rows)
+            print(String(format: "filled %@ with %d sessions in %.1f s", fillPath, rows, Self.seconds(ContinuousClock.now - started)))
+            return
+        }
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -64,22 +73,7 @@ enum StoreBench {
                      backend, serial, concurrent / serial))
 
         // 3. Fill to `rows`, then time gets by ID on a cold store.
-        var ids: [String] = []
-        ids.reserveCapacity(rows)
-        let base = Date()
-        var batch = ChangeSet()
-        for index in 0..<rows {
-            let id = "sess_bulk\(String(format: "%09d", index))"
-            ids.append(id)
-            batch.append(.insertSession(TestSession(id: id, org: "bench", jobID: "bulk-\(index % 1000)",
-                                                    testerID: "b-\(index)", variant: .b,
-                                                    createdAt: base.addingTimeInterval(Double(index) / 1000))))
-            if batch.changes.count == 5_000 {
-                try await store.commit(batch)
-                batch = ChangeSet()
-            }
-        }
-        if !batch.changes.isEmpty { try await store.commit(batch) }
+        let ids = try await Self.fill(store, rows: rows)
         if let postgres = store as? PostgresSessionStore { postgres.close() }
         let cold = try await open()  // an empty cache: every get reads the database
         var latencies: [Double] = []
@@ -98,6 +92,27 @@ enum StoreBench {
                      backend, rows, latencies[latencies.count / 2], latencies[latencies.count * 99 / 100],
                      page.count, listMicros))
         if let postgres = cold as? PostgresSessionStore { postgres.close() }
+    }
+
+    /// Adds `rows` sessions in batches of 5,000; returns their IDs.
+    static func fill(_ store: any SessionStore, rows: Int) async throws -> [String] {
+        var ids: [String] = []
+        ids.reserveCapacity(rows)
+        let base = Date()
+        var batch = ChangeSet()
+        for index in 0..<rows {
+            let id = "sess_bulk\(String(format: "%09d", index))"
+            ids.append(id)
+            batch.append(.insertSession(TestSession(id: id, org: "bench", jobID: "bulk-\(index % 1000)",
+                                                    testerID: "b-\(index)", variant: .b,
+                                                    createdAt: base.addingTimeInterval(Double(index) / 1000))))
+            if batch.changes.count == 5_000 {
+                try await store.commit(batch)
+                batch = ChangeSet()
+            }
+        }
+        if !batch.changes.isEmpty { try await store.commit(batch) }
+        return ids
     }
 
     /// Prints at once (stdout to a file is block-buffered).
