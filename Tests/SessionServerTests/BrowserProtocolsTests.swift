@@ -68,7 +68,9 @@ struct BrowserProtocolsTests {
                 headers: [("authorization", "Bearer \(token)"), ("content-type", "application/connect+json"),
                     ("connect-timeout-ms", "300")],
                 body: Self.envelope(json))
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // The deadline, not the client, ended the stream (which never ends on its own); the
+            // bound is loose: the suite shares two cores with the rest of the test run.
+            #expect(ContinuousClock.now - started < .seconds(30))
             let frames = Self.envelopes(connect.body)
             #expect(frames.first?.flags == 0, "the snapshot first")
             #expect(frames.last?.flags == 2 && String(decoding: frames.last!.payload, as: UTF8.self).contains(#""code":"deadline_exceeded""#))
