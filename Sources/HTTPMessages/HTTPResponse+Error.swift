@@ -34,16 +34,7 @@ extension HTTPResponse {
         writer.key("message")
         writer.string(error.message)
         writer.key("details")
-        writer.beginArray()
-        for violation in error.fieldViolations {
-            writer.beginObject()
-            writer.key("field")
-            writer.string(violation.field)
-            writer.key("description")
-            writer.string(violation.description)
-            writer.endObject()
-        }
-        writer.endArray()
+        writer.fieldViolations(error.fieldViolations)
         writer.endObject()
         writer.key("metadata")
         writer.null()

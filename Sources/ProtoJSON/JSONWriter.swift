@@ -1,5 +1,6 @@
 import Foundation
 import ProtoWire
+import ServiceErrors
 
 /// Builds a compact JSON document into bytes, inserting commas itself.
 ///
@@ -175,5 +176,22 @@ package struct JSONWriter: Sendable {
             }
         }
         self.bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSONWriter {
+    /// `[{"field": …, "description": …}, …]`: how both the REST envelope and Connect's error
+    /// details show the offending fields.
+    package mutating func fieldViolations(_ violations: [FieldViolation]) {
+        self.beginArray()
+        for violation in violations {
+            self.beginObject()
+            self.key("field")
+            self.string(violation.field)
+            self.key("description")
+            self.string(violation.description)
+            self.endObject()
+        }
+        self.endArray()
     }
 }

@@ -34,16 +34,7 @@ package enum ConnectWire {
             writer.key("debug")
             writer.beginObject()
             writer.key("fieldViolations")
-            writer.beginArray()
-            for violation in error.fieldViolations {
-                writer.beginObject()
-                writer.key("field")
-                writer.string(violation.field)
-                writer.key("description")
-                writer.string(violation.description)
-                writer.endObject()
-            }
-            writer.endArray()
+            writer.fieldViolations(error.fieldViolations)
             writer.endObject()
             writer.endObject()
             writer.endArray()
