@@ -22,7 +22,8 @@ Cases:
   that nghttp2 rejects mid-block, then stream 3 without a token: stream 3 must be UNAUTHENTICATED.
 - unauthenticated_partial_unary_streams / authenticated_partial_unary_streams: 256 streams, each
   announcing a 4 MiB message and sending as much of it as the windows allow, never finishing.
-- gzip_bomb_bidi: compressed reflection messages that each inflate to ~4 MB, never reading.
+- gzip_bomb_bidi: compressed reflection messages that each inflate to ~4 MB, never reading;
+  connect_gzip_bomb_bidi: the same over a full-duplex Connect stream.
 - pipelining_http1_never_reads: pipelined GET /openapi.json, never reading.
 - ping_flood_never_reads: PING frames in big batches, never reading.
 - sse_subscriber_never_reads: Server-Sent Events subscribers (one HTTP/1.1 connection and 200
@@ -744,6 +745,19 @@ def gzip_bomb_bidi(ctx, seconds=10.0):
     """Compressed reflection requests ({host: 4,000,000 x 'a', list_services: ""}, ~4 KB on the
     wire) on one bidi stream, as many as the windows allow, never reading a reply. The server's
     SETTINGS and first WINDOW_UPDATE are read once, before the stream opens; nothing after."""
+    bidi_gzip_bomb(ctx, grpc_fields(REFLECTION, ("grpc-encoding", "gzip"), ("grpc-accept-encoding", "gzip")), seconds)
+
+
+def connect_gzip_bomb_bidi(ctx, seconds=10.0):
+    """The same as a Connect bidi stream over h2 (application/connect+proto, as `buf curl
+    --protocol connect` speaks reflection): the full-duplex path has the same bounds."""
+    fields = [(":method", "POST"), (":scheme", "http"), (":path", REFLECTION), (":authority", "localhost"),
+              ("content-type", "application/connect+proto"), ("connect-protocol-version", "1"),
+              ("connect-content-encoding", "gzip"), ("connect-accept-encoding", "gzip")]
+    bidi_gzip_bomb(ctx, fields, seconds)
+
+
+def bidi_gzip_bomb(ctx, fields, seconds):
     inflated = pb_string(1, "a" * 4_000_000) + pb_string(7, "")
     message = grpc_message(gzip(inflated), compressed=True)
     client = ctx.h2(rcvbuf=SMALL_RCVBUF)
@@ -752,7 +766,6 @@ def gzip_bomb_bidi(ctx, seconds=10.0):
         return
     client.pump(0.2)
     client.reading = False  # from here on, never recv
-    fields = grpc_fields(REFLECTION, ("grpc-encoding", "gzip"), ("grpc-accept-encoding", "gzip"))
     client.sendall(client.headers(1, fields))
     stream_bytes = message * max(1, (1 << 20) // len(message))
     start = time.monotonic()
@@ -1088,7 +1101,8 @@ def silent_connections_one_address(ctx):
 
 CASES = [carried_over_authorization, unauthenticated_partial_unary_streams, authenticated_partial_unary_streams,
          unauthenticated_rest_bodies, unauthenticated_browser_bodies, unauthenticated_http1_body_forever,
-         sse_subscribers_that_leave, gzip_bomb_bidi, browser_gzip_bombs, pipelining_http1_never_reads,
+         sse_subscribers_that_leave, gzip_bomb_bidi, connect_gzip_bomb_bidi, browser_gzip_bombs,
+         pipelining_http1_never_reads,
          ping_flood_never_reads, sse_subscriber_never_reads, browser_watchers_never_read,
          silent_connections_one_address]
 
