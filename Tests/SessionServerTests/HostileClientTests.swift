@@ -8,10 +8,10 @@ struct HostileClientTests {
     /// 64 MiB of what it was before the attack, and a fresh client (health over gRPC and HTTP/1.1)
     /// is served right after. The cases: header fields carried from a rejected block into the
     /// next stream; 256 partial 4 MiB unary messages with and without a token; gzip bombs on a
-    /// gRPC and a Connect bidi stream and in Connect and gRPC-Web requests; unauthenticated REST, Connect and
-    /// gRPC-Web bodies that never finish; a pipelining HTTP/1.1 client, a PING flood, and SSE,
-    /// Connect and gRPC-Web watchers that never read; 200 silent connections from one address
-    /// while another address is served.
+    /// gRPC and a Connect bidi stream and in Connect and gRPC-Web requests; unauthenticated REST,
+    /// Connect and gRPC-Web bodies that never finish; a pipelining HTTP/1.1 client, a PING flood,
+    /// and SSE, Connect and gRPC-Web watchers that never read; 200 silent connections from one
+    /// address while another address is served.
     @Test("every attack stays within its memory bound and a fresh client is still served")
     func attacks() async throws {
         let data = try PythonScript.temporaryDirectory()
