@@ -314,7 +314,7 @@ package struct BrowserRPCService: HTTPService {
 
     /// A whole-body message (Connect unary), decompressed when declared, at most the limit.
     private func bounded(_ body: [UInt8], encoding: String?) throws(ServiceError) -> [UInt8] {
-        let message = encoding == "gzip" ? try Envelope.gunzip(body, limit: self.maxMessageSize) : body
+        let message = encoding == "gzip" ? try Gzip.decompressMessage(body, limit: self.maxMessageSize) : body
         guard message.count <= self.maxMessageSize else {
             throw ServiceError(.resourceExhausted, "the request message is \(message.count) bytes; the limit is \(self.maxMessageSize)")
         }

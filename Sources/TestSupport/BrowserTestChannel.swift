@@ -32,9 +32,7 @@ package struct BrowserTestChannel: RPCChannel {
 
     /// One enveloped message: flags, 4-byte big-endian length, payload.
     package static func envelope(_ payload: [UInt8], flags: UInt8 = 0) -> [UInt8] {
-        let length = UInt32(payload.count)
-        return [flags, UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
-            UInt8(truncatingIfNeeded: length)] + payload
+        Envelope.encode(payload, flags: flags)
     }
 
     /// The complete envelopes at the start of `bytes`, and whether a partial one follows.

@@ -75,7 +75,7 @@ struct BrowserProtocolTests {
         } catch {
             #expect(error.code == .resourceExhausted)
         }
-        #expect(throws: (any Error).self) { try Envelope.gunzip([1, 2, 3, 4], limit: 100) }
+        #expect(throws: (any Error).self) { try Gzip.decompressMessage([1, 2, 3, 4], limit: 100) }
     }
 
     @Test("grpc-web-text bodies: one base64 text, or several padded pieces, whitespace ignored")

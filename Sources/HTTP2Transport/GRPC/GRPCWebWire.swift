@@ -9,10 +9,7 @@ package enum GRPCWebWire {
     package static func trailerFrame(_ error: ServiceError?, metadata: Metadata) -> [UInt8] {
         var lines = ""
         for field in GRPCWire.trailerFields(error, metadata) { lines += "\(field.name):\(field.value)\r\n" }
-        let payload = Array(lines.utf8)
-        let length = UInt32(payload.count)
-        return [0x80, UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
-            UInt8(truncatingIfNeeded: length)] + payload
+        return Envelope.encode(Array(lines.utf8), flags: Envelope.grpcWebTrailers)
     }
 
     /// Decodes a grpc-web-text body: base64, possibly several padded pieces one after another

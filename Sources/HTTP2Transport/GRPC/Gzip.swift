@@ -1,9 +1,12 @@
 private import CZlib
+import ServiceErrors
 
 /// gzip for gRPC message compression (`grpc-encoding: gzip`), over the system zlib.
 package enum Gzip {
     package struct Failure: Error {
         package var message: String
+        /// The output passed the limit (as opposed to input that is not gzip).
+        package var isTooLarge = false
     }
 
     package static func compress(_ input: [UInt8]) throws(Failure) -> [UInt8] {
@@ -49,8 +52,22 @@ package enum Gzip {
                 if status == Z_OK && produced == 0 && stream.avail_in == 0 { status = Z_BUF_ERROR }
             }
         }
-        guard output.count <= limit else { throw Failure(message: "decompressed message is larger than \(limit) bytes") }
+        guard output.count <= limit else {
+            throw Failure(message: "decompressed message is larger than \(limit) bytes", isTooLarge: true)
+        }
         guard status == Z_STREAM_END else { throw Failure(message: "message is not valid gzip") }
         return output
+    }
+
+    /// A compressed request message inflated, for every protocol the same way: larger than
+    /// `limit` is RESOURCE_EXHAUSTED (a decompression bomb), not gzip is INTERNAL (gRPC's rule for
+    /// a message that cannot be decompressed).
+    package static func decompressMessage(_ input: [UInt8], limit: Int) throws(ServiceError) -> [UInt8] {
+        do {
+            return try self.decompress(input, limit: limit)
+        } catch {
+            throw ServiceError(
+                error.isTooLarge ? .resourceExhausted : .internal, "cannot decompress the message: \(error.message)")
+        }
     }
 }

@@ -231,15 +231,7 @@ extension HTTP2ConnectionHandler {
             guard let next = try stream.reader.next() else { return nil }
             message = next
         } catch {
-            switch error {
-            case .tooLarge(let size):
-                throw ServiceError(
-                    .resourceExhausted,
-                    "message of \(size) bytes is larger than the limit of \(self.configuration.maxReceiveMessageSize)"
-                )
-            case .invalidFlag(let flag):
-                throw ServiceError(.internal, "invalid compressed-flag byte \(flag)")
-            }
+            throw ServiceError(limit: self.configuration.maxReceiveMessageSize, readerFailure: error)
         }
         let wireSize = 5 + message.bytes.count
         guard message.compressed else { return (message.bytes, wireSize) }
@@ -248,11 +240,7 @@ extension HTTP2ConnectionHandler {
             throw ServiceError(.internal, "compressed message received without grpc-encoding")
         }
         stream.callContext?.requestCompressed = true
-        do {
-            return (try Gzip.decompress(message.bytes, limit: self.configuration.maxReceiveMessageSize), wireSize)
-        } catch {
-            throw ServiceError(.internal, "cannot decompress message: \(error.message)")
-        }
+        return (try Gzip.decompressMessage(message.bytes, limit: self.configuration.maxReceiveMessageSize), wireSize)
     }
 
     func endOfRequest(_ stream: ServerStream) {
@@ -543,10 +531,8 @@ extension HTTP2ConnectionHandler {
         case .grpc, .grpcWeb:
             end = GRPCWebWire.trailerFrame(error, metadata: trailers)
         case .connect:
-            let message = ConnectWire.endOfStream(error, metadata: GRPCWire.headerFields(trailers))
-            let length = UInt32(message.count)
-            end = [0x02, UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
-                UInt8(truncatingIfNeeded: length)] + message
+            end = Envelope.encode(
+                ConnectWire.endOfStream(error, metadata: GRPCWire.headerFields(trailers)), flags: Envelope.connectEndOfStream)
         }
         session.send(ByteBuffer(bytes: end), on: stream.id)
         session.finish(stream.id, trailers: nil)
