@@ -1,4 +1,5 @@
 import Foundation
+import HTTP2Transport
 
 /// The RPC protocols a browser, or any plain HTTP/1.1 or h2 client, can speak besides REST:
 /// gRPC-Web and Connect. Which one a request speaks follows from its method, path and content type.
@@ -24,6 +25,15 @@ enum BrowserProtocol: Sendable, Equatable {
         switch self {
         case .grpcWeb(let text): text ? "grpc-web-text" : "grpc-web"
         case .connectUnary, .connectGet, .connectStreaming: "connect"
+        }
+    }
+
+    /// Where the call's deadline and compression are read from.
+    var callHeaders: CallHeaders {
+        switch self {
+        case .grpcWeb: .grpc
+        case .connectUnary, .connectGet: .connectUnary
+        case .connectStreaming: .connectStreaming
         }
     }
 

@@ -239,30 +239,22 @@ package struct BrowserRPCService: HTTPService {
         let responseMetadata = ResponseMetadata()
         options.responseMetadata = responseMetadata
 
+        let names = proto.callHeaders
+        if let timeout = request.header(names.timeout) { options.timeout = try names.duration(timeout) }
+        let encoding = try request.header(names.encoding).flatMap { value throws(ServiceError) in try names.compression(value) }
+        let gzipReplies = request.header(names.acceptEncoding).map(names.acceptsGzip) ?? false
         let message: [UInt8]
         var codec = BrowserProtocol.Codec.proto
-        var gzipReplies = false
         switch proto {
         case .grpcWeb(let text):
-            if let timeout = request.header("grpc-timeout") {
-                guard let duration = GRPCWire.timeout(timeout) else {
-                    throw ServiceError(.invalidArgument, "malformed grpc-timeout '\(timeout)'")
-                }
-                options.timeout = duration
-            }
-            let encoding = try Self.encoding(request.header("grpc-encoding"), header: "grpc-encoding")
             let body = text ? try GRPCWebWire.decodeText(request.body) : request.body
             message = try Envelope.singleMessage(in: body, encoding: encoding, limit: self.maxMessageSize)
-            gzipReplies = request.header("grpc-accept-encoding").map { GRPCWire.listContains($0, "gzip") } ?? false
         case .connectUnary(let bodyCodec):
             guard method.kind == .unary else {
                 throw ServiceError(.unimplemented, "\(method.name) streams its replies: use application/connect+\(bodyCodec.rawValue)")
             }
-            options.timeout = try Self.connectTimeout(request)
             codec = bodyCodec
-            let encoding = try Self.encoding(request.header("content-encoding"), header: "content-encoding")
             message = try self.bounded(request.body, encoding: encoding)
-            gzipReplies = request.header("accept-encoding").map { GRPCWire.listContains($0, "gzip") } ?? false
         case .connectGet:
             guard method.hasNoSideEffects else {
                 throw ServiceError(.unimplemented, "\(method.name) has side effects: call it with POST")
@@ -270,20 +262,15 @@ package struct BrowserRPCService: HTTPService {
             guard method.kind == .unary else {
                 throw ServiceError(.unimplemented, "\(method.name) streams its replies: GET serves unary methods only")
             }
-            options.timeout = try Self.connectTimeout(request)
             let query = try ConnectWire.getQuery(request.target)
             codec = query.encoding == "json" ? .json : .proto
             message = try self.bounded(query.message, encoding: query.compression)
-            gzipReplies = request.header("accept-encoding").map { GRPCWire.listContains($0, "gzip") } ?? false
         case .connectStreaming(let bodyCodec):
             guard method.kind == .serverStreaming else {
                 throw ServiceError(.unimplemented, "\(method.name) is unary: use application/\(bodyCodec.rawValue)")
             }
-            options.timeout = try Self.connectTimeout(request)
             codec = bodyCodec
-            let encoding = try Self.encoding(request.header("connect-content-encoding"), header: "connect-content-encoding")
             message = try Envelope.singleMessage(in: request.body, encoding: encoding, limit: self.maxMessageSize)
-            gzipReplies = request.header("connect-accept-encoding").map { GRPCWire.listContains($0, "gzip") } ?? false
         }
 
         var jsonCodec: RPCJSONCodec?
@@ -319,23 +306,6 @@ package struct BrowserRPCService: HTTPService {
             throw ServiceError(.resourceExhausted, "the request message is \(message.count) bytes; the limit is \(self.maxMessageSize)")
         }
         return message
-    }
-
-    /// A declared compression: nil for none, "gzip", or an error naming what is supported.
-    private static func encoding(_ value: String?, header: String) throws(ServiceError) -> String? {
-        guard let value, value != "identity" else { return nil }
-        guard value == "gzip" else {
-            throw ServiceError(.unimplemented, "unsupported \(header) '\(value)'; supported: identity, gzip")
-        }
-        return value
-    }
-
-    private static func connectTimeout(_ request: HTTPRequest) throws(ServiceError) -> Duration? {
-        guard let value = request.header("connect-timeout-ms") else { return nil }
-        guard let timeout = ConnectWire.timeout(value) else {
-            throw ServiceError(.invalidArgument, "malformed connect-timeout-ms '\(value)': 1 to 10 digits of milliseconds")
-        }
-        return timeout
     }
 
     /// Headers that become call metadata: everything but the protocols' own and the browser's.

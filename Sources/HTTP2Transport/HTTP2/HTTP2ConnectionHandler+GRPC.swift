@@ -91,24 +91,17 @@ extension HTTP2ConnectionHandler {
     private func prepareCall(_ stream: ServerStream) throws(ServiceError) {
         var method = "", path = "", te = ""
         var timeout: String?
-        var connectTimeout: String?
         var metadata = Metadata()
         let connect = stream.dialect == .connect
+        let names = connect ? CallHeaders.connectStreaming : CallHeaders.grpc
         for field in stream.headers {
             switch field.name {
             case ":method": method = field.value
             case ":path": path = field.value
             case "te": te = field.value
-            case "grpc-timeout" where !connect: timeout = field.value
-            case "connect-timeout-ms" where connect: connectTimeout = field.value
-            case "grpc-encoding" where !connect, "connect-content-encoding" where connect:
-                guard field.value != "identity" else { continue }
-                guard field.value == "gzip" else {
-                    throw ServiceError(.unimplemented, "unsupported \(field.name) '\(field.value)'; supported: identity, gzip")
-                }
-                stream.requestEncoding = field.value
-            case "grpc-accept-encoding" where !connect, "connect-accept-encoding" where connect:
-                stream.acceptsGzip = GRPCWire.listContains(field.value, "gzip")
+            case names.timeout: timeout = field.value
+            case names.encoding: stream.requestEncoding = try names.compression(field.value)
+            case names.acceptEncoding: stream.acceptsGzip = names.acceptsGzip(field.value)
             case "connect-protocol-version" where connect:
                 guard field.value == "1" else {
                     throw ServiceError(.invalidArgument, "connect-protocol-version must be 1, not '\(field.value)'")
@@ -135,20 +128,8 @@ extension HTTP2ConnectionHandler {
         }
         let route = try self.router.route(forPath: path)
         var deadline: ContinuousClock.Instant?
-        var duration: Duration?
         if let timeout {
-            guard let parsed = GRPCWire.timeout(timeout) else {
-                throw ServiceError(.invalidArgument, "malformed grpc-timeout '\(timeout)'")
-            }
-            duration = parsed
-        }
-        if let connectTimeout {
-            guard let parsed = ConnectWire.timeout(connectTimeout) else {
-                throw ServiceError(.invalidArgument, "malformed connect-timeout-ms '\(connectTimeout)': 1 to 10 digits of milliseconds")
-            }
-            duration = parsed
-        }
-        if let duration {
+            let duration = try names.duration(timeout)
             deadline = .now + duration
             self.scheduleDeadline(stream, after: duration)
         }
