@@ -420,6 +420,8 @@ package struct BrowserRPCService: HTTPService {
     }
 
     private func withCORS(_ response: HTTPResponse, _ request: HTTPRequest) -> HTTPResponse {
+        // Most requests come from no browser: nothing to add, nothing to list.
+        guard self.cors.allowedOrigin(request.header("origin")) != nil else { return response }
         var response = response
         let standard = ["content-type", "content-length", "content-encoding"]
         let own = response.headers.map(\.name).filter { !standard.contains($0) && !$0.hasPrefix("access-control-") }

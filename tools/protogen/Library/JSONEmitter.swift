@@ -163,15 +163,25 @@ struct JSONEmitter {
         }
     }
 
+    /// A map field as an object, keys in a fixed order, each value written by `write` (either mapping's).
+    private func mapStatement(_ property: String, key: FieldDef, value: FieldDef, write: (FieldType, String) -> String) -> String {
+        "writer.beginObject(); for key in \(property).keys.sorted(by: \(self.keyOrder(key))) { writer.key(String(key)); "
+            + write(value.resolvedType!, "\(property)[key]!") + " }; writer.endObject()"
+    }
+
+    /// A repeated field as an array, each element written by `write`.
+    private func arrayStatement(_ property: String, _ type: FieldType, write: (FieldType, String) -> String) -> String {
+        "writer.beginArray(); for element in \(property) { \(write(type, "element")) }; writer.endArray()"
+    }
+
     private func writeField(_ field: FieldDef, message: MessageDef) -> String {
         let type = field.resolvedType!
         let property = "self." + self.names.propertyName(field)
         if let (key, value) = self.mapTypes(field) {
-            return "writer.beginObject(); for key in \(property).keys.sorted(by: \(self.keyOrder(key))) { writer.key(String(key)); "
-                + self.writeValue(value.resolvedType!, "\(property)[key]!") + " }; writer.endObject()"
+            return self.mapStatement(property, key: key, value: value, write: self.writeValue)
         }
         if field.label == .repeated {
-            return "writer.beginArray(); for element in \(property) { \(self.writeValue(type, "element")) }; writer.endArray()"
+            return self.arrayStatement(property, type, write: self.writeValue)
         }
         if let index = field.oneofIndex, !message.oneofs[index].isSynthetic {
             let oneof = "self." + Naming.swiftIdentifier(Naming.lowerCamel(message.oneofs[index].name))
@@ -212,15 +222,10 @@ struct JSONEmitter {
         let type = field.resolvedType!
         let property = "self." + self.names.propertyName(field)
         if let (key, value) = self.mapTypes(field) {
-            let entry = self.writeCanonicalValue(value.resolvedType!, "\(property)[key]!")
-            let statement = "writer.beginObject(); for key in \(property).keys.sorted(by: \(self.keyOrder(key))) { "
-                + "writer.key(String(key)); \(entry) }; writer.endObject()"
-            return ("!\(property).isEmpty", statement)
+            return ("!\(property).isEmpty", self.mapStatement(property, key: key, value: value, write: self.writeCanonicalValue))
         }
         if field.label == .repeated {
-            let element = self.writeCanonicalValue(type, "element")
-            let statement = "writer.beginArray(); for element in \(property) { \(element) }; writer.endArray()"
-            return ("!\(property).isEmpty", statement)
+            return ("!\(property).isEmpty", self.arrayStatement(property, type, write: self.writeCanonicalValue))
         }
         if let index = field.oneofIndex, !message.oneofs[index].isSynthetic {
             let oneof = "self." + Naming.swiftIdentifier(Naming.lowerCamel(message.oneofs[index].name))
