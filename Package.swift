@@ -114,7 +114,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "Auth", dependencies: [
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"COpenSSL", "RPCCore", "ServiceErrors"], swiftSettings: strictSettings),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"COpenSSL", "ProtoWire", "RPCCore", "ServiceErrors"], swiftSettings: strictSettings),
         .target(
             name: "HTTPMessages",
             dependencies: ["ProtoJSON", "ServiceErrors"],

@@ -1,4 +1,5 @@
 import Foundation
+import ProtoWire
 
 /// base64url without padding (RFC 4648 §5), as JWTs use it (RFC 7515 §2).
 package enum Base64URL {
@@ -11,10 +12,8 @@ package enum Base64URL {
 
     /// Decodes strict base64url: only the URL-safe alphabet, no padding, no whitespace.
     package static func decode(_ text: Substring) -> [UInt8]? {
-        guard text.utf8.allSatisfy({ Self.isAlphabet($0) }), text.utf8.count % 4 != 1 else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        return Data(base64Encoded: base64).map { [UInt8]($0) }
+        guard text.utf8.allSatisfy({ Self.isAlphabet($0) }) else { return nil }
+        return Base64.decode(text.utf8)
     }
 
     private static func isAlphabet(_ c: UInt8) -> Bool {

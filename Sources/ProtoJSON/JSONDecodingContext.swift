@@ -124,9 +124,7 @@ package enum JSONField {
     package static func bytes(_ value: JSONValue, _ path: String, _ context: inout JSONDecodingContext) -> [UInt8] {
         switch value {
         case .string(let text):
-            var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-            if let data = Data(base64Encoded: base64) { return [UInt8](data) }
+            if let bytes = Base64.decode(text.utf8) { return bytes }
             context.reject(path, "must be base64")
             return []
         case .null: return []

@@ -1,5 +1,6 @@
 import Foundation
 import ProtoJSON
+import ProtoWire
 import RPCCore
 import ServiceErrors
 
@@ -119,7 +120,7 @@ package enum ConnectWire {
         var message: [UInt8]?
         if let raw = parameters["message"] {
             if base64 == "1" {
-                message = self.base64URLDecoded(raw)
+                message = Base64.decode(raw)
                 if message == nil { violations.append(FieldViolation(field: "message", description: "is not base64url")) }
             } else {
                 message = raw
@@ -171,38 +172,5 @@ package enum ConnectWire {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
         }
-    }
-
-    /// URL-safe or standard base64, padded or not.
-    package static func base64URLDecoded(_ text: String) -> [UInt8]? {
-        self.base64URLDecoded(Array(text.utf8))
-    }
-
-    package static func base64URLDecoded(_ bytes: [UInt8]) -> [UInt8]? {
-        var input = bytes[...]
-        while input.last == UInt8(ascii: "=") { input = input.dropLast() }
-        guard input.count % 4 != 1 else { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(input.count * 3 / 4)
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in input {
-            let value: UInt8
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "-"), UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "_"), UInt8(ascii: "/"): value = 63
-            default: return nil
-            }
-            buffer = buffer << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
-            }
-        }
-        return output
     }
 }
