@@ -1,7 +1,7 @@
 import Foundation
 import ServiceErrors
 import SessionCore
-import SessionStoreSQLite
+@testable import SessionStoreSQLite
 import TestSupport
 import Testing
 
@@ -132,5 +132,53 @@ struct SessionStoreContractTests {
         #expect(try await store.sessions(matching: SessionQuery(org: "o", testerID: "t3", limit: 10)).map(\.id) == ["s3"])
         #expect(try await store.sessions(matching: SessionQuery(org: "other", limit: 10)).isEmpty)
         #expect(try await store.variantCounts(org: "o", jobID: "j") == [.a: 10])
+    }
+}
+
+/// Migration 3 rebuilds `sessions`; a database written by the previous schema keeps every row.
+@Suite("SQLite migration 3")
+struct SQLiteSessionsRebuildTests {
+    @Test("a version-2 database with sessions and notes opens rebuilt: rows, references and uniqueness kept")
+    func openWhenAtVersionTwo() async throws {
+        let path = try SQLiteSessionStoreTests.path()
+        let old = [SQLiteSessionStoreTests.session("s1", tester: "t1"), SQLiteSessionStoreTests.session("s2", tester: "t2")]
+        do {
+            let connection = try SQLiteConnection(path: path)
+            try connection.execute("PRAGMA journal_mode = WAL")
+            try connection.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY)")
+            for (index, migration) in SQLiteSchema.migrations.prefix(2).enumerated() {
+                try connection.execute(migration)
+                try connection.query("INSERT INTO schema_migrations (version) VALUES (?)", [.integer(Int64(index + 1))])
+            }
+            for session in old {
+                try connection.query(
+                    """
+                    INSERT INTO sessions (id, org, job_id, tester_id, variant, status, created_at, started_at,
+                        completed_at, paused_at, active_seconds, resumed_at, analyzed_at, confirmed_at,
+                        last_analysis_error, updated_at, version)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [.text(session.id), .text(session.org), .text(session.jobID), .text(session.testerID)]
+                        + SessionRows.mutableValues(session))
+            }
+            try connection.query(
+                "INSERT INTO notes (id, session_id, content, author_id, created_at, updated_at, sequence) VALUES ('n1', 's1', 'x', 'a', 1, 1, 1)")
+        }
+        let store = try SQLiteSessionStore(path: path)
+        for session in old { #expect(try await store.session(withID: session.id) == session) }
+        #expect(try await store.notes(sessionID: "s1").map(\.id) == ["n1"])
+        #expect(try await store.sessions(matching: SessionQuery(org: "o", testerID: "t2", limit: 10)).map(\.id) == ["s2"])
+        await #expect { try await store.commit(ChangeSet([.insertSession(SQLiteSessionStoreTests.session("s3", tester: "t1"))])) }
+            throws: { ($0 as? ServiceError)?.code == .alreadyExists }
+        await #expect { try await store.commit(ChangeSet([.insertNote(Note(id: "n2", sessionID: "nope", content: "x", authorID: "a", createdAt: .now, sequence: 1))])) }
+            throws: { ($0 as? ServiceError)?.code == .notFound }
+        #expect(try await store.integrityProblems().isEmpty)
+
+        let connection = try SQLiteConnection(path: path)
+        var schema: [String] = []
+        try connection.query("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY name") { row in
+            schema.append(row.text(0) + (row.text(1).contains("WITHOUT ROWID") ? " without rowid" : ""))
+        }
+        #expect(schema == ["sessions without rowid", "sessions_by_job", "sessions_by_org", "sessions_by_status", "sessions_by_tester"])
     }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Runs a task's jobs on a connection's event loop, so a handler that does not wait on anything
@@ -5,6 +6,14 @@ import NIOCore
 /// hop to the cooperative pool and back far more when both share a core).
 final class EventLoopTaskExecutor: TaskExecutor {
     private let loop: any EventLoop
+    /// Jobs enqueued from other threads (a store resuming its callers), run by one hop: a batch
+    /// of completions wakes the loop once, not once per job (each wake-up is an eventfd write).
+    private let inbox = NIOLockedValueBox(Inbox())
+
+    private struct Inbox {
+        var jobs: [UnownedJob] = []
+        var scheduled = false
+    }
 
     init(loop: any EventLoop) {
         self.loop = loop
@@ -13,7 +22,24 @@ final class EventLoopTaskExecutor: TaskExecutor {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let executor = self.asUnownedTaskExecutor()
-        self.loop.execute { job.runSynchronously(on: executor) }
+        if self.loop.inEventLoop {
+            self.loop.execute { job.runSynchronously(on: executor) }
+            return
+        }
+        let schedule = self.inbox.withLockedValue { inbox in
+            inbox.jobs.append(job)
+            defer { inbox.scheduled = true }
+            return !inbox.scheduled
+        }
+        guard schedule else { return }
+        self.loop.execute {
+            let jobs = self.inbox.withLockedValue { inbox in
+                inbox.scheduled = false
+                defer { inbox.jobs = [] }
+                return inbox.jobs
+            }
+            for job in jobs { job.runSynchronously(on: executor) }
+        }
     }
 }
 
