@@ -80,31 +80,16 @@ package final class SQLiteSessionStore: SessionStore {
         self.batch = []
         guard !pending.isEmpty else { return }
         do {
+            // Transaction control goes through `query`, prepared once (`execute` parses its SQL
+            // on every call).
             try connection.query("BEGIN IMMEDIATE")
-        } catch {
-            for item in pending { item.continuation.resume(returning: .failure(error)) }
-            return
-        }
-        // Transaction control goes through `query`, prepared once: `execute` parses its SQL on
-        // every call, twice per change set here.
-        for index in pending.indices {
-            do {
-                try connection.query("SAVEPOINT change_set")
-                do {
-                    try self.apply(pending[index].changes, connection)
-                    try connection.query("RELEASE change_set")
-                } catch {
-                    try? connection.query("ROLLBACK TO change_set")
-                    try? connection.query("RELEASE change_set")
-                    throw error
-                }
-            } catch let error as ServiceError {
-                pending[index].result = .failure(error)
-            } catch {
-                pending[index].result = .failure(ServiceError(.internal, "\(error)", cause: error))
+            if !self.applyAll(pending, connection) {
+                // A change set failed and left part of itself in the transaction: start over,
+                // each change set in a SAVEPOINT of its own so the failing ones roll back alone.
+                try? connection.query("ROLLBACK")  // some errors (a full disk) already rolled back
+                try connection.query("BEGIN IMMEDIATE")
+                self.applyEach(&pending, connection)
             }
-        }
-        do {
             try connection.query("COMMIT")
         } catch {
             try? connection.query("ROLLBACK")
@@ -120,6 +105,39 @@ package final class SQLiteSessionStore: SessionStore {
             if sizes.count > 10_000 { sizes.removeFirst(5_000) }
         }
         for item in pending { item.continuation.resume(returning: item.result) }
+    }
+
+    /// Applies every change set of the batch, without savepoints: nearly every batch succeeds
+    /// whole, and a SAVEPOINT per change set copied each page it touched into the statement
+    /// journal, the undo log needed only when one fails. Returns false at the first failure.
+    private func applyAll(_ pending: [Pending], _ connection: SQLiteConnection) -> Bool {
+        for item in pending {
+            do {
+                try self.apply(item.changes, connection)
+            } catch {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Applies each change set in a SAVEPOINT of its own, recording each one's result.
+    private func applyEach(_ pending: inout [Pending], _ connection: SQLiteConnection) {
+        for index in pending.indices {
+            do throws(ServiceError) {
+                try connection.query("SAVEPOINT change_set")
+                do throws(ServiceError) {
+                    try self.apply(pending[index].changes, connection)
+                    try connection.query("RELEASE change_set")
+                } catch {
+                    try? connection.query("ROLLBACK TO change_set")
+                    try? connection.query("RELEASE change_set")
+                    throw error
+                }
+            } catch {
+                pending[index].result = .failure(error)
+            }
+        }
     }
 
     private func updateCache(_ changes: ChangeSet) {
