@@ -80,6 +80,9 @@ final class SQLiteConnection {
         }
     }
 
+    /// A transaction is open (SQLite rolls all of it back on some errors: a full disk, I/O).
+    var inTransaction: Bool { sqlite3_get_autocommit(self.raw) == 0 }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(self.raw)) }
 

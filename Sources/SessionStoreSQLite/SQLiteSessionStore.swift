@@ -31,7 +31,11 @@ package final class SQLiteSessionStore: SessionStore {
         // copies each page once however often it was committed, and the hot pages of the
         // indexes are committed by nearly every batch. Creates at 64 callers: 12,000 → 15,000/s,
         // WAL reads per create halved (tools/bench/RESULTS.md).
+        // The checkpoint runs in the COMMIT of the batch that crosses the mark: that batch waits
+        // for it (tens of ms). After a checkpoint the WAL is cut back to 64 MiB should it have
+        // grown past (a long read holding old frames).
         try writeConnection.execute("PRAGMA wal_autocheckpoint = 16000")
+        try writeConnection.execute("PRAGMA journal_size_limit = 67108864")
         try SQLiteSchema.migrate(writeConnection)  // leaves foreign keys on
         let readConnection = try SQLiteConnection(path: path)
         try readConnection.execute("PRAGMA foreign_keys = ON")
@@ -79,20 +83,23 @@ package final class SQLiteSessionStore: SessionStore {
         var pending = self.batch
         self.batch = []
         guard !pending.isEmpty else { return }
-        do {
+        do throws(ServiceError) {
             // Transaction control goes through `query`, prepared once (`execute` parses its SQL
             // on every call).
             try connection.query("BEGIN IMMEDIATE")
-            if !self.applyAll(pending, connection) {
-                // A change set failed and left part of itself in the transaction: start over,
-                // each change set in a SAVEPOINT of its own so the failing ones roll back alone.
-                try? connection.query("ROLLBACK")  // some errors (a full disk) already rolled back
+            if let (failed, error) = try self.applyAll(pending[...], connection) {
+                // Change set `failed` left part of itself in the transaction: start over, apply
+                // the ones before it again (they succeeded on this same state), refuse it, and
+                // give each one after it a SAVEPOINT of its own so a failing one rolls back alone.
+                try connection.query("ROLLBACK")
                 try connection.query("BEGIN IMMEDIATE")
-                self.applyEach(&pending, connection)
+                if let (_, again) = try self.applyAll(pending[..<failed], connection) { throw again }
+                pending[failed].result = .failure(error)
+                try self.applyEach(&pending[(failed + 1)...], connection)
             }
             try connection.query("COMMIT")
         } catch {
-            try? connection.query("ROLLBACK")
+            if connection.inTransaction { try? connection.query("ROLLBACK") }
             for item in pending { item.continuation.resume(returning: .failure(error)) }
             return
         }
@@ -107,37 +114,47 @@ package final class SQLiteSessionStore: SessionStore {
         for item in pending { item.continuation.resume(returning: item.result) }
     }
 
-    /// Applies every change set of the batch, without savepoints: nearly every batch succeeds
-    /// whole, and a SAVEPOINT per change set copied each page it touched into the statement
-    /// journal, the undo log needed only when one fails. Returns false at the first failure.
-    private func applyAll(_ pending: [Pending], _ connection: SQLiteConnection) -> Bool {
-        for item in pending {
+    /// Applies change sets without savepoints: nearly every batch succeeds whole, and a SAVEPOINT
+    /// per change set copied each page it touched that the batch had already dirtied (the hot
+    /// index pages) into the statement journal, the undo log needed only when one fails. Returns
+    /// the first failing change set and its error; throws when the failure ended the transaction
+    /// (a full disk, an I/O error: SQLite rolled all of it back), which fails the whole batch.
+    private func applyAll(_ pending: ArraySlice<Pending>, _ connection: SQLiteConnection)
+        throws(ServiceError) -> (Int, ServiceError)?
+    {
+        for index in pending.indices {
             do {
-                try self.apply(item.changes, connection)
+                try self.apply(pending[index].changes, connection)
             } catch {
-                return false
+                guard connection.inTransaction else { throw error }
+                return (index, error)
             }
         }
-        return true
+        return nil
     }
 
-    /// Applies each change set in a SAVEPOINT of its own, recording each one's result.
-    private func applyEach(_ pending: inout [Pending], _ connection: SQLiteConnection) {
+    /// Applies each change set in a SAVEPOINT of its own, recording each one's result. Throws, to
+    /// fail the whole batch, when a failure ended the transaction or could not be rolled back:
+    /// going on would start and commit transactions of its own (SAVEPOINT outside a transaction
+    /// begins one), or keep half a change set.
+    private func applyEach(_ pending: inout ArraySlice<Pending>, _ connection: SQLiteConnection) throws(ServiceError) {
         for index in pending.indices {
-            do throws(ServiceError) {
-                try connection.query("SAVEPOINT change_set")
-                do throws(ServiceError) {
-                    try self.apply(pending[index].changes, connection)
-                    try connection.query("RELEASE change_set")
-                } catch {
-                    try? connection.query("ROLLBACK TO change_set")
-                    try? connection.query("RELEASE change_set")
-                    throw error
-                }
+            try connection.query("SAVEPOINT change_set")
+            do {
+                try self.apply(pending[index].changes, connection)
+                try connection.query("RELEASE change_set")
             } catch {
+                guard connection.inTransaction else { throw error }
+                try connection.query("ROLLBACK TO change_set")
+                try connection.query("RELEASE change_set")
                 pending[index].result = .failure(error)
             }
         }
+    }
+
+    /// Runs `body` on the writer thread between batches (tests: settings of the writer's connection).
+    func onWriter(_ body: @escaping @Sendable (SQLiteConnection) throws -> Void) async throws {
+        try await self.writer.run(body)
     }
 
     private func updateCache(_ changes: ChangeSet) {
@@ -325,31 +342,46 @@ package final class SQLiteSessionStore: SessionStore {
     }
 
     package func sessions(matching query: SessionQuery) async throws -> [TestSession] {
-        try await self.reader.run { connection in
-            var sql = "SELECT \(SessionRows.columns) FROM sessions WHERE org = ?"
-            var values: [SQLiteValue] = [.text(query.org)]
-            if let jobID = query.jobID {
-                sql += " AND job_id = ?"
-                values.append(.text(jobID))
-            }
-            if let testerID = query.testerID {
-                sql += " AND tester_id = ?"
-                values.append(.text(testerID))
-            }
-            if let status = query.status {
-                sql += " AND status = ?"
-                values.append(.text(status.rawValue))
-            }
-            if let after = query.after {
-                sql += " AND (created_at > ? OR (created_at = ? AND id > ?))"
-                values += [.date(after.createdAt), .date(after.createdAt), .text(after.id)]
-            }
-            sql += " ORDER BY created_at, id LIMIT ?"
-            values.append(.integer(Int64(query.limit)))
+        let (sql, values) = Self.listStatement(query)
+        return try await self.reader.run { connection in
             var sessions: [TestSession] = []
             try connection.query(sql, values) { row in sessions.append(SessionRows.session(row)) }
             return sessions
         }
+    }
+
+    /// The SQL of a session list. A page reads at most `limit` + 1 index entries past the cursor:
+    /// a tester's or a job's list walks that one's index in order, named because without
+    /// statistics SQLite would pick the status index for tester + status and walk every session
+    /// of the org in that status (a tester could stall the reader with it).
+    static func listStatement(_ query: SessionQuery) -> (String, [SQLiteValue]) {
+        let index = switch (query.jobID, query.testerID) {
+        case (nil, nil): ""
+        case (.some, nil): " INDEXED BY sessions_by_job"
+        case (nil, .some): " INDEXED BY sessions_by_tester"
+        case (.some, .some): " INDEXED BY sessions_by_job_tester"  // one session at most
+        }
+        var sql = "SELECT \(SessionRows.columns) FROM sessions\(index) WHERE org = ?"
+        var values: [SQLiteValue] = [.text(query.org)]
+        if let jobID = query.jobID {
+            sql += " AND job_id = ?"
+            values.append(.text(jobID))
+        }
+        if let testerID = query.testerID {
+            sql += " AND tester_id = ?"
+            values.append(.text(testerID))
+        }
+        if let status = query.status {
+            sql += " AND status = ?"
+            values.append(.text(status.rawValue))
+        }
+        if let after = query.after {
+            sql += " AND (created_at > ? OR (created_at = ? AND id > ?))"
+            values += [.date(after.createdAt), .date(after.createdAt), .text(after.id)]
+        }
+        sql += " ORDER BY created_at, id LIMIT ?"
+        values.append(.integer(Int64(query.limit)))
+        return (sql, values)
     }
 
     package func notes(sessionID: String) async throws -> [Note] {

@@ -179,6 +179,79 @@ struct SQLiteSessionsRebuildTests {
         try connection.query("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'sessions' ORDER BY name") { row in
             schema.append(row.text(0) + (row.text(1).contains("WITHOUT ROWID") ? " without rowid" : ""))
         }
-        #expect(schema == ["sessions without rowid", "sessions_by_job", "sessions_by_org", "sessions_by_status", "sessions_by_tester"])
+        #expect(schema == ["sessions without rowid", "sessions_by_job", "sessions_by_job_tester", "sessions_by_org", "sessions_by_status", "sessions_by_tester"])
+    }
+}
+
+/// The shapes of a session list, as the SQLite planner runs them.
+@Suite("SQLite session lists")
+struct SQLiteListPlanTests {
+    @Test("every list shape walks one index in order from the cursor: none scans the org or sorts a tester's sessions")
+    func listStatementWhenFiltered() throws {
+        let path = try SQLiteSessionStoreTests.path()
+        _ = try SQLiteSessionStore(path: path)
+        let connection = try SQLiteConnection(path: path)
+        let shapes: [(SessionQuery, String)] = [
+            (SessionQuery(org: "o", limit: 50), "sessions_by_org"),
+            (SessionQuery(org: "o", jobID: "j", limit: 50), "sessions_by_job"),
+            (SessionQuery(org: "o", testerID: "t", limit: 50), "sessions_by_tester"),
+            (SessionQuery(org: "o", status: .active, limit: 50), "sessions_by_status"),
+            (SessionQuery(org: "o", jobID: "j", status: .active, limit: 50), "sessions_by_job"),
+            (SessionQuery(org: "o", testerID: "t", status: .completed, limit: 50), "sessions_by_tester"),
+            (SessionQuery(org: "o", jobID: "j", testerID: "t", limit: 50), "sessions_by_job_tester"),
+            (SessionQuery(org: "o", jobID: "j", testerID: "t", status: .active, limit: 50), "sessions_by_job_tester"),
+        ]
+        for (query, index) in shapes {
+            for after in [nil, (createdAt: Date(timeIntervalSince1970: 1000), id: "sess_x")] {
+                var query = query
+                query.after = after
+                let (sql, values) = SQLiteSessionStore.listStatement(query)
+                var plan: [String] = []
+                try connection.query("EXPLAIN QUERY PLAN " + sql, values) { row in plan.append(row.text(3)) }
+                // The unique index finds one session at most; sorting it is free.
+                let steps = plan.filter { !(index == "sessions_by_job_tester" && $0 == "USE TEMP B-TREE FOR ORDER BY") }
+                #expect(steps.count == 1 && steps[0].hasPrefix("SEARCH sessions USING INDEX \(index) "), "\(query): \(plan)")
+            }
+        }
+    }
+}
+
+/// A batch whose failure ends the transaction (the disk is full) commits nothing and says so.
+@Suite("SQLite batch failures")
+struct SQLiteBatchFailureTests {
+    @Test("a batch that fills the disk fails every change set, keeps none, and the next batch succeeds")
+    func commitWhenDiskFull() async throws {
+        let store = try SQLiteSessionStore(path: try SQLiteSessionStoreTests.path())
+        try await store.commit(ChangeSet([.insertSession(SQLiteSessionStoreTests.session("s0"))]))
+        // The file may not grow: every insert needing a new page fails with SQLITE_FULL.
+        try await store.onWriter { connection in
+            var pages: Int64 = 0
+            try connection.query("PRAGMA page_count") { row in pages = row.integer(0) }
+            try connection.query("PRAGMA max_page_count = \(pages)")
+        }
+        let outcomes = await withTaskGroup(of: ServiceError.Code?.self) { group in
+            for index in 1...40 {
+                group.addTask {
+                    // Long rows, so the batch needs more pages than the file has.
+                    var session = SQLiteSessionStoreTests.session("s\(index)", tester: "t\(index)")
+                    session.lastAnalysisError = String(repeating: "x", count: 2_000)
+                    do {
+                        try await store.commit(ChangeSet([.insertSession(session)]))
+                        return nil
+                    } catch {
+                        return (error as? ServiceError)?.code ?? .internal
+                    }
+                }
+            }
+            return await group.reduce(into: [ServiceError.Code?]()) { $0.append($1) }
+        }
+        let stored = try await store.sessions(matching: SessionQuery(org: "o", limit: 100)).map(\.id)
+        let acknowledged = outcomes.filter { $0 == nil }.count
+        #expect(stored.count == 1 + acknowledged, "acknowledged \(acknowledged), stored \(stored.count): a change set reported failed was kept, or the reverse")
+        #expect(outcomes.contains { $0 == .unavailable }, "\(outcomes)")
+        #expect(try await store.integrityProblems().isEmpty)
+        try await store.onWriter { connection in try connection.query("PRAGMA max_page_count = 1073741823") }
+        try await store.commit(ChangeSet([.insertSession(SQLiteSessionStoreTests.session("s99", tester: "t99"))]))
+        #expect(try await store.session(withID: "s99") != nil)
     }
 }
