@@ -92,10 +92,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // A VFS over SQLite's default that gathers WAL writes (C: SQLite's VFS is a C interface).
+        .target(name: "CSQLiteWAL", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "SessionStoreSQLite",
             dependencies: [
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"CSQLite", "SessionCore", "ServiceErrors"],
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),"CSQLite", "CSQLiteWAL", "SessionCore", "ServiceErrors"],
             swiftSettings: strictSettings
         ),
         .target(

@@ -1,4 +1,5 @@
 private import CSQLite
+private import CSQLiteWAL
 import Foundation
 import ServiceErrors
 
@@ -12,14 +13,23 @@ final class SQLiteConnection {
     let path: String
 
     /// Process-wide settings, applied once before the first connection opens.
-    private static let configured: Void = { _ = csqlite_disable_memory_statistics() }()
+    private static let configured: Bool = {
+        _ = csqlite_disable_memory_statistics()
+        return sessiond_wal_buffer_register() == SQLITE_OK
+    }()
 
-    init(path: String, readOnly: Bool = false) throws(ServiceError) {
-        Self.configured
+    /// Writes that reached this connection's WAL file since it opened; -1 unless it gathers.
+    var walWrites: Int64 { sessiond_wal_buffer_wal_writes(self.raw) }
+
+    /// `gatherWAL`: open through the VFS that writes a commit's WAL frames with one write at its
+    /// sync (CSQLiteWAL), for the connection that writes.
+    init(path: String, readOnly: Bool = false, gatherWAL: Bool = false) throws(ServiceError) {
+        let registered = Self.configured  // before any connection opens, whichever opens first
+        let vfs = gatherWAL && registered ? sessiond_wal_buffer_vfs_name : nil
         self.path = path
         var handle: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
-        let result = sqlite3_open_v2(path, &handle, flags, nil)
+        let result = sqlite3_open_v2(path, &handle, flags, vfs)
         guard result == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(handle)

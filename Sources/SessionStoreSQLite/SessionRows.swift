@@ -9,6 +9,13 @@ enum SessionRows {
         active_seconds, resumed_at, analyzed_at, confirmed_at, last_analysis_error, updated_at, version
         """
 
+    /// Inserts a session; bind `insertValues(session)`.
+    static let insert = "INSERT INTO sessions (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+    static func insertValues(_ session: TestSession) -> [SQLiteValue] {
+        [.text(session.id), .text(session.org), .text(session.jobID), .text(session.testerID)] + self.mutableValues(session)
+    }
+
     static let payoutColumns =
         "id, org, session_id, tester_id, status, created_at, delivered_at, attempts, next_attempt_at, lease_owner, last_error"
 

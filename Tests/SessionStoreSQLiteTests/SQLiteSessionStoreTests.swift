@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import ServiceErrors
 import SessionCore
 @testable import SessionStoreSQLite
@@ -151,15 +152,7 @@ struct SQLiteSessionsRebuildTests {
                 try connection.query("INSERT INTO schema_migrations (version) VALUES (?)", [.integer(Int64(index + 1))])
             }
             for session in old {
-                try connection.query(
-                    """
-                    INSERT INTO sessions (id, org, job_id, tester_id, variant, status, created_at, started_at,
-                        completed_at, paused_at, active_seconds, resumed_at, analyzed_at, confirmed_at,
-                        last_analysis_error, updated_at, version)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [.text(session.id), .text(session.org), .text(session.jobID), .text(session.testerID)]
-                        + SessionRows.mutableValues(session))
+                try connection.query(SessionRows.insert, SessionRows.insertValues(session))
             }
             try connection.query(
                 "INSERT INTO notes (id, session_id, content, author_id, created_at, updated_at, sequence) VALUES ('n1', 's1', 'x', 'a', 1, 1, 1)")
@@ -253,5 +246,37 @@ struct SQLiteBatchFailureTests {
         try await store.onWriter { connection in try connection.query("PRAGMA max_page_count = 1073741823") }
         try await store.commit(ChangeSet([.insertSession(SQLiteSessionStoreTests.session("s99", tester: "t99"))]))
         #expect(try await store.session(withID: "s99") != nil)
+    }
+}
+
+/// The writer's WAL frames reach the file gathered, not two writes per frame.
+@Suite("SQLite WAL writes")
+struct SQLiteWALWritesTests {
+    @Test("a group commit writes its WAL frames with a few writes, and they read back after reopening")
+    func commitWhenGathered() async throws {
+        let path = try SQLiteSessionStoreTests.path()
+        do {
+            let store = try SQLiteSessionStore(path: path)
+            let counted = NIOLockedValueBox<[Int64]>([])
+            try await store.onWriter { connection in counted.withLockedValue { $0.append(connection.walWrites) } }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<300 {
+                    group.addTask {
+                        try await store.commit(ChangeSet([.insertSession(SQLiteSessionStoreTests.session("s\(index)", tester: "t\(index)"))]))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let frames = ((try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0) / (4096 + 24)
+            try await store.onWriter { connection in counted.withLockedValue { $0.append(connection.walWrites) } }
+            let (before, after) = counted.withLockedValue { ($0[0], $0[1]) }
+            #expect(before >= 0, "the writer's WAL is not opened through the gathering VFS")
+            let writes = after - before
+            // Ungathered, SQLite writes each frame with two calls: 2 × frames.
+            #expect(frames > 20 && writes > 0 && writes * 4 < Int64(frames), "\(writes) writes for \(frames) WAL frames")
+        }
+        let reopened = try SQLiteSessionStore(path: path)
+        #expect(try await reopened.sessions(matching: SessionQuery(org: "o", limit: 1000)).count == 300)
+        #expect(try await reopened.integrityProblems().isEmpty)
     }
 }
