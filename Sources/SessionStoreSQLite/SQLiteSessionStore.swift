@@ -7,8 +7,9 @@ import NIOConcurrencyHelpers
 /// disk before it is acknowledged.
 ///
 /// Writes go to one writer thread, which applies every change set queued while it was busy in a
-/// single transaction (group commit: one fsync for the batch), each inside its own SAVEPOINT so
-/// one failing change set rolls back alone. Reads run on a reader thread (WAL readers never
+/// single transaction (group commit: one fsync for the batch); when one of them fails, the batch
+/// is applied again with savepoints so that one alone is refused (`flushBatch`). The writer's WAL
+/// writes are gathered by the CSQLiteWAL VFS. Reads run on a reader thread (WAL readers never
 /// block the writer). Sessions are also kept in a read-through cache the writer updates after
 /// each commit, so hot reads do no I/O.
 package final class SQLiteSessionStore: SessionStore {
@@ -23,9 +24,9 @@ package final class SQLiteSessionStore: SessionStore {
         let writeConnection = try SQLiteConnection(path: path, gatherWAL: true)
         try writeConnection.execute("PRAGMA journal_mode = WAL")
         try writeConnection.execute("PRAGMA synchronous = FULL")
-        // Each change set of a group commit runs in a SAVEPOINT, whose undo pages SQLite keeps in
-        // a statement journal; on disk, that journal spilled to a temporary file and nearly
-        // doubled the writes per commit. In memory it holds at most the pages of one batch.
+        // A batch retried with a SAVEPOINT per change set keeps their undo pages in a statement
+        // journal; on disk, that journal spilled to a temporary file and nearly doubled the
+        // writes per commit. In memory it holds at most the pages of one batch.
         try writeConnection.execute("PRAGMA temp_store = MEMORY")
         // Checkpoint every 16,000 WAL pages (64 MiB) instead of SQLite's 1,000: a checkpoint
         // copies each page once however often it was committed, and the hot pages of the
