@@ -98,10 +98,12 @@ struct GRPCTransportTests {
     func cancellationReachesHandler() async throws {
         try await Self.withClient { channel, probe, _ in
             let call = Task { try await channel.unary(ProbeService.slow, request: [200], options: CallOptions()) }
-            try await Self.eventually { probe.started.withLockedValue { $0 } == 1 }
+            // 10 s, as for the deadline above: a cold CI machine running the whole suite stalled
+            // this test past 5 s once (another suite's 1 s timer fired late in the same second).
+            try await Self.eventually(timeout: .seconds(10)) { probe.started.withLockedValue { $0 } == 1 }
             call.cancel()
             _ = try? await call.value
-            try await Self.eventually { probe.cancelled.withLockedValue { $0 } == 1 }
+            try await Self.eventually(timeout: .seconds(10)) { probe.cancelled.withLockedValue { $0 } == 1 }
         }
     }
 
