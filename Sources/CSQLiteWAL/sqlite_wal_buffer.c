@@ -162,7 +162,7 @@ static int buffered_unfetch(sqlite3_file *base, sqlite3_int64 offset, void *poin
 }
 
 static int buffered_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *base, int flags, int *out_flags) {
-    (void)vfs;
+    (void)vfs;  // the default VFS opens the file
     BufferedFile *file = (BufferedFile *)base;
     memset(file, 0, sizeof *file);
     file->real = (sqlite3_file *)&file[1];
@@ -181,66 +181,6 @@ static int buffered_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *base,
     }
     file->base.pMethods = &buffered_methods;
     return SQLITE_OK;
-}
-
-static int pass_delete(sqlite3_vfs *vfs, const char *name, int sync_dir) {
-    (void)vfs;
-    return default_vfs->xDelete(default_vfs, name, sync_dir);
-}
-
-static int pass_access(sqlite3_vfs *vfs, const char *name, int flags, int *out) {
-    (void)vfs;
-    return default_vfs->xAccess(default_vfs, name, flags, out);
-}
-
-static int pass_full_pathname(sqlite3_vfs *vfs, const char *name, int size, char *out) {
-    (void)vfs;
-    return default_vfs->xFullPathname(default_vfs, name, size, out);
-}
-
-static void *pass_dl_open(sqlite3_vfs *vfs, const char *name) {
-    (void)vfs;
-    return default_vfs->xDlOpen(default_vfs, name);
-}
-
-static void pass_dl_error(sqlite3_vfs *vfs, int size, char *out) {
-    (void)vfs;
-    default_vfs->xDlError(default_vfs, size, out);
-}
-
-static void (*pass_dl_sym(sqlite3_vfs *vfs, void *handle, const char *symbol))(void) {
-    (void)vfs;
-    return default_vfs->xDlSym(default_vfs, handle, symbol);
-}
-
-static void pass_dl_close(sqlite3_vfs *vfs, void *handle) {
-    (void)vfs;
-    default_vfs->xDlClose(default_vfs, handle);
-}
-
-static int pass_randomness(sqlite3_vfs *vfs, int size, char *out) {
-    (void)vfs;
-    return default_vfs->xRandomness(default_vfs, size, out);
-}
-
-static int pass_sleep(sqlite3_vfs *vfs, int microseconds) {
-    (void)vfs;
-    return default_vfs->xSleep(default_vfs, microseconds);
-}
-
-static int pass_current_time(sqlite3_vfs *vfs, double *out) {
-    (void)vfs;
-    return default_vfs->xCurrentTime(default_vfs, out);
-}
-
-static int pass_get_last_error(sqlite3_vfs *vfs, int size, char *out) {
-    (void)vfs;
-    return default_vfs->xGetLastError(default_vfs, size, out);
-}
-
-static int pass_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *out) {
-    (void)vfs;
-    return default_vfs->xCurrentTimeInt64(default_vfs, out);
 }
 
 int sessiond_wal_buffer_register(void) {
@@ -268,25 +208,13 @@ int sessiond_wal_buffer_register(void) {
         .xFetch = buffered_fetch,
         .xUnfetch = buffered_unfetch,
     };
-    buffered_vfs = (sqlite3_vfs){
-        .iVersion = 2,
-        .szOsFile = (int)sizeof(BufferedFile) + found->szOsFile,
-        .mxPathname = found->mxPathname,
-        .zName = sessiond_wal_buffer_vfs_name,
-        .xOpen = buffered_open,
-        .xDelete = pass_delete,
-        .xAccess = pass_access,
-        .xFullPathname = pass_full_pathname,
-        .xDlOpen = pass_dl_open,
-        .xDlError = pass_dl_error,
-        .xDlSym = pass_dl_sym,
-        .xDlClose = pass_dl_close,
-        .xRandomness = pass_randomness,
-        .xSleep = pass_sleep,
-        .xCurrentTime = pass_current_time,
-        .xGetLastError = pass_get_last_error,
-        .xCurrentTimeInt64 = pass_current_time_int64,
-    };
+    // The default VFS's own methods for everything but opening a file: they take the VFS
+    // pointer for its pAppData, which the copy keeps.
+    buffered_vfs = *found;
+    buffered_vfs.pNext = NULL;
+    buffered_vfs.szOsFile = (int)sizeof(BufferedFile) + found->szOsFile;
+    buffered_vfs.zName = sessiond_wal_buffer_vfs_name;
+    buffered_vfs.xOpen = buffered_open;
     default_vfs = found;
     return sqlite3_vfs_register(&buffered_vfs, 0);
 }
