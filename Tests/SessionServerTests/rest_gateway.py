@@ -139,6 +139,7 @@ def main():
     job = f"job_abc123-{run}"
 
     # --- The documented lifecycle ---------------------------------------------------------
+    created = time.monotonic()
     response = http.post(f"{base}/api/sessions", json={"jobId": job, "testerId": tester, "variant": "A"},
                          headers=bearer(tester_token))
     body = check_envelope(response, 201, "create", {"jobId": job, "testerId": tester, "variant": "A", "status": "active"},
@@ -154,7 +155,13 @@ def main():
     check(body2["data"]["variant"] in ("A", "B"), f"create without variant: assigned A or B (got {body2['data']['variant']!r})")
 
     response = http.get(f"{base}/api/sessions/{session_id}", headers=bearer(tester_token))
-    body = check_envelope(response, 200, None, {"sessionId": session_id, "status": "active", "durationSeconds": 0}, "get active")
+    # Active time so far, whole seconds: at most the time since the create was sent (0 unless
+    # this machine is busy).
+    elapsed = time.monotonic() - created
+    body = check_envelope(response, 200, None, {"sessionId": session_id, "status": "active"}, "get active")
+    duration = body["data"].get("durationSeconds")
+    check(isinstance(duration, int) and 0 <= duration <= elapsed,
+          f"get active: durationSeconds in 0...{elapsed:.1f} s since the create (got {duration!r})")
     problems = same_shape({key: value for key, value in DOCUMENTED["get"].items() if key != "completedAt"}, body["data"])
     check(not problems, f"get active: documented fields ({'; '.join(problems) or 'all present'})")
     check("completedAt" in body["data"] and body["data"]["completedAt"] is None, "get active: completedAt null")

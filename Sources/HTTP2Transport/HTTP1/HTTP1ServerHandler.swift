@@ -5,17 +5,43 @@ import HTTPMessages
 import RPCCore
 import ServiceErrors
 
-/// Serves HTTP/1.1 requests (keep-alive, pipelined requests answered in order) with an `HTTPService`.
+/// Serves HTTP/1.1 requests (keep-alive, pipelined requests answered in order) with an `HTTPService`,
+/// behind NIO's request decoder; responses are written as bytes (`HTTP1Wire`), one buffer each.
 ///
 /// Requests are buffered up to `maxBodySize`; a larger body gets 413 and the connection closes.
 ///
-/// Output backpressure: NIO's pipelining helper in front of this handler passes on one request at
-/// a time and the next only once the previous response's end was written, so while the socket is
-/// not writable a finished response waits here instead of being written: the client that does not
-/// read stops its own pipeline, and one response is the most a connection holds.
-final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// One request at a time: once a request is complete, the parts that follow it (pipelined
+/// requests, a malformed one) wait in `waiting` until its response is written, and while any
+/// wait the socket is not read. So `waiting` holds at most what one read decoded, and while the
+/// socket is not writable a finished response waits here instead of being written: the client
+/// that does not read stops its own pipeline, and one response is the most a connection holds.
+final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// What arrived after the request being answered, in order.
+    private enum Inbound {
+        case part(HTTPServerRequestPart)
+        /// The decoder found the bytes after the parts before this one malformed.
+        case malformed
+    }
+
+    private var waiting = CircularBuffer<Inbound>()
+    /// A `read` held back while parts wait; issued once they have all been taken.
+    private var readHeldBack = false
+    /// Set while `deliverWaiting` runs (a part it delivers can finish a response at once).
+    private var delivering = false
+    /// A request is complete and its response not yet written (or is being streamed, which ends
+    /// the connection): parts that come now wait.
+    private var answering: Bool { self.nextToWrite < self.nextToStart || self.streamTask != nil }
+
+    /// Puts NIO's request decoder and `handler` at the end of an HTTP/1.1 connection's pipeline
+    /// (after the protocol sniffer, and TLS).
+    static func addHandlers(_ handler: HTTP1ServerHandler, to pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try pipeline.addHandler(handler)
+    }
 
     private let service: any HTTPService
     private let maxBodySize: Int
@@ -130,7 +156,44 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
+        let part = self.unwrapInboundIn(data)
+        guard !self.answering, self.waiting.isEmpty else {
+            self.waiting.append(.part(part))
+            return
+        }
+        self.receive(part, context: context)
+    }
+
+    /// Holds the socket's reads back while parts wait: what the client sends meanwhile stays in
+    /// the kernel's buffers (and, once those fill, with the client).
+    func read(context: ChannelHandlerContext) {
+        if self.waiting.isEmpty {
+            context.read()
+        } else {
+            self.readHeldBack = true
+        }
+    }
+
+    /// Delivers the waiting parts once the response before them is written, until one of them
+    /// completes a request again; then reads again once none wait.
+    private func deliverWaiting(context: ChannelHandlerContext) {
+        guard !self.delivering else { return }
+        self.delivering = true
+        defer { self.delivering = false }
+        while !self.answering, !self.closed, let next = self.waiting.popFirst() {
+            switch next {
+            case .part(let part): self.receive(part, context: context)
+            case .malformed: self.answerMalformed(context: context)
+            }
+        }
+        if self.waiting.isEmpty, self.readHeldBack, !self.closed {
+            self.readHeldBack = false
+            context.read()
+        }
+    }
+
+    private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             self.head = head
             // The head came in time (the first one within the handshake deadline): the body gets
@@ -208,7 +271,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         let answer = self.refused ?? (length > self.maxBodySize ? self.bodyTooLargeResponse : nil)
         guard let answer else {
             context.writeAndFlush(
-                self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil
+                self.wrapOutboundOut(context.channel.allocator.buffer(string: HTTP1Wire.continueHead)), promise: nil
             )
             return
         }
@@ -279,58 +342,70 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.stalledSince = waiting ? (self.stalledSince ?? .now()) : nil
         guard wrote else { return }
         if close {
-            let channel = context.channel
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            self.closeAfterWrites(context: context)
         } else {
             context.flush()
             if self.nextToWrite == self.nextToStart && self.head == nil {
                 self.waitingUntil = .now() + self.requestTimeout
             }
+            self.deliverWaiting(context: context)
+        }
+    }
+
+    /// Flushes, and closes the connection once everything written so far is on the socket.
+    private func closeAfterWrites(context: ChannelHandlerContext) {
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(response.headers.count + 2)
-        for (name, value) in response.headers where name != "content-length" && (keepAlive || name != "connection") {
-            headers.add(name: name, value: value)
+        var headers = response.headers.filter { $0.name != "content-length" && (keepAlive || $0.name != "connection") }
+        headers.append(("content-length", String(response.body.count)))
+        if !keepAlive { headers.append(("connection", "close")) }
+        guard HTTP1Wire.isValid(headers) else {
+            self.write(Self.invalidFieldsResponse, keepAlive: keepAlive, context: context)
+            return
         }
-        headers.add(name: "content-length", value: String(response.body.count))
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        let head = HTTPResponseHead(
-            version: .http1_1,
-            status: HTTPResponseStatus(statusCode: response.status),
-            headers: headers
-        )
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        if !response.body.isEmpty {
-            var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-            buffer.writeBytes(response.body)
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
-        if keepAlive {
-            context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
-        }
+        var buffer = context.channel.allocator.buffer(capacity: 128 + 32 * headers.count + response.body.count)
+        HTTP1Wire.writeHead(status: response.status, headers: headers, into: &buffer)
+        buffer.writeBytes(response.body)
+        context.write(self.wrapOutboundOut(buffer), promise: nil)
     }
+
+    /// Sent instead of a response whose fields cannot go on the wire (`HTTP1Wire.isValid`).
+    private static let invalidFieldsResponse = HTTPResponse.error(
+        ServiceError(.internal, "the response had a header that cannot be sent")
+    )
 
     /// Sends the head, then each chunk as the producer writes it (waiting for the socket, so a
     /// slow reader slows the producer), then ends and closes the connection.
     private func startStream(_ stream: HTTPBodyStream, head response: HTTPResponse, context: ChannelHandlerContext) {
-        var headers = HTTPHeaders(response.headers.map { ($0.name, $0.value) })
-        headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-        headers.replaceOrAdd(name: "connection", value: "close")
-        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
-        context.writeAndFlush(self.wrapOutboundOut(.head(head)), promise: nil)
+        let replaced: Set<String> = ["transfer-encoding", "connection", "content-length"]
+        let headers = response.headers.filter { !replaced.contains($0.name) }
+            + [("transfer-encoding", "chunked"), ("connection", "close")]
+        guard HTTP1Wire.isValid(headers) else {
+            stream.abandon()
+            self.write(Self.invalidFieldsResponse, keepAlive: false, context: context)
+            self.closeAfterWrites(context: context)
+            return
+        }
+        var head = context.channel.allocator.buffer(capacity: 128 + 32 * headers.count)
+        HTTP1Wire.writeHead(status: response.status, headers: headers, into: &head)
+        context.writeAndFlush(self.wrapOutboundOut(head), promise: nil)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         self.streamTask = Task {
             do {
                 try await stream.produce { bytes in
+                    guard !bytes.isEmpty else { return }  // an empty chunk would end the body
                     let promise = loop.makePromise(of: Void.self)
                     loop.execute {
                         let (handler, context) = loopBound.value
-                        let buffer = context.channel.allocator.buffer(bytes: bytes)
-                        context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: promise)
+                        var buffer = context.channel.allocator.buffer(capacity: bytes.count + 12)
+                        HTTP1Wire.writeChunk(bytes, into: &buffer)
+                        context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: promise)
                     }
                     try await promise.futureResult.get()
                 }
@@ -340,7 +415,8 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             loop.execute {
                 let (handler, context) = loopBound.value
                 let channel = context.channel
-                context.writeAndFlush(handler.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+                let last = channel.allocator.buffer(string: HTTP1Wire.lastChunk)
+                context.writeAndFlush(handler.wrapOutboundOut(last)).whenComplete { _ in channel.close(promise: nil) }
             }
         }
     }
@@ -354,14 +430,26 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A malformed request line or header: answer 400 once and close.
-        if error is HTTPParserError {
-            let response = HTTPResponse.error(ServiceError(.invalidArgument, "malformed HTTP request"))
-            self.write(response, keepAlive: false, context: context)
-            let channel = context.channel
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        // A malformed request line or header: answered with 400 after the responses to the
+        // requests before it, then the connection closes (the decoder reads nothing after it).
+        guard error is HTTPParserError else {
+            context.close(promise: nil)
             return
         }
-        context.close(promise: nil)
+        guard !self.answering, self.waiting.isEmpty else {
+            self.waiting.append(.malformed)
+            return
+        }
+        self.answerMalformed(context: context)
+    }
+
+    private func answerMalformed(context: ChannelHandlerContext) {
+        self.head = nil
+        self.refused = nil
+        self.waitingUntil = nil
+        let sequence = self.nextToStart
+        self.nextToStart += 1
+        let response = HTTPResponse.error(ServiceError(.invalidArgument, "malformed HTTP request"))
+        self.complete(sequence, response, keepAlive: false, context: context)
     }
 }

@@ -70,14 +70,13 @@ package final class TransportServer: Sendable {
                     },
                     configureHTTP1: { channel, firstRequestDeadline in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
                             let handler = HTTP1ServerHandler(
                                 service: httpService,
                                 maxBodySize: configuration.maxHTTPBodySize,
                                 requestTimeout: TimeAmount(configuration.http1RequestTimeout),
                                 firstRequestDeadline: firstRequestDeadline
                             )
-                            try channel.pipeline.syncOperations.addHandler(handler)
+                            try HTTP1ServerHandler.addHandlers(handler, to: channel.pipeline.syncOperations)
                             let loopBound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
                             connections.setDrain(for: channel) {
                                 channel.eventLoop.execute { loopBound.value.beginGracefulShutdown(channel: channel) }

@@ -60,9 +60,9 @@ enum HTTP1Target {
         let channel = EmbeddedChannel()
         defer { _ = try? channel.finish() }
         do {
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
             // A small body limit, so the fuzzer reaches the 413 path.
-            try channel.pipeline.syncOperations.addHandler(HTTP1ServerHandler(service: Self.gateway, maxBodySize: 2048))
+            let handler = HTTP1ServerHandler(service: Self.gateway, maxBodySize: 2048)
+            try HTTP1ServerHandler.addHandlers(handler, to: channel.pipeline.syncOperations)
             try channel.connect(to: Self.peer).wait()  // active, as an accepted connection is
         } catch {
             preconditionFailure("pipeline: \(error)")
@@ -79,8 +79,8 @@ enum HTTP1Target {
             }
             offset += size
             channel.embeddedEventLoop.run()
-            while let output = try? channel.readOutbound(as: IOData.self) {
-                if Self.debug, case .byteBuffer(let buffer) = output { print(String(buffer: buffer), terminator: "") }
+            while let output = try? channel.readOutbound(as: ByteBuffer.self) {
+                if Self.debug { print(String(buffer: output), terminator: "") }
             }
         }
         channel.embeddedEventLoop.run()

@@ -1,0 +1,109 @@
+import HTTPMessages
+import HTTP2Transport
+import NIOConcurrencyHelpers
+import Testing
+
+/// The bytes the HTTP/1.1 handler writes itself (`HTTP1Wire`): fields checked before they go out,
+/// chunked bodies, and answers kept in request order when a malformed request follows good ones.
+@Suite("HTTP/1.1 responses on the wire")
+struct HTTP1ResponseTests {
+    @Test("a response field carrying CR LF is not sent: 500 INTERNAL instead, nothing injected")
+    func fieldWithLineBreakWhenResponding() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send("GET /split HTTP/1.1\r\nHost: x\r\n\r\nGET /plain HTTP/1.1\r\nHost: x\r\n\r\n")
+            let bytes = try await connection.waitFor { $0.text.hasSuffix("plain") }
+            let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["500", "200"], "\(bytes.text)")
+            #expect(bytes.text.contains(#""code":"INTERNAL""#))
+            #expect(!bytes.text.lowercased().contains("set-cookie"))
+            #expect(!bytes.text.contains("x-echo"))
+            #expect(!connection.isClosed)
+            await connection.close()
+        }
+    }
+
+    @Test("a malformed request after good ones in the same write: they are answered first, in order, then 400 and close")
+    func malformedRequestWhenAnswering() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send(
+                "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /plain HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\nGET /plain HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+            // Waits for the close (generously: the whole suite runs in parallel on two cores).
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
+            let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["200", "200", "400"], "\(bytes.text)")
+            #expect(bytes.text.contains("slow"))
+            #expect(bytes.text.contains("connection: close"))
+            #expect(connection.isClosed)
+        }
+    }
+
+    @Test("requests pipelined in one write are handled one at a time, so one response is the most a connection holds")
+    func pipelinedRequestsWhenAnswering() async throws {
+        let service = CountingService()
+        try await HTTP1ServerTests.withServer(service: service) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send(String(repeating: "GET /count HTTP/1.1\r\nHost: x\r\n\r\n", count: 10))
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { $0.occurrences(of: "HTTP/1.1 200") >= 10 }
+            #expect(bytes.occurrences(of: "HTTP/1.1 200") == 10)
+            #expect(service.counts.withLockedValue { $0 } == (now: 0, most: 1, handled: 10))
+            await connection.close()
+        }
+    }
+
+    @Test("a streamed body goes out chunked, an empty write sends no chunk, the last chunk ends it and the connection closes")
+    func emptyWriteWhenStreaming() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
+            let (head, body) = try #require(bytes.text.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).pair)
+            #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(head.contains("transfer-encoding: chunked"))
+            #expect(head.contains("connection: close"))
+            #expect(!head.contains("content-length"))
+            #expect(body == "1\r\na\r\n2\r\nbc\r\n0\r\n\r\n")
+            #expect(connection.isClosed)
+        }
+    }
+}
+
+/// Counts the requests it works on at once (each takes 20 ms).
+private final class CountingService: HTTPService {
+    let counts = NIOLockedValueBox<(now: Int, most: Int, handled: Int)>((0, 0, 0))
+
+    func respond(to request: HTTPRequest) async -> HTTPResponse {
+        self.counts.withLockedValue { $0.now += 1; $0.most = max($0.most, $0.now) }
+        try? await Task.sleep(for: .milliseconds(20))
+        self.counts.withLockedValue { $0.now -= 1; $0.handled += 1 }
+        return HTTPResponse(status: 200)
+    }
+}
+
+extension Array {
+    fileprivate var pair: (Element, Element)? { self.count == 2 ? (self[0], self[1]) : nil }
+}
+
+/// `/slow` answers after 300 ms, `/split` with a field value holding CR LF, `/stream` with a
+/// chunked body written as "a", "", "bc"; anything else with its path.
+private struct ScriptedService: HTTPService {
+    func respond(to request: HTTPRequest) async -> HTTPResponse {
+        switch request.path {
+        case "/slow":
+            try? await Task.sleep(for: .milliseconds(300))
+            return HTTPResponse(status: 200, body: Array("slow".utf8))
+        case "/split":
+            return HTTPResponse(status: 200, headers: [("x-echo", "a\r\nset-cookie: evil=1")], body: Array("split".utf8))
+        case "/stream":
+            return HTTPResponse(status: 200, headers: [("content-type", "text/plain")], stream: HTTPBodyStream { write in
+                try await write(Array("a".utf8))
+                try await write([])
+                try await write(Array("bc".utf8))
+            })
+        default:
+            return HTTPResponse(status: 200, body: Array(request.path.dropFirst().utf8))
+        }
+    }
+}
