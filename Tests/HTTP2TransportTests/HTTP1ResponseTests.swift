@@ -53,6 +53,24 @@ struct HTTP1ResponseTests {
         }
     }
 
+    @Test("HEAD gets the head without the body, 204 has no content-length, and the next response follows at once")
+    func headRequestWhenPipelined() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send(
+                "HEAD /plain HTTP/1.1\r\nHost: x\r\n\r\nGET /empty HTTP/1.1\r\nHost: x\r\n\r\nGET /plain HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+            let bytes = try await connection.waitFor { $0.occurrences(of: "HTTP/1.1 ") >= 3 && $0.text.hasSuffix("plain") }
+            #expect(
+                bytes.text == "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n"
+                    + "HTTP/1.1 204 No Content\r\n\r\n"
+                    + "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nplain"
+            )
+            #expect(!connection.isClosed)
+            await connection.close()
+        }
+    }
+
     @Test("a streamed body goes out chunked, an empty write sends no chunk, the last chunk ends it and the connection closes")
     func emptyWriteWhenStreaming() async throws {
         try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
@@ -86,7 +104,7 @@ extension Array {
     fileprivate var pair: (Element, Element)? { self.count == 2 ? (self[0], self[1]) : nil }
 }
 
-/// `/slow` answers after 300 ms, `/split` with a field value holding CR LF, `/stream` with a
+/// `/slow` answers after 300 ms, `/empty` with 204, `/split` with a field value holding CR LF, `/stream` with a
 /// chunked body written as "a", "", "bc"; anything else with its path.
 private struct ScriptedService: HTTPService {
     func respond(to request: HTTPRequest) async -> HTTPResponse {
@@ -94,6 +112,8 @@ private struct ScriptedService: HTTPService {
         case "/slow":
             try? await Task.sleep(for: .milliseconds(300))
             return HTTPResponse(status: 200, body: Array("slow".utf8))
+        case "/empty":
+            return HTTPResponse(status: 204)
         case "/split":
             return HTTPResponse(status: 200, headers: [("x-echo", "a\r\nset-cookie: evil=1")], body: Array("split".utf8))
         case "/stream":

@@ -57,6 +57,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var nextToWrite = 0
     private var nextToStart = 0
     private var finished: [Int: (HTTPResponse, keepAlive: Bool)] = [:]
+    /// Sequence numbers of HEAD requests: their responses go out without their body (RFC 9110
+    /// §9.3.2), which would otherwise be read as the start of the next response.
+    private var headRequests: Set<Int> = []
     /// Set on shutdown: answer what is in flight with `connection: close`, then close.
     private var draining = false
     /// Set when the connection is gone: responses that finish later are abandoned.
@@ -134,6 +137,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func abandonWaitingStreams() {
         for (_, (response, _)) in self.finished { response.stream?.abandon() }
         self.finished = [:]
+        self.headRequests = []
     }
 
     /// The next request must arrive whole in time (slowloris, and the keep-alive idle limit).
@@ -221,6 +225,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.waitingUntil = nil
             let sequence = self.nextToStart
             self.nextToStart += 1
+            if head.method == .HEAD { self.headRequests.insert(sequence) }
             if let refused = self.refused {
                 self.refused = nil
                 self.complete(sequence, refused, keepAlive: head.isKeepAlive && !self.draining, context: context)
@@ -323,14 +328,18 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         while self.streamTask == nil, context.channel.isWritable,
             let (response, keepAlive) = self.finished.removeValue(forKey: self.nextToWrite)
         {
+            let headOnly = !self.headRequests.isEmpty && self.headRequests.remove(self.nextToWrite) != nil
             self.nextToWrite += 1
             if let stream = response.stream {
-                // Later pipelined requests go unanswered: the stream ends the connection.
-                self.startStream(stream, head: response, context: context)
-                return
+                guard headOnly else {
+                    // Later pipelined requests go unanswered: the stream ends the connection.
+                    self.startStream(stream, head: response, context: context)
+                    return
+                }
+                stream.abandon()
             }
-            let keepAlive = keepAlive && !(self.draining && self.nextToWrite == self.nextToStart)
-            self.write(response, keepAlive: keepAlive, context: context)
+            let keepAlive = keepAlive && response.stream == nil && !(self.draining && self.nextToWrite == self.nextToStart)
+            self.write(response, keepAlive: keepAlive, headOnly: headOnly, context: context)
             wrote = true
             if !keepAlive {
                 close = true
@@ -360,17 +369,19 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func write(_ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
-        var headers = response.headers.filter { $0.name != "content-length" && (keepAlive || $0.name != "connection") }
-        headers.append(("content-length", String(response.body.count)))
-        if !keepAlive { headers.append(("connection", "close")) }
-        guard HTTP1Wire.isValid(headers) else {
-            self.write(Self.invalidFieldsResponse, keepAlive: keepAlive, context: context)
+    /// Writes a whole response: `headOnly` (a HEAD request's) without its body, a 1xx, 204 or 304
+    /// without body or framing field (RFC 9110 §8.6, §15); a streamed one's head only.
+    private func write(_ response: HTTPResponse, keepAlive: Bool, headOnly: Bool = false, context: ChannelHandlerContext) {
+        guard HTTP1Wire.isValid(response.headers) else {
+            self.write(Self.invalidFieldsResponse, keepAlive: keepAlive, headOnly: headOnly, context: context)
             return
         }
-        var buffer = context.channel.allocator.buffer(capacity: 128 + 32 * headers.count + response.body.count)
-        HTTP1Wire.writeHead(status: response.status, headers: headers, into: &buffer)
-        buffer.writeBytes(response.body)
+        let noContent = response.status < 200 || response.status == 204 || response.status == 304
+        let framing: HTTP1Wire.Framing =
+            noContent ? .none : response.stream != nil ? .chunked : .length(response.body.count)
+        var buffer = context.channel.allocator.buffer(capacity: 160 + 32 * response.headers.count + response.body.count)
+        HTTP1Wire.writeHead(status: response.status, headers: response.headers, framing: framing, close: !keepAlive, into: &buffer)
+        if !noContent && !headOnly { buffer.writeBytes(response.body) }
         context.write(self.wrapOutboundOut(buffer), promise: nil)
     }
 
@@ -382,17 +393,14 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sends the head, then each chunk as the producer writes it (waiting for the socket, so a
     /// slow reader slows the producer), then ends and closes the connection.
     private func startStream(_ stream: HTTPBodyStream, head response: HTTPResponse, context: ChannelHandlerContext) {
-        let replaced: Set<String> = ["transfer-encoding", "connection", "content-length"]
-        let headers = response.headers.filter { !replaced.contains($0.name) }
-            + [("transfer-encoding", "chunked"), ("connection", "close")]
-        guard HTTP1Wire.isValid(headers) else {
+        guard HTTP1Wire.isValid(response.headers) else {
             stream.abandon()
             self.write(Self.invalidFieldsResponse, keepAlive: false, context: context)
             self.closeAfterWrites(context: context)
             return
         }
-        var head = context.channel.allocator.buffer(capacity: 128 + 32 * headers.count)
-        HTTP1Wire.writeHead(status: response.status, headers: headers, into: &head)
+        var head = context.channel.allocator.buffer(capacity: 160 + 32 * response.headers.count)
+        HTTP1Wire.writeHead(status: response.status, headers: response.headers, framing: .chunked, close: true, into: &head)
         context.writeAndFlush(self.wrapOutboundOut(head), promise: nil)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop

@@ -24,21 +24,55 @@ enum HTTP1Wire {
         }
     }
 
-    /// Writes `HTTP/1.1 <status> <reason>`, the fields, and the empty line that ends the head.
-    /// The fields must be valid (`isValid`).
-    static func writeHead(status: Int, headers: [(name: String, value: String)], into buffer: inout ByteBuffer) {
-        buffer.writeStaticString("HTTP/1.1 ")
-        buffer.writeString(String(status))
-        buffer.writeStaticString(" ")
-        buffer.writeString(HTTPResponseStatus(statusCode: status).reasonPhrase)
-        buffer.writeStaticString("\r\n")
+    /// How a body is delimited (RFC 9112 §6): the transport's to say, so the response's own
+    /// `content-length` and `transfer-encoding` fields are never written.
+    enum Framing {
+        case length(Int)
+        case chunked
+        /// No content is allowed (1xx, 204, 304): no framing field.
+        case none
+    }
+
+    /// Writes `HTTP/1.1 <status> <reason>`, the fields, the framing field, `connection: close`
+    /// when `close` (replacing the response's own `connection`), and the empty line that ends the
+    /// head. The fields must be valid (`isValid`).
+    static func writeHead(
+        status: Int, headers: [(name: String, value: String)], framing: Framing, close: Bool, into buffer: inout ByteBuffer
+    ) {
+        Self.writeStatusLine(status, into: &buffer)
         for (name, value) in headers {
+            if name == "content-length" || name == "transfer-encoding" || (close && name == "connection") { continue }
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
             buffer.writeStaticString("\r\n")
         }
+        switch framing {
+        case .length(let length):
+            buffer.writeStaticString("content-length: ")
+            buffer.writeString(String(length))
+            buffer.writeStaticString("\r\n")
+        case .chunked:
+            buffer.writeStaticString("transfer-encoding: chunked\r\n")
+        case .none:
+            break
+        }
+        if close { buffer.writeStaticString("connection: close\r\n") }
         buffer.writeStaticString("\r\n")
+    }
+
+    private static func writeStatusLine(_ status: Int, into buffer: inout ByteBuffer) {
+        switch status {
+        case 200: buffer.writeStaticString("HTTP/1.1 200 OK\r\n")
+        case 201: buffer.writeStaticString("HTTP/1.1 201 Created\r\n")
+        case 204: buffer.writeStaticString("HTTP/1.1 204 No Content\r\n")
+        default:
+            buffer.writeStaticString("HTTP/1.1 ")
+            buffer.writeString(String(status))
+            buffer.writeStaticString(" ")
+            buffer.writeString(HTTPResponseStatus(statusCode: status).reasonPhrase)
+            buffer.writeStaticString("\r\n")
+        }
     }
 
     /// The interim response to `Expect: 100-continue` (RFC 9110 §15.2.1).
