@@ -71,6 +71,61 @@ struct HTTP1ResponseTests {
         }
     }
 
+    @Test("an upgrade request is answered and the connection closes: the decoder parses nothing after it")
+    func upgradeRequestWhenKeptAlive() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send(
+                "GET /plain HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+                    + String(repeating: "x", count: 64 * 1024)
+            )
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
+            #expect(bytes.text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(bytes.text)")
+            #expect(bytes.text.contains("connection: close"))
+            #expect(bytes.text.hasSuffix("plain"))
+            #expect(connection.isClosed)
+        }
+    }
+
+    @Test("bytes after a malformed request in the same write do not cut off the answers before its 400")
+    func bytesAfterMalformedWhenAnswering() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n" + String(repeating: "y", count: 256 * 1024))
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
+            let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["200", "400"], "\(bytes.text)")
+            #expect(connection.isClosed)
+        }
+    }
+
+    @Test("more pipelined requests than may wait: those that fit are answered in order, then the connection closes")
+    func pipelinedFloodWhenAnswering() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send(String(repeating: "GET /plain HTTP/1.1\r\nHost: x\r\n\r\n", count: 2_000))
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
+            let answered = bytes.occurrences(of: "HTTP/1.1 200")
+            #expect(answered > 100 && answered < 2_000, "\(answered) answered")
+            #expect(bytes.text.hasSuffix("plain"))
+            #expect(connection.isClosed)
+        }
+    }
+
+    @Test("a response with connection: close to a client that never reads: the connection closes after the request timeout")
+    func closingWhenClientNeverReads() async throws {
+        try await HTTP1ServerTests.withServer(requestTimeout: .seconds(1), service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group, reading: false)
+            try await connection.send("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let deadline = ContinuousClock.now + .seconds(15)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(server.connectionCount == 1)
+            while server.connectionCount > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(server.connectionCount == 0, "the server still holds the connection")
+            await connection.close()
+        }
+    }
+
     @Test("a streamed body goes out chunked, an empty write sends no chunk, the last chunk ends it and the connection closes")
     func emptyWriteWhenStreaming() async throws {
         try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
@@ -104,7 +159,7 @@ extension Array {
     fileprivate var pair: (Element, Element)? { self.count == 2 ? (self[0], self[1]) : nil }
 }
 
-/// `/slow` answers after 300 ms, `/empty` with 204, `/split` with a field value holding CR LF, `/stream` with a
+/// `/slow` answers after 300 ms, `/big` with 8 MiB, `/empty` with 204, `/split` with a field value holding CR LF, `/stream` with a
 /// chunked body written as "a", "", "bc"; anything else with its path.
 private struct ScriptedService: HTTPService {
     func respond(to request: HTTPRequest) async -> HTTPResponse {
@@ -112,6 +167,8 @@ private struct ScriptedService: HTTPService {
         case "/slow":
             try? await Task.sleep(for: .milliseconds(300))
             return HTTPResponse(status: 200, body: Array("slow".utf8))
+        case "/big":
+            return HTTPResponse(status: 200, body: [UInt8](repeating: UInt8(ascii: "b"), count: 8 << 20))
         case "/empty":
             return HTTPResponse(status: 204)
         case "/split":

@@ -11,12 +11,14 @@ import Testing
 struct HTTP1ServerTests {
     static func withServer(
         maxBody: Int = 1 << 20,
+        requestTimeout: Duration = .seconds(30),
         service: any HTTPService = HTTPHealthService(),
         _ body: (TransportServer, any EventLoopGroup) async throws -> Void
     ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = TransportConfiguration(host: "127.0.0.1", port: 0)
         configuration.maxHTTPBodySize = maxBody
+        configuration.http1RequestTimeout = requestTimeout
         let server = try await TransportServer.start(
             configuration: configuration,
             router: RPCRouter(),

@@ -12,9 +12,15 @@ final class TestConnection: ChannelInboundHandler, @unchecked Sendable {
     private var closed = false
     private var channel: (any Channel)?
 
-    static func connect(port: Int, group: any EventLoopGroup) async throws -> TestConnection {
+    /// `reading: false` never reads (and asks for a 4 KiB receive buffer): a client that stops
+    /// taking what the server sends.
+    static func connect(port: Int, group: any EventLoopGroup, reading: Bool = true) async throws -> TestConnection {
         let connection = TestConnection()
-        let channel = try await ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
+        if !reading {
+            bootstrap = bootstrap.channelOption(.autoRead, value: false).channelOption(.socketOption(.so_rcvbuf), value: 4096)
+        }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(connection) }
             }

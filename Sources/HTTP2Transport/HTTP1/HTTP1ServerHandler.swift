@@ -25,6 +25,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case part(HTTPServerRequestPart)
         /// The decoder found the bytes after the parts before this one malformed.
         case malformed
+        /// More was pipelined than `maxWaiting`: close once the parts before it are answered.
+        case overflow
     }
 
     private var waiting = CircularBuffer<Inbound>()
@@ -32,16 +34,36 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeldBack = false
     /// Set while `deliverWaiting` runs (a part it delivers can finish a response at once).
     private var delivering = false
+    /// The connection closes once what is written has gone out (a response with `connection:
+    /// close`, a stream, a refusal): nothing more is read or handled.
+    private var closing = false
+    /// Set once the responses are out and our side is shut (`linger`): what the client still
+    /// sends is read and dropped until it closes, or `lingerTime` passes.
+    private var lingering = false
+    private var lingerTimer: Scheduled<Void>?
+    /// How long a closing connection reads and drops the client's bytes after its FIN went out.
+    static let lingerTime: TimeAmount = .seconds(2)
     /// A request is complete and its response not yet written (or is being streamed, which ends
     /// the connection): parts that come now wait.
-    private var answering: Bool { self.nextToWrite < self.nextToStart || self.streamTask != nil }
+    private var answering: Bool { self.nextToWrite < self.nextToStart || self.streamTask != nil || self.closing }
 
     /// Puts NIO's request decoder and `handler` at the end of an HTTP/1.1 connection's pipeline
     /// (after the protocol sniffer, and TLS).
     static func addHandlers(_ handler: HTTP1ServerHandler, to pipeline: ChannelPipeline.SynchronousOperations) throws {
-        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        // The decoder consumes what it reads except after an upgrade or CONNECT request, which
+        // ends parsing (those close the connection after their response); the bound is for that.
+        try pipeline.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes), maximumBufferSize: Self.maxDecoderBuffer)
+        )
         try pipeline.addHandler(handler)
     }
+
+    /// Bytes NIO's decoder may hold undecoded (see `addHandlers`).
+    static let maxDecoderBuffer = 1 << 20
+    /// Decoded parts that may wait behind the request being answered: a client that pipelines
+    /// more in one read (NIO reads up to four times 64 KiB per wake-up) gets those answered and
+    /// the connection closed, instead of the server holding thousands of parsed requests.
+    static let maxWaiting = 256
 
     private let service: any HTTPService
     private let maxBodySize: Int
@@ -127,6 +149,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// watch call with them), and responses finished later are let go, not kept.
     private func connectionGone() {
         self.closed = true
+        self.lingerTimer?.cancel()
+        self.lingerTimer = nil
         self.streamTask?.cancel()
         for task in self.pendingTasks.values { task.cancel() }
         self.pendingTasks = [:]
@@ -162,16 +186,23 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = self.unwrapInboundIn(data)
         guard !self.answering, self.waiting.isEmpty else {
-            self.waiting.append(.part(part))
+            self.wait(.part(part))
             return
         }
         self.receive(part, context: context)
     }
 
+    /// Queues what came behind the request being answered, up to `maxWaiting`; past that, and
+    /// once the connection is closing, it is dropped.
+    private func wait(_ inbound: Inbound) {
+        guard !self.closing, self.waiting.last.map({ if case .overflow = $0 { false } else { true } }) ?? true else { return }
+        self.waiting.append(self.waiting.count < Self.maxWaiting ? inbound : .overflow)
+    }
+
     /// Holds the socket's reads back while parts wait: what the client sends meanwhile stays in
     /// the kernel's buffers (and, once those fill, with the client).
     func read(context: ChannelHandlerContext) {
-        if self.waiting.isEmpty {
+        if self.lingering || (self.waiting.isEmpty && !self.closing) {
             context.read()
         } else {
             self.readHeldBack = true
@@ -188,9 +219,12 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             switch next {
             case .part(let part): self.receive(part, context: context)
             case .malformed: self.answerMalformed(context: context)
+            case .overflow:
+                self.waiting.removeAll()
+                self.closeAfterWrites(context: context, after: nil)
             }
         }
-        if self.waiting.isEmpty, self.readHeldBack, !self.closed {
+        if self.waiting.isEmpty, self.readHeldBack, !self.closed, !self.closing {
             self.readHeldBack = false
             context.read()
         }
@@ -237,7 +271,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             let request = self.request(head, body: self.body, context: context)
             self.body = []
-            let keepAlive = head.isKeepAlive && !self.draining
+            // After an upgrade or CONNECT request NIO's decoder parses nothing more (RFC 9110
+            // §7.8, §9.3.6): we upgrade to nothing, so the connection ends with the response.
+            let keepAlive = head.isKeepAlive && !self.draining && !Self.endsParsing(head)
             let loop = context.eventLoop
             let loopBound = NIOLoopBound((self, context), eventLoop: loop)
             switch self.service.handle(request) {
@@ -289,6 +325,10 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.complete(sequence, answer, keepAlive: false, context: context)
     }
 
+    private static func endsParsing(_ head: HTTPRequestHead) -> Bool {
+        head.method == .CONNECT || head.headers.contains(name: "upgrade")
+    }
+
     private static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
         head.version == .http1_1 && head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
     }
@@ -324,7 +364,6 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writes the finished responses that are next in order, while the socket takes them.
     private func writeFinished(context: ChannelHandlerContext) {
         var wrote = false
-        var close = false
         while self.streamTask == nil, context.channel.isWritable,
             let (response, keepAlive) = self.finished.removeValue(forKey: self.nextToWrite)
         {
@@ -339,64 +378,91 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 stream.abandon()
             }
             let keepAlive = keepAlive && response.stream == nil && !(self.draining && self.nextToWrite == self.nextToStart)
-            self.write(response, keepAlive: keepAlive, headOnly: headOnly, context: context)
-            wrote = true
             if !keepAlive {
-                close = true
-                break
+                let written = context.eventLoop.makePromise(of: Void.self)
+                self.write(response, keepAlive: false, headOnly: headOnly, promise: written, context: context)
+                self.closeAfterWrites(context: context, after: written.futureResult)
+                return
             }
+            self.write(response, keepAlive: true, headOnly: headOnly, context: context)
+            wrote = true
         }
         // A finished response left waiting for the socket starts (or keeps) the stall clock.
         let waiting = self.streamTask == nil && self.finished[self.nextToWrite] != nil
         self.stalledSince = waiting ? (self.stalledSince ?? .now()) : nil
         guard wrote else { return }
-        if close {
-            self.closeAfterWrites(context: context)
-        } else {
-            context.flush()
-            if self.nextToWrite == self.nextToStart && self.head == nil {
-                self.waitingUntil = .now() + self.requestTimeout
-            }
-            self.deliverWaiting(context: context)
+        context.flush()
+        if self.nextToWrite == self.nextToStart && self.head == nil {
+            self.waitingUntil = .now() + self.requestTimeout
         }
+        self.deliverWaiting(context: context)
     }
 
-    /// Flushes, and closes the connection once everything written so far is on the socket.
-    private func closeAfterWrites(context: ChannelHandlerContext) {
+    /// Flushes, and closes the connection once `written` (the last write) is on the socket, or
+    /// after an empty write when nil; from now on nothing more is read or handled. A client that
+    /// does not take the rest gets `requestTimeout` to, then the connection closes anyway.
+    private func closeAfterWrites(context: ChannelHandlerContext, after written: EventLoopFuture<Void>?) {
+        self.closing = true
+        self.waitingUntil = .now() + self.requestTimeout
         let channel = context.channel
-        context.writeAndFlush(self.wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            channel.close(promise: nil)
+        let last = written ?? context.write(self.wrapOutboundOut(channel.allocator.buffer(capacity: 0)))
+        context.flush()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        last.whenComplete { _ in
+            let (handler, context) = loopBound.value
+            handler.linger(context)
         }
     }
 
-    /// Writes a whole response: `headOnly` (a HEAD request's) without its body, a 1xx, 204 or 304
-    /// without body or framing field (RFC 9110 §8.6, §15); a streamed one's head only.
-    private func write(_ response: HTTPResponse, keepAlive: Bool, headOnly: Bool = false, context: ChannelHandlerContext) {
-        guard HTTP1Wire.isValid(response.headers) else {
-            self.write(Self.invalidFieldsResponse, keepAlive: keepAlive, headOnly: headOnly, context: context)
+    /// RFC 9112 §9.6: closing while the client's bytes (pipelined requests we will not answer)
+    /// sit unread would make the kernel reset the connection, and a reset destroys responses the
+    /// client has not read yet. So our side is shut first (the client reads everything, then
+    /// the end), and what it still sends is read and dropped until it closes, at most
+    /// `lingerTime`.
+    private func linger(_ context: ChannelHandlerContext) {
+        guard !self.closed else { return }
+        self.lingering = true
+        let channel = context.channel
+        channel.close(mode: .output, promise: nil)
+        self.lingerTimer = channel.eventLoop.scheduleTask(in: Self.lingerTime) { channel.close(promise: nil) }
+        context.read()
+    }
+
+    /// Writes a whole response: `headOnly` (a HEAD request's) without its body, a 204 or 304
+    /// without body or framing field (RFC 9110 §8.6, §15); a streamed one's head only. A status
+    /// outside 200...999 (a 1xx is no final answer) or a field that cannot be sent (`HTTP1Wire`)
+    /// gets 500 instead.
+    private func write(
+        _ response: HTTPResponse, keepAlive: Bool, headOnly: Bool = false, promise: EventLoopPromise<Void>? = nil,
+        context: ChannelHandlerContext
+    ) {
+        guard HTTP1Wire.isValid(response.headers), (200...999).contains(response.status) else {
+            self.write(Self.invalidFieldsResponse, keepAlive: keepAlive, headOnly: headOnly, promise: promise, context: context)
             return
         }
-        let noContent = response.status < 200 || response.status == 204 || response.status == 304
+        let noContent = response.status == 204 || response.status == 304
         let framing: HTTP1Wire.Framing =
             noContent ? .none : response.stream != nil ? .chunked : .length(response.body.count)
         var buffer = context.channel.allocator.buffer(capacity: 160 + 32 * response.headers.count + response.body.count)
         HTTP1Wire.writeHead(status: response.status, headers: response.headers, framing: framing, close: !keepAlive, into: &buffer)
         if !noContent && !headOnly { buffer.writeBytes(response.body) }
-        context.write(self.wrapOutboundOut(buffer), promise: nil)
+        context.write(self.wrapOutboundOut(buffer), promise: promise)
     }
 
-    /// Sent instead of a response whose fields cannot go on the wire (`HTTP1Wire.isValid`).
+    /// Sent instead of a response that cannot go on the wire (`write`).
     private static let invalidFieldsResponse = HTTPResponse.error(
-        ServiceError(.internal, "the response had a header that cannot be sent")
+        ServiceError(.internal, "the response had a status or header that cannot be sent")
     )
 
     /// Sends the head, then each chunk as the producer writes it (waiting for the socket, so a
     /// slow reader slows the producer), then ends and closes the connection.
     private func startStream(_ stream: HTTPBodyStream, head response: HTTPResponse, context: ChannelHandlerContext) {
-        guard HTTP1Wire.isValid(response.headers) else {
+        self.closing = true
+        guard HTTP1Wire.isValid(response.headers), (200...999).contains(response.status) else {
             stream.abandon()
-            self.write(Self.invalidFieldsResponse, keepAlive: false, context: context)
-            self.closeAfterWrites(context: context)
+            let written = context.eventLoop.makePromise(of: Void.self)
+            self.write(Self.invalidFieldsResponse, keepAlive: false, promise: written, context: context)
+            self.closeAfterWrites(context: context, after: written.futureResult)
             return
         }
         var head = context.channel.allocator.buffer(capacity: 160 + 32 * response.headers.count)
@@ -440,12 +506,14 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A malformed request line or header: answered with 400 after the responses to the
         // requests before it, then the connection closes (the decoder reads nothing after it).
+        if case ByteToMessageDecoderError.dataReceivedInErrorState = error { return }  // the 400 is on its way
         guard error is HTTPParserError else {
             context.close(promise: nil)
             return
         }
         guard !self.answering, self.waiting.isEmpty else {
-            self.waiting.append(.malformed)
+            // Once: after its first error the decoder may report the same bytes again.
+            if !self.waiting.contains(where: { if case .malformed = $0 { true } else { false } }) { self.wait(.malformed) }
             return
         }
         self.answerMalformed(context: context)

@@ -5,12 +5,13 @@ import NIOHTTP1
 /// into one buffer with the body, and the framing of a chunked body.
 enum HTTP1Wire {
     /// Whether every field can go on the wire as it is: names are tokens (RFC 9110 §5.1) and
-    /// values hold no CR, LF or NUL (§5.5). A value carrying CR LF would let whoever shaped it
-    /// add fields or a whole response of their own (response splitting).
+    /// values hold no control character but HTAB (§5.5, as NIO's validator had it). A value
+    /// carrying CR LF would let whoever shaped it add fields or a whole response of their own
+    /// (response splitting).
     static func isValid(_ headers: [(name: String, value: String)]) -> Bool {
         headers.allSatisfy { field in
             !field.name.isEmpty && field.name.utf8.allSatisfy { Self.tokenBytes[Int($0)] }
-                && field.value.utf8.allSatisfy { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") && $0 != 0 }
+                && field.value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
         }
     }
 

@@ -147,7 +147,9 @@ final class TLSServerHandler: ChannelDuplexHandler {
     private func writeCiphertext(_ context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         let pending = Int(cssl_bio_pending(self.writeBIO))
         guard pending > 0 else {
-            promise?.succeed()
+            // Nothing to send for this write, but its promise must still complete after the
+            // writes before it reach the socket (a close waits on it): an empty write keeps order.
+            if let promise { context.write(self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: promise) }
             return
         }
         var buffer = context.channel.allocator.buffer(capacity: pending)
