@@ -457,7 +457,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sends the head, then each chunk as the producer writes it (waiting for the socket, so a
     /// slow reader slows the producer), then ends and closes the connection.
     private func startStream(_ stream: HTTPBodyStream, head response: HTTPResponse, context: ChannelHandlerContext) {
-        self.closing = true
+        // Not `closing`: the socket is still read while the stream lasts, so a client that leaves
+        // is noticed and the stream's producer cancelled; requests it pipelines wait, bounded.
         guard HTTP1Wire.isValid(response.headers), (200...999).contains(response.status) else {
             stream.abandon()
             let written = context.eventLoop.makePromise(of: Void.self)
