@@ -126,6 +126,27 @@ struct HTTP1ResponseTests {
         }
     }
 
+    @Test("an HTTP/1.0 client that asks for keep-alive is told so and kept; one that does not is closed")
+    func http10RequestWhenKeptAlive() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let kept = try await TestConnection.connect(port: server.localPort, group: group)
+            try await kept.send("GET /one HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let first = try await kept.waitFor { $0.text.hasSuffix("one") }
+            #expect(first.text == "HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: keep-alive\r\n\r\none")
+            try await kept.send("GET /two HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let both = try await kept.waitFor { $0.text.hasSuffix("two") }
+            #expect(both.text.hasSuffix("connection: keep-alive\r\n\r\ntwo"))
+            #expect(!kept.isClosed)
+            await kept.close()
+
+            let plain = try await TestConnection.connect(port: server.localPort, group: group)
+            try await plain.send("GET /one HTTP/1.0\r\n\r\n")
+            let reply = try await plain.waitFor(timeout: .seconds(20)) { _ in false }
+            #expect(reply.text == "HTTP/1.1 200 OK\r\ncontent-length: 3\r\nconnection: close\r\n\r\none")
+            #expect(plain.isClosed)
+        }
+    }
+
     @Test("a streamed body goes out chunked, an empty write sends no chunk, the last chunk ends it and the connection closes")
     func emptyWriteWhenStreaming() async throws {
         try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in

@@ -82,6 +82,10 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sequence numbers of HEAD requests: their responses go out without their body (RFC 9110
     /// §9.3.2), which would otherwise be read as the start of the next response.
     private var headRequests: Set<Int> = []
+    /// Sequence numbers of HTTP/1.0 requests that asked to be kept alive: an HTTP/1.0 client
+    /// keeps the connection only when the response says `connection: keep-alive` (RFC 9112
+    /// §9.3, appendix C.2.2).
+    private var keepAliveAsked: Set<Int> = []
     /// Set on shutdown: answer what is in flight with `connection: close`, then close.
     private var draining = false
     /// Set when the connection is gone: responses that finish later are abandoned.
@@ -162,6 +166,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         for (_, (response, _)) in self.finished { response.stream?.abandon() }
         self.finished = [:]
         self.headRequests = []
+        self.keepAliveAsked = []
     }
 
     /// The next request must arrive whole in time (slowloris, and the keep-alive idle limit).
@@ -260,6 +265,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let sequence = self.nextToStart
             self.nextToStart += 1
             if head.method == .HEAD { self.headRequests.insert(sequence) }
+            if head.version == .http1_0 && head.isKeepAlive { self.keepAliveAsked.insert(sequence) }
             if let refused = self.refused {
                 self.refused = nil
                 self.complete(sequence, refused, keepAlive: head.isKeepAlive && !self.draining, context: context)
@@ -368,6 +374,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let (response, keepAlive) = self.finished.removeValue(forKey: self.nextToWrite)
         {
             let headOnly = !self.headRequests.isEmpty && self.headRequests.remove(self.nextToWrite) != nil
+            let announceKeepAlive = !self.keepAliveAsked.isEmpty && self.keepAliveAsked.remove(self.nextToWrite) != nil
             self.nextToWrite += 1
             if let stream = response.stream {
                 guard headOnly else {
@@ -384,7 +391,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.closeAfterWrites(context: context, after: written.futureResult)
                 return
             }
-            self.write(response, keepAlive: true, headOnly: headOnly, context: context)
+            self.write(response, keepAlive: true, headOnly: headOnly, announceKeepAlive: announceKeepAlive, context: context)
             wrote = true
         }
         // A finished response left waiting for the socket starts (or keeps) the stall clock.
@@ -433,8 +440,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// outside 200...999 (a 1xx is no final answer) or a field that cannot be sent (`HTTP1Wire`)
     /// gets 500 instead.
     private func write(
-        _ response: HTTPResponse, keepAlive: Bool, headOnly: Bool = false, promise: EventLoopPromise<Void>? = nil,
-        context: ChannelHandlerContext
+        _ response: HTTPResponse, keepAlive: Bool, headOnly: Bool = false, announceKeepAlive: Bool = false,
+        promise: EventLoopPromise<Void>? = nil, context: ChannelHandlerContext
     ) {
         guard HTTP1Wire.isValid(response.headers), (200...999).contains(response.status) else {
             self.write(Self.invalidFieldsResponse, keepAlive: keepAlive, headOnly: headOnly, promise: promise, context: context)
@@ -444,7 +451,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let framing: HTTP1Wire.Framing =
             noContent ? .none : response.stream != nil ? .chunked : .length(response.body.count)
         var buffer = context.channel.allocator.buffer(capacity: 160 + 32 * response.headers.count + response.body.count)
-        HTTP1Wire.writeHead(status: response.status, headers: response.headers, framing: framing, close: !keepAlive, into: &buffer)
+        let connection: HTTP1Wire.Connection = !keepAlive ? .close : announceKeepAlive ? .keepAlive : .unsaid
+        HTTP1Wire.writeHead(status: response.status, headers: response.headers, framing: framing, connection: connection, into: &buffer)
         if !noContent && !headOnly { buffer.writeBytes(response.body) }
         context.write(self.wrapOutboundOut(buffer), promise: promise)
     }
@@ -467,7 +475,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         var head = context.channel.allocator.buffer(capacity: 160 + 32 * response.headers.count)
-        HTTP1Wire.writeHead(status: response.status, headers: response.headers, framing: .chunked, close: true, into: &head)
+        HTTP1Wire.writeHead(status: response.status, headers: response.headers, framing: .chunked, connection: .close, into: &head)
         context.writeAndFlush(self.wrapOutboundOut(head), promise: nil)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop

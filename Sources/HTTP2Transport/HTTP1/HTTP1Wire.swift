@@ -34,15 +34,28 @@ enum HTTP1Wire {
         case none
     }
 
-    /// Writes `HTTP/1.1 <status> <reason>`, the fields, the framing field, `connection: close`
-    /// when `close` (replacing the response's own `connection`), and the empty line that ends the
-    /// head. The fields must be valid (`isValid`).
+    /// What the response says of the connection.
+    enum Connection {
+        /// Nothing: HTTP/1.1 keeps it (the response's own `connection` field, if any, goes out).
+        case unsaid
+        /// `connection: keep-alive`, for an HTTP/1.0 client that asked for it.
+        case keepAlive
+        /// `connection: close`.
+        case close
+    }
+
+    /// Writes `HTTP/1.1 <status> <reason>`, the fields, the framing field, the `connection` field
+    /// when one is said (replacing the response's own), and the empty line that ends the head.
+    /// The fields must be valid (`isValid`).
     static func writeHead(
-        status: Int, headers: [(name: String, value: String)], framing: Framing, close: Bool, into buffer: inout ByteBuffer
+        status: Int, headers: [(name: String, value: String)], framing: Framing, connection: Connection,
+        into buffer: inout ByteBuffer
     ) {
         Self.writeStatusLine(status, into: &buffer)
         for (name, value) in headers {
-            if name == "content-length" || name == "transfer-encoding" || (close && name == "connection") { continue }
+            if name == "content-length" || name == "transfer-encoding" || (connection != .unsaid && name == "connection") {
+                continue
+            }
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
@@ -58,7 +71,11 @@ enum HTTP1Wire {
         case .none:
             break
         }
-        if close { buffer.writeStaticString("connection: close\r\n") }
+        switch connection {
+        case .unsaid: break
+        case .keepAlive: buffer.writeStaticString("connection: keep-alive\r\n")
+        case .close: buffer.writeStaticString("connection: close\r\n")
+        }
         buffer.writeStaticString("\r\n")
     }
 
