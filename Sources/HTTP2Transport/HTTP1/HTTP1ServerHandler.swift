@@ -79,13 +79,24 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var nextToWrite = 0
     private var nextToStart = 0
     private var finished: [Int: (HTTPResponse, keepAlive: Bool)] = [:]
-    /// Sequence numbers of HEAD requests: their responses go out without their body (RFC 9110
-    /// §9.3.2), which would otherwise be read as the start of the next response.
-    private var headRequests: Set<Int> = []
-    /// Sequence numbers of HTTP/1.0 requests that asked to be kept alive: an HTTP/1.0 client
-    /// keeps the connection only when the response says `connection: keep-alive` (RFC 9112
-    /// §9.3, appendix C.2.2).
-    private var keepAliveAsked: Set<Int> = []
+    /// What a request asks of its response's shape, by sequence number; only requests that ask
+    /// something are here (`Asked.of`).
+    private var asked: [Int: Asked] = [:]
+
+    private struct Asked {
+        /// A HEAD request: the response goes out without its body (RFC 9110 §9.3.2), which
+        /// would otherwise be read as the start of the next response.
+        var headOnly = false
+        /// An HTTP/1.0 request that asked to be kept alive: such a client keeps the connection
+        /// only when the response says `connection: keep-alive` (RFC 9112 §9.3, appendix C.2.2).
+        var keepAliveSaid = false
+
+        /// nil when the request asks nothing special (a GET or POST over HTTP/1.1).
+        static func of(_ head: HTTPRequestHead) -> Asked? {
+            let asked = Asked(headOnly: head.method == .HEAD, keepAliveSaid: head.version == .http1_0 && head.isKeepAlive)
+            return asked.headOnly || asked.keepAliveSaid ? asked : nil
+        }
+    }
     /// Set on shutdown: answer what is in flight with `connection: close`, then close.
     private var draining = false
     /// Set when the connection is gone: responses that finish later are abandoned.
@@ -165,8 +176,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func abandonWaitingStreams() {
         for (_, (response, _)) in self.finished { response.stream?.abandon() }
         self.finished = [:]
-        self.headRequests = []
-        self.keepAliveAsked = []
+        self.asked = [:]
     }
 
     /// The next request must arrive whole in time (slowloris, and the keep-alive idle limit).
@@ -200,7 +210,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Queues what came behind the request being answered, up to `maxWaiting`; past that, and
     /// once the connection is closing, it is dropped.
     private func wait(_ inbound: Inbound) {
-        guard !self.closing, self.waiting.last.map({ if case .overflow = $0 { false } else { true } }) ?? true else { return }
+        guard !self.closing, self.waiting.count <= Self.maxWaiting else { return }
+        // The part past the limit becomes the one `.overflow`; later ones fail the guard.
         self.waiting.append(self.waiting.count < Self.maxWaiting ? inbound : .overflow)
     }
 
@@ -264,8 +275,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.waitingUntil = nil
             let sequence = self.nextToStart
             self.nextToStart += 1
-            if head.method == .HEAD { self.headRequests.insert(sequence) }
-            if head.version == .http1_0 && head.isKeepAlive { self.keepAliveAsked.insert(sequence) }
+            if let asked = Asked.of(head) { self.asked[sequence] = asked }
             if let refused = self.refused {
                 self.refused = nil
                 self.complete(sequence, refused, keepAlive: head.isKeepAlive && !self.draining, context: context)
@@ -373,8 +383,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         while self.streamTask == nil, context.channel.isWritable,
             let (response, keepAlive) = self.finished.removeValue(forKey: self.nextToWrite)
         {
-            let headOnly = !self.headRequests.isEmpty && self.headRequests.remove(self.nextToWrite) != nil
-            let announceKeepAlive = !self.keepAliveAsked.isEmpty && self.keepAliveAsked.remove(self.nextToWrite) != nil
+            let asked = self.asked.isEmpty ? Asked() : self.asked.removeValue(forKey: self.nextToWrite) ?? Asked()
+            let headOnly = asked.headOnly
             self.nextToWrite += 1
             if let stream = response.stream {
                 guard headOnly else {
@@ -391,7 +401,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.closeAfterWrites(context: context, after: written.futureResult)
                 return
             }
-            self.write(response, keepAlive: true, headOnly: headOnly, announceKeepAlive: announceKeepAlive, context: context)
+            self.write(response, keepAlive: true, headOnly: headOnly, announceKeepAlive: asked.keepAliveSaid, context: context)
             wrote = true
         }
         // A finished response left waiting for the socket starts (or keeps) the stall clock.
