@@ -19,6 +19,9 @@ struct HTTP1ServerTests {
         var configuration = TransportConfiguration(host: "127.0.0.1", port: 0)
         configuration.maxHTTPBodySize = maxBody
         configuration.http1RequestTimeout = requestTimeout
+        // Not what these tests are about: a CI run once stalled every test for 10 s between
+        // connecting and sending, past the 5 s default, and the server rightly closed.
+        configuration.handshakeTimeout = .seconds(60)
         let server = try await TransportServer.start(
             configuration: configuration,
             router: RPCRouter(),

@@ -420,7 +420,11 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// does not take the rest gets `requestTimeout` to, then the connection closes anyway.
     private func closeAfterWrites(context: ChannelHandlerContext, after written: EventLoopFuture<Void>?) {
         self.closing = true
-        self.waitingUntil = .now() + self.requestTimeout
+        let deadline = NIODeadline.now() + self.requestTimeout
+        self.waitingUntil = deadline
+        // The timer may be armed for later (the handshake deadline can be the longer one).
+        self.requestTimer?.cancel()
+        self.armRequestTimer(context, at: deadline)
         let channel = context.channel
         let last = written ?? context.write(self.wrapOutboundOut(channel.allocator.buffer(capacity: 0)))
         context.flush()
