@@ -117,9 +117,12 @@ struct HTTP1ResponseTests {
         try await HTTP1ServerTests.withServer(requestTimeout: .seconds(1), service: ScriptedService()) { server, group in
             let connection = try await TestConnection.connect(port: server.localPort, group: group, reading: false)
             try await connection.send("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            let deadline = ContinuousClock.now + .seconds(15)
+            let sent = ContinuousClock.now
+            let deadline = sent + .seconds(15)
             try await Task.sleep(for: .milliseconds(300))
-            #expect(server.connectionCount == 1)
+            // Still open before its timeout (unless this machine stalled past the timeout).
+            let open = server.connectionCount == 1
+            #expect(open || ContinuousClock.now - sent >= .seconds(1), "closed before the request timeout")
             while server.connectionCount > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
             #expect(server.connectionCount == 0, "the server still holds the connection")
             await connection.close()
