@@ -14,6 +14,8 @@ package struct HTTPBinding: Sendable {
     package let responseBodyField: Int
     private let decodeRequest: @Sendable ([JSONMember], inout JSONDecodingContext) -> any ProtoMessage
     private let decodeResponse: @Sendable ([UInt8]) throws(ServiceError) -> any ProtoJSONMessage
+    /// The reply message as its own type: a type check, not a run-time conformance lookup.
+    private let castResponse: @Sendable (any ProtoMessage) -> (any ProtoJSONMessage)?
 
     package init<Request: ProtoJSONMessage, Response: ProtoJSONMessage>(
         _ route: HTTPRoute,
@@ -28,6 +30,7 @@ package struct HTTPBinding: Sendable {
             Request(jsonMembers: members, path: "", context: &context)
         }
         self.decodeResponse = { bytes throws(ServiceError) in try Response(decodingReply: bytes) }
+        self.castResponse = { $0 as? Response }
     }
 
     /// The request message from JSON members (body, path and query merged); problems go to
@@ -43,7 +46,7 @@ package struct HTTPBinding: Sendable {
 
     /// A reply message from an in-process call, ready to be written as JSON.
     package func response(_ message: any ProtoMessage) throws(ServiceError) -> any ProtoJSONMessage {
-        if let json = message as? any ProtoJSONMessage { return json }
+        if let json = self.castResponse(message) { return json }
         return try self.decodeResponse(message.serializedBytes())
     }
 }

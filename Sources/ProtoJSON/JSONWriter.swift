@@ -51,6 +51,9 @@ package struct JSONWriter: Sendable {
         self.needsComma = false
     }
 
+    /// A name known only at run time (the literal names of generated code take `StaticString`:
+    /// nothing to check for escapes).
+    @_disfavoredOverload
     package mutating func key(_ name: String) {
         self.separate()
         self.appendQuoted(name)
@@ -73,7 +76,17 @@ package struct JSONWriter: Sendable {
     }
 
     /// Integers are JSON numbers, 64-bit ones included (the API documents numbers, not strings).
-    package mutating func integer(_ value: some BinaryInteger) {
+    package mutating func integer(_ value: some BinaryInteger) { self.writeInteger(value) }
+
+    // The protobuf integer types by name: generic code in this module is not specialized for
+    // callers in others, and every message with a number calls these.
+    package mutating func integer(_ value: Int) { self.writeInteger(value) }
+    package mutating func integer(_ value: Int64) { self.writeInteger(value) }
+    package mutating func integer(_ value: Int32) { self.writeInteger(value) }
+    package mutating func integer(_ value: UInt64) { self.writeInteger(value) }
+    package mutating func integer(_ value: UInt32) { self.writeInteger(value) }
+
+    private mutating func writeInteger(_ value: some BinaryInteger) {
         self.separate()
         self.appendDigits(value)
         self.needsComma = true
@@ -151,7 +164,7 @@ package struct JSONWriter: Sendable {
         // Most strings need no escaping: copy them whole.
         var text = text
         let copied = text.withUTF8 { utf8 -> Bool in
-            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F }) else {
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F {
                 return false
             }
             self.bytes.append(contentsOf: utf8)

@@ -61,20 +61,30 @@ package enum RFC3339 {
     /// Appends `YYYY-MM-DDTHH:MM:SS` of seconds within the Timestamp range.
     private static func appendDateTime(seconds: Int64, to bytes: inout [UInt8]) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = Self.civil(fromDays: days)
-        func digits(_ value: Int64, _ count: Int) { Self.appendDigits(value, count: count, to: &bytes) }
-        digits(year, 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(month, 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(day, 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2)
+        // Into 19 bytes on the stack, then appended at once (not byte by byte).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 19) { text in
+            func digits(_ value: Int, _ count: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + count - 1, through: offset, by: -1) {
+                    text[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            digits(Int(year), 4, at: 0)
+            text[4] = UInt8(ascii: "-")
+            digits(Int(month), 2, at: 5)
+            text[7] = UInt8(ascii: "-")
+            digits(Int(day), 2, at: 8)
+            text[10] = UInt8(ascii: "T")
+            digits(secondOfDay / 3600, 2, at: 11)
+            text[13] = UInt8(ascii: ":")
+            digits(secondOfDay / 60 % 60, 2, at: 14)
+            text[16] = UInt8(ascii: ":")
+            digits(secondOfDay % 60, 2, at: 17)
+            bytes.append(contentsOf: text)
+        }
     }
 
     package static func format(_ timestamp: ProtoTimestamp) -> String {

@@ -58,10 +58,15 @@ package struct RESTGateway: HTTPService {
         let requestID = RequestIDs.requestID(request.header("x-request-id"))
         let started = ContinuousClock.now
         switch self.serve(request, requestID: requestID) {
-        case .response(let response):
-            return .response(self.finished(response, request: request, requestID: requestID, started: started))
+        case .response(var response):
+            self.finish(&response, request: request, requestID: requestID, started: started)
+            return .response(response)
         case .pending(let work):
-            return .pending { self.finished(await work(), request: request, requestID: requestID, started: started) }
+            return .pending {
+                var response = await work()
+                self.finish(&response, request: request, requestID: requestID, started: started)
+                return response
+            }
         }
     }
 
@@ -88,17 +93,15 @@ package struct RESTGateway: HTTPService {
         } catch {
             var response = self.errorResponse(error)
             response.headers += Self.headers(from: context.response)
-            return self.finished(response, request: request, requestID: requestID, started: .now)
+            self.finish(&response, request: request, requestID: requestID, started: .now)
+            return response
         }
     }
 
     /// Adds what every reply carries: the request ID and, for allowed origins, CORS headers; and
-    /// counts it (by method and status, for `/metrics`).
-    private func finished(_ response: HTTPResponse, request: HTTPRequest, requestID: String, started: ContinuousClock.Instant)
-        -> HTTPResponse
-    {
+    /// counts it (by method and status, for `/metrics`). In place, so the headers are not copied.
+    private func finish(_ response: inout HTTPResponse, request: HTTPRequest, requestID: String, started: ContinuousClock.Instant) {
         RESTMetrics.shared.record(method: request.method, status: response.status, duration: .now - started)
-        var response = response
         response.headers.append(("x-request-id", requestID))
         if request.method != "OPTIONS" {
             response.headers += self.cors.responseHeaders(origin: request.header("origin"))
@@ -110,7 +113,6 @@ package struct RESTGateway: HTTPService {
                 "path": "\(request.path)", "status": "\(response.status)",
                 "duration_ms": "\((.now - started).millisecondsText)", "peer": "\(request.peer ?? "")"]
         )
-        return response
     }
 
     private func serve(_ request: HTTPRequest, requestID: String) -> HTTPOutcome {
@@ -240,7 +242,10 @@ package struct RESTGateway: HTTPService {
     private func success(_ binding: HTTPBinding, reply decoded: any ProtoJSONMessage, metadata: ResponseMetadata)
         throws(ServiceError) -> HTTPResponse
     {
-        var headers: [(name: String, value: String)] = [("content-type", "application/json; charset=utf-8")]
+        // Room for what `finished` adds (the request ID), so the array is allocated once.
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(4)
+        headers.append(("content-type", "application/json; charset=utf-8"))
         if binding.route.successStatus == 201, let location = self.location(binding, reply: decoded) {
             headers.append(("location", location))
         }
@@ -266,7 +271,7 @@ package struct RESTGateway: HTTPService {
 
     /// Headers and metadata the RPC side sees: credentials, idempotency key and request ID.
     private static func metadata(_ request: HTTPRequest, requestID: String) -> Metadata {
-        var metadata = Metadata()
+        var metadata = Metadata(capacity: 3)
         if let authorization = request.header("authorization") { metadata.add("authorization", authorization) }
         if let key = request.header("idempotency-key") { metadata.add("idempotency-key", key) }
         metadata.add("x-request-id", requestID)
@@ -291,7 +296,9 @@ package struct RESTGateway: HTTPService {
     ) throws -> any ProtoMessage {
         var context = JSONDecodingContext(valuesAreText: binding.route.body.isEmpty)
         var members: [JSONMember] = []
-        let isPathName = { (name: String) in parameters.contains { $0.field.jsonName == name || $0.field.protoName == name } }
+        func isPathName(_ name: String) -> Bool {
+            parameters.contains { $0.field.jsonName == name || $0.field.protoName == name }
+        }
         if binding.route.body == "*" {
             for parameter in target.query {
                 context.reject(parameter.name, "query parameters are not accepted by \(binding.route.method) \(binding.route.pathTemplate)")

@@ -11,6 +11,11 @@ package struct Metadata: Sendable, Hashable, Sequence {
 
     package init() {}
 
+    /// Room for `capacity` entries, so adding them allocates once.
+    package init(capacity: Int) {
+        self.entries.reserveCapacity(capacity)
+    }
+
     package init(_ pairs: [(String, String)]) {
         for (key, value) in pairs { self.add(key, value) }
     }

@@ -74,9 +74,10 @@ package struct RPCRoute: Sendable {
     }
 
     /// Gives a unary route its immediate answer (see `immediate`) from one typed function, for
-    /// remote callers (bytes) and in-process ones (messages) alike.
-    package mutating func answerImmediately<Request: ProtoMessage, Response: ProtoMessage>(
-        with answer: @escaping @Sendable (Request, CallContext) throws -> Response?
+    /// remote callers (bytes) and in-process ones (messages) alike. (The reply is an existential
+    /// already: a generic `Response?` would be looked up at run time on every call.)
+    package mutating func answerImmediately<Request: ProtoMessage>(
+        with answer: @escaping @Sendable (Request, CallContext) throws -> (any ProtoMessage)?
     ) {
         var parts = self.parts
         parts.immediate = { bytes, context in try answer(Request(decodingRequest: bytes), context)?.serializedBytes() }

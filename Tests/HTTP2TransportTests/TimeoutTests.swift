@@ -74,10 +74,12 @@ struct TimeoutTests {
     )
     func handshakeWhenSilent(first: String) async throws {
         // Generous times: the whole suite runs in parallel on two cores.
-        try await withRunningTransport(routes: [], configure: { $0.handshakeTimeout = .seconds(3) }) { server, group in
+        try await withRunningTransport(routes: [], configure: { $0.handshakeTimeout = .seconds(5) }) { server, group in
             let started = ContinuousClock.now
             let silent = try await TestConnection.connect(port: server.localPort, group: group)
-            if !first.isEmpty { try await silent.send(first) }
+            // A machine that stalls past the deadline here finds the connection already closed,
+            // which is what is tested.
+            if !first.isEmpty { try? await silent.send(first) }
             // Ones that greet in time are served past the deadline.
             let prompt = try await TestConnection.connect(port: server.localPort, group: group)
             try await prompt.send(Self.preface)
@@ -85,7 +87,7 @@ struct TimeoutTests {
             try await http1.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             _ = try await silent.waitFor(timeout: .seconds(20)) { _ in false }
             #expect(silent.isClosed)
-            #expect(ContinuousClock.now - started >= .milliseconds(2_900))
+            #expect(ContinuousClock.now - started >= .milliseconds(4_900))
             #expect(ContinuousClock.now - started < .seconds(20))
             try await Task.sleep(for: .milliseconds(200))
             #expect(!prompt.isClosed)
@@ -113,9 +115,14 @@ struct TimeoutTests {
         try await withRunningTransport(routes: [], configure: { $0.maxConnections = 30; $0.handshakeTimeout = .seconds(60) }) { server, group in
             var held: [TestConnection] = []
             for _ in 0..<4 { held.append(try await TestConnection.connect(port: server.localPort, group: group)) }
-            _ = try await held[3].waitFor(timeout: .seconds(20)) { _ in false }
-            #expect(held.prefix(3).allSatisfy { !$0.isClosed })
-            #expect(held[3].isClosed)
+            // Connections are admitted on their own event loops, so under load the fourth to
+            // connect need not be the fourth admitted: one of the four is refused, any one.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !held.contains(where: \.isClosed), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(held.filter(\.isClosed).count == 1)
             for connection in held { await connection.close() }
         }
     }

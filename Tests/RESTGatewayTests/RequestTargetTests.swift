@@ -26,15 +26,15 @@ struct RequestTargetTests {
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         var malformed = false
         var segments = parts[0].split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
-            RequestTarget.percentDecoded(part, plusIsSpace: false) ?? { malformed = true; return "" }()
+            PercentDecoding.text(part, plusIsSpace: false) ?? { malformed = true; return "" }()
         }
         if segments.count > 1, segments.last == "" { segments.removeLast() }
         var query: [String] = []
         if parts.count > 1 {
             for pair in parts[1].split(separator: "&") {
                 let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard let name = RequestTarget.percentDecoded(halves[0], plusIsSpace: true),
-                    let value = RequestTarget.percentDecoded(halves.count > 1 ? halves[1] : "", plusIsSpace: true)
+                guard let name = PercentDecoding.text(halves[0], plusIsSpace: true),
+                    let value = PercentDecoding.text(halves.count > 1 ? halves[1] : "", plusIsSpace: true)
                 else {
                     malformed = true
                     continue

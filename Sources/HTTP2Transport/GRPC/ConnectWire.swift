@@ -1,4 +1,5 @@
 import Foundation
+import HTTPMessages
 import ProtoJSON
 import ProtoWire
 import RPCCore
@@ -93,9 +94,9 @@ package enum ConnectWire {
             guard let start = bytes.firstIndex(of: UInt8(ascii: "?")) else { return nil }
             for pair in bytes[(start + 1)...].split(separator: UInt8(ascii: "&")) {
                 let equals = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
-                guard let nameBytes = Self.percentDecoded(pair[..<equals]),
-                    let name = String(validating: nameBytes, as: UTF8.self),
-                    let value = Self.percentDecoded(equals < pair.endIndex ? pair[(equals + 1)...] : pair[pair.endIndex...])
+                guard let name = PercentDecoding.text(pair[..<equals], plusIsSpace: true),
+                    let value = PercentDecoding.bytes(
+                        equals < pair.endIndex ? pair[(equals + 1)...] : pair[pair.endIndex...], plusIsSpace: true)
                 else {
                     return ServiceError(.invalidArgument, "the query is not valid percent-encoded UTF-8")
                 }
@@ -139,38 +140,5 @@ package enum ConnectWire {
             )
         }
         return GetQuery(message: message, encoding: encoding, compression: compression == "identity" ? nil : compression)
-    }
-
-    /// `%XX` decoded and `+` as a space (form encoding, as url.ParseQuery reads a query); nil for
-    /// a `%` not followed by two hex digits.
-    static func percentDecoded(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> [UInt8]? {
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "+"):
-                decoded.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard bytes.endIndex - index > 2, let high = Self.hexValue(bytes[index + 1]), let low = Self.hexValue(bytes[index + 2])
-                else { return nil }
-                decoded.append(high << 4 | low)
-                index += 2
-            default:
-                decoded.append(byte)
-            }
-            index += 1
-        }
-        return decoded
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -116,6 +116,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var streamTask: Task<Void, Never>?
     private var loopExecutor: EventLoopTaskExecutor?
     private var peerDescription: String??
+    /// The last response's buffer, written again for the next response: two allocations less
+    /// per response. At most `spareBufferCapacity`; shared with the socket until it is written.
+    private var spareBuffer: ByteBuffer?
 
     /// The client's address as text, computed once per connection.
     private func peer(_ context: ChannelHandlerContext) -> String? {
@@ -464,12 +467,25 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let noContent = response.status == 204 || response.status == 304
         let framing: HTTP1Wire.Framing =
             noContent ? .none : response.stream != nil ? .chunked : .length(response.body.count)
-        var buffer = context.channel.allocator.buffer(capacity: 160 + 32 * response.headers.count + response.body.count)
+        let capacity = 160 + 32 * response.headers.count + response.body.count
+        var buffer: ByteBuffer
+        if var spare = self.spareBuffer.take() {
+            // Its storage is reused when the socket let go of the last response (nearly always).
+            spare.clear(minimumCapacity: capacity)
+            buffer = spare
+        } else {
+            buffer = context.channel.allocator.buffer(capacity: capacity)
+        }
         let connection: HTTP1Wire.Connection = !keepAlive ? .close : announceKeepAlive ? .keepAlive : .unsaid
         HTTP1Wire.writeHead(status: response.status, headers: response.headers, framing: framing, connection: connection, into: &buffer)
         if !noContent && !headOnly { buffer.writeBytes(response.body) }
         context.write(self.wrapOutboundOut(buffer), promise: promise)
+        if buffer.capacity <= Self.spareBufferCapacity { self.spareBuffer = buffer }
     }
+
+    /// The largest response buffer a connection keeps for its next response (an idle
+    /// connection holds at most this much).
+    static let spareBufferCapacity = 4096
 
     /// Sent instead of a response that cannot go on the wire (`write`).
     private static let invalidFieldsResponse = HTTPResponse.error(

@@ -9,19 +9,27 @@ enum HTTP1Wire {
     /// carrying CR LF would let whoever shaped it add fields or a whole response of their own
     /// (response splitting).
     static func isValid(_ headers: [(name: String, value: String)]) -> Bool {
-        headers.allSatisfy { field in
-            !field.name.isEmpty && field.name.utf8.allSatisfy { Self.tokenBytes[Int($0)] }
-                && field.value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
+        for field in headers {
+            var name = field.name, value = field.value
+            guard name.withUTF8({ !$0.isEmpty && $0.allSatisfy(Self.isTokenByte) }),
+                value.withUTF8({ $0.allSatisfy { $0 >= 0x20 ? $0 != 0x7F : $0 == 0x09 } })
+            else { return false }
         }
+        return true
     }
 
-    /// tchar of RFC 9110 §5.6.2, by byte.
-    private static let tokenBytes: [Bool] = (0...255).map { byte in
-        switch UInt8(byte) {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+    /// tchar of RFC 9110 §5.6.2.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"),
+            UInt8(ascii: "A")...UInt8(ascii: "Z"):
+            true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"),
+            UInt8(ascii: "|"), UInt8(ascii: "~"):
             true
         default:
-            "!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte))
+            false
         }
     }
 
