@@ -4,7 +4,10 @@ import ServiceErrors
 
 /// A REST route with the JSON mapping of its messages; protogen emits one per `(sessions.api.http)`
 /// option, so the gateway needs no per-endpoint code.
-package struct HTTPBinding: Sendable {
+///
+/// A class: a request passes its route's binding around several times, and a copy of the whole
+/// (a dozen strings, arrays and closures) would retain each.
+package final class HTTPBinding: Sendable {
     package let route: HTTPRoute
     /// The request's fields, for binding path and query parameters by name.
     package let requestFields: [JSONFieldName]

@@ -9,9 +9,15 @@ struct RESTRouteTable: Sendable {
         case parameter(JSONFieldName)
     }
 
-    struct Entry: Sendable {
-        var segments: [Segment]
-        var binding: HTTPBinding
+    /// A class, so matching does not copy (and retain) each entry's parts.
+    final class Entry: Sendable {
+        let segments: [Segment]
+        let binding: HTTPBinding
+
+        init(segments: [Segment], binding: HTTPBinding) {
+            self.segments = segments
+            self.binding = binding
+        }
     }
 
     enum Match {

@@ -1,6 +1,6 @@
 import CoreMetrics
 import ServiceErrors
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// Counts finished calls by outcome and times them, for one RPC method or one HTTP method,
 /// through swift-metrics (exported for Prometheus at `/metrics`). Whoever serves the calls holds
@@ -12,7 +12,7 @@ package final class CallMetrics: Sendable {
     /// The dimension that names a call's outcome (`code`, `status`).
     private let outcomeDimension: String
     /// Made on first use, after the process has bootstrapped its metrics backend.
-    private let made = NIOLockedValueBox<(timer: CoreMetrics.Timer, counters: [Int: CoreMetrics.Counter])?>(nil)
+    private let made = Mutex<(timer: CoreMetrics.Timer, counters: [Int: CoreMetrics.Counter])?>(nil)
 
     package init(counter: String, timer: String, dimensions: [(String, String)], outcome: String) {
         self.counterLabel = counter
@@ -23,7 +23,7 @@ package final class CallMetrics: Sendable {
 
     /// Records one finished call whose outcome is `outcome`, labelled `name`.
     package func record(outcome: Int, named name: @autoclosure () -> String, duration: Duration) {
-        let (counter, timer) = self.made.withLockedValue { made in
+        let (counter, timer) = self.made.withLock { made in
             if let metrics = made, let counter = metrics.counters[outcome] { return (counter, metrics.timer) }
             var metrics = made ?? (CoreMetrics.Timer(label: self.timerLabel, dimensions: self.dimensions), [:])
             let counter = CoreMetrics.Counter(
