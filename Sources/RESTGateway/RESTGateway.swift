@@ -242,7 +242,7 @@ package struct RESTGateway: HTTPService {
     private func success(_ binding: HTTPBinding, reply decoded: any ProtoJSONMessage, metadata: ResponseMetadata)
         throws(ServiceError) -> HTTPResponse
     {
-        // Room for what `finished` adds (the request ID), so the array is allocated once.
+        // Room for what `finish` adds (the request ID), so the array is allocated once.
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(4)
         headers.append(("content-type", "application/json; charset=utf-8"))
