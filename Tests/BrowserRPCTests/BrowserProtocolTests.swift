@@ -130,6 +130,13 @@ struct BrowserProtocolTests {
         }
         #expect(throws: (any Error).self) { try ConnectWire.getQuery("/x.Y/Z?encoding=json&message=1&connect=v2") }
         #expect(throws: (any Error).self) { try ConnectWire.getQuery("/x.Y/Z?encoding=json&message=1&message=2") }
+        // Form encoding: `+` is a space, `%2B` a plus; a broken escape or a name that is not
+        // UTF-8 refuses the query.
+        let plus = try ConnectWire.getQuery("/x.Y/Z?encoding=json&message=%7B%22a%22%3A%22b+c%2Bd%22%7D")
+        #expect(String(decoding: plus.message, as: UTF8.self) == #"{"a":"b c+d"}"#)
+        for bad in ["message=%", "message=%4", "message=%zz", "%ff=1"] {
+            #expect(throws: (any Error).self, "\(bad)") { try ConnectWire.getQuery("/x.Y/Z?encoding=json&\(bad)") }
+        }
     }
 
     @Test("connect-timeout-ms: 1 to 10 digits")

@@ -63,6 +63,26 @@ struct ParserTests {
         }
     }
 
+    @Test("a json_name that JSON or Swift would need escaped is refused, naming the field")
+    func jsonNameWhenNeedsEscaping() {
+        for name in ["a\"b", "a\\b", "a\tb"] {
+            let source = """
+                syntax = "proto3";
+                package p;
+                message M { string f = 1 [json_name = "\(name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\t", with: "\\t"))"]; }
+                """
+            do {
+                try ProtoGen.check(source: source)
+                Issue.record("accepted json_name \(name)")
+            } catch {
+                #expect("\(error)".contains("json_name") && "\(error)".contains("'f'"), "\(error)")
+            }
+        }
+        #expect(throws: Never.self) {
+            try ProtoGen.check(source: #"syntax = "proto3"; package p; message M { string f = 1 [json_name = "fé_2"]; }"#)
+        }
+    }
+
     @Test("a schema with comments, nested scopes and options is accepted")
     func acceptsValidSchema() throws {
         try ProtoGen.check(source: """

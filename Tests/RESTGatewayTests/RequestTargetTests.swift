@@ -21,6 +21,19 @@ struct RequestTargetTests {
         #expect(RequestTarget("/a?x=%ff").malformed)  // not UTF-8
     }
 
+    @Test("percent-decoding by itself: escapes, `+` in queries only, broken escapes and bytes that are not UTF-8")
+    func percentDecodingWhenEdgeCases() {
+        let cases: [(text: String, plusIsSpace: Bool, decoded: String?)] = [
+            ("", false, ""), ("plain", false, "plain"), ("a%20b", false, "a b"), ("%2f%2F", false, "//"),
+            ("a+b", false, "a+b"), ("a+b", true, "a b"), ("%2B", true, "+"), ("%C3%A9", false, "é"),
+            ("é", true, "é"), ("%", false, nil), ("%4", true, nil), ("a%zz", false, nil), ("%ff", false, nil),
+            ("%C3", true, nil), ("%00", false, "\u{0}"),
+        ]
+        for (text, plusIsSpace, decoded) in cases {
+            #expect(PercentDecoding.text(text[...], plusIsSpace: plusIsSpace) == decoded, "\(text) \(plusIsSpace)")
+        }
+    }
+
     /// The straightforward reading (split on "/" after dropping the query, then on "&" and "=").
     static func reference(_ target: String) -> (segments: [String], query: [String], malformed: Bool) {
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)

@@ -423,6 +423,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// does not take the rest gets `requestTimeout` to, then the connection closes anyway.
     private func closeAfterWrites(context: ChannelHandlerContext, after written: EventLoopFuture<Void>?) {
         self.closing = true
+        self.spareBuffer = nil
         let deadline = NIODeadline.now() + self.requestTimeout
         self.waitingUntil = deadline
         // The timer may be armed for later (the handshake deadline can be the longer one).
@@ -467,7 +468,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let noContent = response.status == 204 || response.status == 304
         let framing: HTTP1Wire.Framing =
             noContent ? .none : response.stream != nil ? .chunked : .length(response.body.count)
-        let capacity = 160 + 32 * response.headers.count + response.body.count
+        let withBody = !noContent && !headOnly
+        let capacity = 160 + 32 * response.headers.count + (withBody ? response.body.count : 0)
         var buffer: ByteBuffer
         if var spare = self.spareBuffer.take() {
             // Its storage is reused when the socket let go of the last response (nearly always).
@@ -478,14 +480,15 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let connection: HTTP1Wire.Connection = !keepAlive ? .close : announceKeepAlive ? .keepAlive : .unsaid
         HTTP1Wire.writeHead(status: response.status, headers: response.headers, framing: framing, connection: connection, into: &buffer)
-        if !noContent && !headOnly { buffer.writeBytes(response.body) }
+        if withBody { buffer.writeBytes(response.body) }
         context.write(self.wrapOutboundOut(buffer), promise: promise)
         if buffer.capacity <= Self.spareBufferCapacity { self.spareBuffer = buffer }
     }
 
-    /// The largest response buffer a connection keeps for its next response (an idle
-    /// connection holds at most this much).
-    static let spareBufferCapacity = 4096
+    /// The largest response buffer a connection keeps for its next response: a session's JSON
+    /// fits. An idle keep-alive connection holds at most this much, until its idle timeout;
+    /// streaming and closing connections hold none.
+    static let spareBufferCapacity = 2048
 
     /// Sent instead of a response that cannot go on the wire (`write`).
     private static let invalidFieldsResponse = HTTPResponse.error(
@@ -495,6 +498,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sends the head, then each chunk as the producer writes it (waiting for the socket, so a
     /// slow reader slows the producer), then ends and closes the connection.
     private func startStream(_ stream: HTTPBodyStream, head response: HTTPResponse, context: ChannelHandlerContext) {
+        // No more whole responses on this connection: a stream may last hours.
+        self.spareBuffer = nil
         // Not `closing`: the socket is still read while the stream lasts, so a client that leaves
         // is noticed and the stream's producer cancelled; requests it pipelines wait, bounded.
         guard HTTP1Wire.isValid(response.headers), (200...999).contains(response.status) else {

@@ -54,6 +54,11 @@ struct JSONEmitter {
         }
     }
 
+    /// A byte a JSON name may hold as it is, inside a Swift and a JSON string literal alike.
+    static func isLiteralNameByte(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte != 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+    }
+
     func emitMessage(_ message: MessageDef, fullName: String, into out: inout CodeWriter) throws(ProtoGenError) {
         for nested in message.nestedEnums {
             try self.emitEnum(nested, fullName: fullName + "." + nested.name, into: &out)
@@ -64,6 +69,12 @@ struct JSONEmitter {
             out.line()
         }
         let fields = message.fields.sorted { $0.number < $1.number }
+        // The names go out as literals, copied without escaping (`JSONWriter.key(StaticString)`).
+        for field in fields where !field.jsonName.utf8.allSatisfy(Self.isLiteralNameByte) {
+            throw ProtoGenError(
+                "json_name '\(field.jsonName)' of '\(field.name)' holds a quote, a backslash or a control character",
+                at: field.location)
+        }
         try out.block("extension \(self.names.typeName(fullName)): ProtoJSONMessage") { (out: inout CodeWriter) throws(ProtoGenError) in
             try out.block("package func writeJSONMembers(to writer: inout JSONWriter, excluding excluded: Int)") { out in
                 for field in fields {
