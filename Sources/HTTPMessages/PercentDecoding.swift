@@ -29,9 +29,16 @@ package enum PercentDecoding {
     /// The decoded text; nil for a bad escape or bytes that are not UTF-8. Text with nothing to
     /// decode (nearly all of it) is copied as it is.
     package static func text(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, plusIsSpace: Bool) -> String? {
-        let plain = !bytes.contains { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }
-        if plain { return String(validating: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self) }
-        return Self.bytes(bytes, plusIsSpace: plusIsSpace).flatMap { String(validating: $0, as: UTF8.self) }
+        var ascii = true
+        for byte in bytes {
+            if byte == UInt8(ascii: "%") || (plusIsSpace && byte == UInt8(ascii: "+")) {
+                return Self.bytes(bytes, plusIsSpace: plusIsSpace).flatMap { String(validating: $0, as: UTF8.self) }
+            }
+            if byte >= 0x80 { ascii = false }
+        }
+        // ASCII is UTF-8 as it is: only other text needs checking.
+        let plain = UnsafeBufferPointer(rebasing: bytes)
+        return ascii ? String(decoding: plain, as: UTF8.self) : String(validating: plain, as: UTF8.self)
     }
 
     /// The same for text held as a string.
