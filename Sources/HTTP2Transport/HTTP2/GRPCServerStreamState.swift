@@ -128,13 +128,16 @@ struct GRPCServerStreamState {
         case .receiving, .draining, .handling:
             guard self.handlerStarted else { return [] }
             if let error { return self.close(with: error, cancel: false) }
+            // Every unary call ends here: one array for all its actions.
             var actions: [Action] = []
+            actions.reserveCapacity(4)
             if reply {
                 if !self.headersSent { actions.append(.sendHeaders) }
                 self.headersSent = true
                 actions.append(.sendMessage)
             }
-            return actions + self.close(with: nil, cancel: false)
+            self.close(with: nil, cancel: false, into: &actions)
+            return actions
         case .idle, .closed:
             return []
         }
@@ -160,9 +163,20 @@ struct GRPCServerStreamState {
     }
 
     private mutating func close(with status: ServiceError?, cancel: Bool = true) -> [Action] {
+        var actions: [Action] = []
+        self.close(with: status, cancel: cancel, into: &actions)
+        return actions
+    }
+
+    /// Appends the closing actions: the handler cancelled (if it runs and `cancel`), the status
+    /// sent, the request dropped.
+    private mutating func close(with status: ServiceError?, cancel: Bool, into actions: inout [Action]) {
         let running = self.handlerStarted && cancel
         self.phase = .closed
-        return (running ? [.cancelHandler] : []) + [.sendStatus(status), .dropRequest]
+        actions.reserveCapacity(actions.count + (running ? 3 : 2))
+        if running { actions.append(.cancelHandler) }
+        actions.append(.sendStatus(status))
+        actions.append(.dropRequest)
     }
 }
 
