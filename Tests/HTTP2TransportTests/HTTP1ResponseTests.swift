@@ -116,8 +116,12 @@ struct HTTP1ResponseTests {
     func closingWhenClientNeverReads() async throws {
         try await HTTP1ServerTests.withServer(requestTimeout: .seconds(1), service: ScriptedService()) { server, group in
             let connection = try await TestConnection.connect(port: server.localPort, group: group, reading: false)
-            try await connection.send("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            // Accepted first, and the clock read before sending: on a machine that stalls, the
+            // server may have answered and started its timeout before `send` returns.
+            let accepted = ContinuousClock.now + .seconds(15)
+            while server.connectionCount == 0, ContinuousClock.now < accepted { try await Task.sleep(for: .milliseconds(10)) }
             let sent = ContinuousClock.now
+            try await connection.send("GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             let deadline = sent + .seconds(15)
             try await Task.sleep(for: .milliseconds(300))
             // Still open before its timeout (unless this machine stalled past the timeout).

@@ -218,7 +218,9 @@ struct GRPCTransportTests {
         }
     }
 
-    static func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws {
+    /// Waits for `condition`; generously, as the whole suite runs in parallel on two cores and the
+    /// CI machine has been seen to stall for ten seconds.
+    static func eventually(timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition() {
             guard ContinuousClock.now < deadline else {
