@@ -41,12 +41,6 @@ package enum PercentDecoding {
         return ascii ? String(decoding: plain, as: UTF8.self) : String(validating: plain, as: UTF8.self)
     }
 
-    /// The same for text held as a string.
-    package static func text(_ text: Substring, plusIsSpace: Bool) -> String? {
-        var text = String(text)
-        return text.withUTF8 { Self.text($0[...], plusIsSpace: plusIsSpace) }
-    }
-
     private static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")

@@ -48,13 +48,18 @@ package enum RFC3339 {
 
     /// Appends `value` as exactly `count` digits, zero-padded on the left.
     private static func appendDigits(_ value: Int64, count: Int, to bytes: inout [UInt8]) {
-        var divisor: Int64 = 1
-        for _ in 1..<count { divisor *= 10 }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { text in
+            Self.write(Int(value), digits: count, into: text, at: 0)
+            bytes.append(contentsOf: text)
+        }
+    }
+
+    /// Writes `value` as exactly `count` digits, zero-padded on the left, at `offset`.
+    private static func write(_ value: Int, digits count: Int, into text: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
         var value = value
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor))
-            value %= divisor
-            divisor /= 10
+        for index in stride(from: offset + count - 1, through: offset, by: -1) {
+            text[index] = UInt8(ascii: "0") + UInt8(value % 10)
+            value /= 10
         }
     }
 
@@ -65,24 +70,17 @@ package enum RFC3339 {
         let (year, month, day) = Self.civil(fromDays: days)
         // Into 19 bytes on the stack, then appended at once (not byte by byte).
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 19) { text in
-            func digits(_ value: Int, _ count: Int, at offset: Int) {
-                var value = value
-                for index in stride(from: offset + count - 1, through: offset, by: -1) {
-                    text[index] = UInt8(ascii: "0") + UInt8(value % 10)
-                    value /= 10
-                }
-            }
-            digits(Int(year), 4, at: 0)
+            Self.write(Int(year), digits: 4, into: text, at: 0)
             text[4] = UInt8(ascii: "-")
-            digits(Int(month), 2, at: 5)
+            Self.write(Int(month), digits: 2, into: text, at: 5)
             text[7] = UInt8(ascii: "-")
-            digits(Int(day), 2, at: 8)
+            Self.write(Int(day), digits: 2, into: text, at: 8)
             text[10] = UInt8(ascii: "T")
-            digits(secondOfDay / 3600, 2, at: 11)
+            Self.write(secondOfDay / 3600, digits: 2, into: text, at: 11)
             text[13] = UInt8(ascii: ":")
-            digits(secondOfDay / 60 % 60, 2, at: 14)
+            Self.write(secondOfDay / 60 % 60, digits: 2, into: text, at: 14)
             text[16] = UInt8(ascii: ":")
-            digits(secondOfDay % 60, 2, at: 17)
+            Self.write(secondOfDay % 60, digits: 2, into: text, at: 17)
             bytes.append(contentsOf: text)
         }
     }

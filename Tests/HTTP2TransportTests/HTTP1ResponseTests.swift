@@ -13,7 +13,7 @@ struct HTTP1ResponseTests {
             let connection = try await TestConnection.connect(port: server.localPort, group: group)
             try await connection.send("GET /split HTTP/1.1\r\nHost: x\r\n\r\nGET /plain HTTP/1.1\r\nHost: x\r\n\r\n")
             let bytes = try await connection.waitFor { $0.text.hasSuffix("plain") }
-            let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            let statuses = bytes.statuses
             #expect(statuses == ["500", "200"], "\(bytes.text)")
             #expect(bytes.text.contains(#""code":"INTERNAL""#))
             #expect(!bytes.text.lowercased().contains("set-cookie"))
@@ -32,7 +32,7 @@ struct HTTP1ResponseTests {
             )
             // Waits for the close (generously: the whole suite runs in parallel on two cores).
             let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
-            let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            let statuses = bytes.statuses
             #expect(statuses == ["200", "200", "400"], "\(bytes.text)")
             #expect(bytes.text.contains("slow"))
             #expect(bytes.text.contains("connection: close"))
@@ -93,7 +93,7 @@ struct HTTP1ResponseTests {
             let connection = try await TestConnection.connect(port: server.localPort, group: group)
             try await connection.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n" + String(repeating: "y", count: 256 * 1024))
             let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
-            let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            let statuses = bytes.statuses
             #expect(statuses == ["200", "400"], "\(bytes.text)")
             #expect(connection.isClosed)
         }

@@ -48,8 +48,7 @@ struct HTTP1ServerTests {
                 "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
             )
             let bytes = try await connection.waitFor { $0.occurrences(of: "HTTP/1.1 ") >= 3 }
-            // Bodies have no trailing newline, so find each status line by its text.
-            let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            let statuses = bytes.statuses
             #expect(statuses == ["200", "404", "200"])
             #expect(bytes.text.contains(#""code":"NOT_FOUND""#))
             #expect(!connection.isClosed)
@@ -95,7 +94,7 @@ struct HTTP1ServerTests {
                     + "POST /open HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nworld"
             )
             let bytes = try await connection.waitFor { $0.occurrences(of: "HTTP/1.1 ") >= 2 }
-            let statuses = bytes.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            let statuses = bytes.statuses
             #expect(statuses == ["401", "200"])
             #expect(bytes.text.hasSuffix("world"))
             #expect(service.handled.withLockedValue { $0 } == ["/open"])

@@ -72,4 +72,10 @@ extension [UInt8] {
     func occurrences(of needle: String) -> Int {
         self.text.components(separatedBy: needle).count - 1
     }
+
+    /// The status codes of the HTTP/1.1 responses received, in order. Bodies have no trailing
+    /// newline, so each status line is found by its text.
+    var statuses: [Substring] {
+        self.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+    }
 }

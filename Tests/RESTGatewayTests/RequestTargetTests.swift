@@ -30,8 +30,14 @@ struct RequestTargetTests {
             ("%C3", true, nil), ("%00", false, "\u{0}"),
         ]
         for (text, plusIsSpace, decoded) in cases {
-            #expect(PercentDecoding.text(text[...], plusIsSpace: plusIsSpace) == decoded, "\(text) \(plusIsSpace)")
+            #expect(Self.decoded(text[...], plusIsSpace: plusIsSpace) == decoded, "\(text) \(plusIsSpace)")
         }
+    }
+
+    /// `PercentDecoding.text` over a string's bytes.
+    static func decoded(_ text: Substring, plusIsSpace: Bool) -> String? {
+        var text = String(text)
+        return text.withUTF8 { PercentDecoding.text($0[...], plusIsSpace: plusIsSpace) }
     }
 
     /// The straightforward reading (split on "/" after dropping the query, then on "&" and "=").
@@ -39,15 +45,15 @@ struct RequestTargetTests {
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         var malformed = false
         var segments = parts[0].split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
-            PercentDecoding.text(part, plusIsSpace: false) ?? { malformed = true; return "" }()
+            Self.decoded(part, plusIsSpace: false) ?? { malformed = true; return "" }()
         }
         if segments.count > 1, segments.last == "" { segments.removeLast() }
         var query: [String] = []
         if parts.count > 1 {
             for pair in parts[1].split(separator: "&") {
                 let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard let name = PercentDecoding.text(halves[0], plusIsSpace: true),
-                    let value = PercentDecoding.text(halves.count > 1 ? halves[1] : "", plusIsSpace: true)
+                guard let name = Self.decoded(halves[0], plusIsSpace: true),
+                    let value = Self.decoded(halves.count > 1 ? halves[1] : "", plusIsSpace: true)
                 else {
                     malformed = true
                     continue
