@@ -25,6 +25,9 @@ Cases:
 - gzip_bomb_bidi: compressed reflection messages that each inflate to ~4 MB, never reading;
   connect_gzip_bomb_bidi: the same over a full-duplex Connect stream.
 - pipelining_http1_never_reads: pipelined GET /openapi.json, never reading.
+- rest_targets_mixed_never_read: REST and Connect GET targets, valid and invalid in one write
+  (broken escapes, 1,500 repeated parameters, 3,000 segments, no token), from 16 connections at
+  once that never read; a reading connection gets every answer in order before and after.
 - ping_flood_never_reads: PING frames in big batches, never reading.
 - sse_subscriber_never_reads: Server-Sent Events subscribers (one HTTP/1.1 connection and 200
   streams on one HTTP/2 connection) that stop reading while ~1,500 status changes are published.
@@ -37,6 +40,7 @@ Cases:
 """
 import argparse
 import os
+import re
 import select
 import socket
 import struct
@@ -815,6 +819,73 @@ def pipelining_http1_never_reads(ctx):
     sock.close()
 
 
+def rest_targets_mixed_never_read(ctx, seconds=8.0, connections=16):
+    """REST and Connect GET targets, valid and invalid mixed in one write (a session, a broken
+    escape, a parameter given 1,500 times, 3,000 path segments, a Connect query with a broken
+    escape, no token), sent over and over by 16 connections at once that never read their answers;
+    before and after, a reading connection gets every answer, in order, within the fresh-client time."""
+    token = ctx.token("service")
+    http = requests.Session()
+    ctx.closables.append(http)
+    body = {"jobId": f"job-targets-{ctx.run}", "testerId": f"tester-targets-{ctx.run}", "variant": "A"}
+    created = http.post(f"{ctx.base}/api/sessions", headers={"Authorization": f"Bearer {token}"}, json=body,
+                        timeout=FRESH_SECONDS)
+    if not ctx.expect(created.status_code == 201, f"create: {created.status_code} {created.text[:200]}"):
+        return
+    sid = created.json()["data"]["sessionId"]
+    auth = f"Authorization: Bearer {token}\r\n"
+    targets = [
+        (f"/api/sessions/{sid}", auth, b"200"),
+        ("/api/sessions/%zz", auth, b"400"),
+        ("/api/sessions?" + "limit=5&" * 1500, auth, b"400"),
+        ("/" + "a/" * 3000, auth, b"404"),
+        (GET_SESSION + "?encoding=json&message=%zz", auth, b"400"),
+        (f"/api/sessions/{sid}", "", b"401"),
+    ]
+    batch = b"".join(f"GET {target} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode() for target, extra, _ in targets)
+    expected = [status for _, _, status in targets]
+
+    def answered_in_order(when):
+        sock = ctx.socket()
+        started = time.monotonic()
+        sock.sendall(batch + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        received = b""
+        while time.monotonic() - started < FRESH_SECONDS:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            received += chunk
+        statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", received)
+        ctx.expect(statuses == expected + [b"200"],
+                   f"{when}: statuses {[s.decode() for s in statuses]} in {time.monotonic() - started:.1f} s, "
+                   f"expected {[s.decode() for s in expected]} and the health check's 200")
+        sock.close()
+
+    answered_in_order("before")
+    senders = []
+    results = [None] * connections
+    for index in range(connections):
+        sock = ctx.socket(rcvbuf=SMALL_RCVBUF)
+        sock.setblocking(False)
+
+        def send(index=index, sock=sock):
+            results[index] = send_for(ctx, sock, batch, seconds)
+        senders.append(threading.Thread(target=send))
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    sent = sum(result[0] for result in results if result)
+    closed = sum(1 for result in results if result and result[1] is not None)
+    ctx.note(f"{connections} connections sent {sent // len(batch)} batches of {len(targets)} requests "
+             f"({sent / MIB:.1f} MiB) without reading; {closed} closed by the server")
+    ctx.expect(sent >= connections * len(batch), "the connections could not send one batch each")
+    answered_in_order("after")
+
+
 def unauthenticated_http1_body_forever(ctx, seconds=8.0):
     """HTTP/1.1 POST /api/sessions with no token and a chunked body that never ends, sent as fast
     as the server takes it: refused from its head, the body is discarded, never buffered. With
@@ -1102,7 +1173,7 @@ def silent_connections_one_address(ctx):
 CASES = [carried_over_authorization, unauthenticated_partial_unary_streams, authenticated_partial_unary_streams,
          unauthenticated_rest_bodies, unauthenticated_browser_bodies, unauthenticated_http1_body_forever,
          sse_subscribers_that_leave, gzip_bomb_bidi, connect_gzip_bomb_bidi, browser_gzip_bombs,
-         pipelining_http1_never_reads,
+         pipelining_http1_never_reads, rest_targets_mixed_never_read,
          ping_flood_never_reads, sse_subscriber_never_reads, browser_watchers_never_read,
          silent_connections_one_address]
 
