@@ -169,6 +169,79 @@ struct HTTP1ResponseTests {
             #expect(connection.isClosed)
         }
     }
+
+    @Test("a producer that fails mid-stream: the connection closes without the last chunk, so the body reads as cut short")
+    func producerFailureWhenStreaming() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send("GET /failing-stream HTTP/1.1\r\nHost: x\r\n\r\n")
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
+            let (head, body) = try #require(bytes.text.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).pair)
+            #expect(head.contains("transfer-encoding: chunked"))
+            #expect(body == "1\r\na\r\n", "no last chunk after a failure")
+            #expect(connection.isClosed)
+        }
+    }
+
+    @Test("an HTTP/1.0 client gets a streamed body unframed, ended by the close: it cannot read chunked")
+    func http10RequestWhenStreaming() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send("GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
+            let (head, body) = try #require(bytes.text.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).pair)
+            #expect(head == "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close")
+            #expect(body == "abc")
+            #expect(connection.isClosed)
+        }
+    }
+
+    @Test("HTTP/1.1 requests without Host or with two, and an HTTP/1.0 one with two: 400 naming the rule, the body discarded, the connection kept")
+    func hostFieldWhenMissingOrRepeated() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send(
+                "GET /one HTTP/1.1\r\n\r\n"
+                    + "GET /two HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"
+                    + "POST /three HTTP/1.1\r\nContent-Length: 20\r\n\r\nGET /smuggled HTTP/1"
+                    + "GET /four HTTP/1.0\r\nHost: a\r\nHost: a\r\nConnection: keep-alive\r\n\r\n"
+                    + "GET /five HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                    + "GET /six HTTP/1.1\r\nHOST: a\r\n\r\n"
+            )
+            let bytes = try await connection.waitFor { $0.text.hasSuffix("six") }
+            #expect(bytes.statuses == ["400", "400", "400", "400", "200", "200"], "\(bytes.text)")
+            #expect(bytes.occurrences(of: "exactly one Host field (RFC 9112 §3.2); this one has 0") == 2)
+            #expect(bytes.occurrences(of: "exactly one Host field (RFC 9112 §3.2); this one has 2") == 1)
+            #expect(bytes.occurrences(of: "at most one Host field (RFC 9112 §3.2); this one has 2") == 1)
+            #expect(!bytes.text.contains("smuggled"))
+            #expect(!connection.isClosed)
+            await connection.close()
+        }
+    }
+
+    @Test("a HEAD request refused from its head (Expect: 100-continue, body too large): 413 without a body")
+    func headRequestWhenRefusedBeforeBody() async throws {
+        try await HTTP1ServerTests.withServer(maxBody: 10, service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send("HEAD /plain HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n")
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
+            #expect(bytes.text.hasPrefix("HTTP/1.1 413 "), "\(bytes.text)")
+            #expect(bytes.text.contains("content-length: "))
+            #expect(!bytes.text.contains("content-length: 0\r\n"))
+            #expect(bytes.text.hasSuffix("\r\n\r\n"), "no body after the head: \(bytes.text)")
+            #expect(connection.isClosed)
+        }
+    }
+
+    @Test("a service's own framing fields, in any case, give way to the transport's: one content-length, the right one")
+    func framingFieldsWhenServiceSetsThem() async throws {
+        try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
+            let connection = try await TestConnection.connect(port: server.localPort, group: group)
+            try await connection.send("GET /framing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
+            #expect(bytes.text == "HTTP/1.1 200 OK\r\nx-kept: 1\r\ncontent-length: 7\r\nconnection: close\r\n\r\nframing")
+        }
+    }
 }
 
 /// Counts the requests it works on at once (each takes 20 ms).
@@ -188,7 +261,8 @@ extension Array {
 }
 
 /// `/slow` answers after 300 ms, `/big` with 8 MiB, `/empty` with 204, `/split` with a field value holding CR LF, `/stream` with a
-/// chunked body written as "a", "", "bc"; anything else with its path.
+/// chunked body written as "a", "", "bc", `/failing-stream` with "a" and then a failure, `/framing` with framing fields of its
+/// own; anything else with its path.
 private struct ScriptedService: HTTPService {
     func respond(to request: HTTPRequest) async -> HTTPResponse {
         switch request.path {
@@ -201,6 +275,14 @@ private struct ScriptedService: HTTPService {
             return HTTPResponse(status: 204)
         case "/split":
             return HTTPResponse(status: 200, headers: [("x-echo", "a\r\nset-cookie: evil=1")], body: Array("split".utf8))
+        case "/failing-stream":
+            return HTTPResponse(status: 200, headers: [], stream: HTTPBodyStream { write in
+                try await write(Array("a".utf8))
+                throw CancellationError()
+            })
+        case "/framing":
+            let own = [("Content-Length", "999"), ("TRANSFER-ENCODING", "chunked"), ("x-kept", "1"), ("Connection", "keep-alive")]
+            return HTTPResponse(status: 200, headers: own, body: Array("framing".utf8))
         case "/stream":
             return HTTPResponse(status: 200, headers: [("content-type", "text/plain")], stream: HTTPBodyStream { write in
                 try await write(Array("a".utf8))

@@ -90,11 +90,15 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// An HTTP/1.0 request that asked to be kept alive: such a client keeps the connection
         /// only when the response says `connection: keep-alive` (RFC 9112 §9.3, appendix C.2.2).
         var keepAliveSaid = false
+        /// An HTTP/1.0 request: a streamed body goes to it unframed until the connection closes,
+        /// as it cannot read chunked (RFC 9112 §7.1).
+        var readsNoChunks = false
 
         /// nil when the request asks nothing special (a GET or POST over HTTP/1.1).
         static func of(_ head: HTTPRequestHead) -> Asked? {
-            let asked = Asked(headOnly: head.method == .HEAD, keepAliveSaid: head.version == .http1_0 && head.isKeepAlive)
-            return asked.headOnly || asked.keepAliveSaid ? asked : nil
+            let http10 = head.version == .http1_0
+            let asked = Asked(headOnly: head.method == .HEAD, keepAliveSaid: http10 && head.isKeepAlive, readsNoChunks: http10)
+            return asked.headOnly || http10 ? asked : nil
         }
     }
     /// Set on shutdown: answer what is in flight with `connection: close`, then close.
@@ -260,7 +264,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.bodyTooLarge = false
             self.refused = nil
             self.discarding = false
-            if Self.hasBody(head) {
+            if let problem = Self.hostProblem(head) {
+                self.refused = problem
+            } else if Self.hasBody(head) {
                 self.refused = self.service.admit(self.request(head, body: [], context: context))
             }
             if Self.expectsContinue(head) { self.answerExpectation(head, context: context) }
@@ -341,7 +347,20 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.waitingUntil = nil
         let sequence = self.nextToStart
         self.nextToStart += 1
+        if let asked = Asked.of(head) { self.asked[sequence] = asked }  // a HEAD's answer has no body
         self.complete(sequence, answer, keepAlive: false, context: context)
+    }
+
+    /// RFC 9112 §3.2: an HTTP/1.1 request carries exactly one `Host` field, any request at most
+    /// one; a server answers others with 400. Its body, if any, is discarded (as a refusal's).
+    private static func hostProblem(_ head: HTTPRequestHead) -> HTTPResponse? {
+        var hosts = 0
+        for (name, _) in head.headers where name.utf8.count == 4 && name.asciiLowercased == "host" { hosts += 1 }
+        if hosts == 1 || (hosts == 0 && head.version == .http1_0) { return nil }
+        let rule = head.version == .http1_0 ? "at most one" : "exactly one"
+        return HTTPResponse.error(
+            ServiceError(.invalidArgument, "a request must carry \(rule) Host field (RFC 9112 §3.2); this one has \(hosts)")
+        )
     }
 
     private static func endsParsing(_ head: HTTPRequestHead) -> Bool {
@@ -392,7 +411,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if let stream = response.stream {
                 guard headOnly else {
                     // Later pipelined requests go unanswered: the stream ends the connection.
-                    self.startStream(stream, head: response, context: context)
+                    self.startStream(stream, head: response, chunked: !asked.readsNoChunks, context: context)
                     return
                 }
                 stream.abandon()
@@ -496,8 +515,14 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     )
 
     /// Sends the head, then each chunk as the producer writes it (waiting for the socket, so a
-    /// slow reader slows the producer), then ends and closes the connection.
-    private func startStream(_ stream: HTTPBodyStream, head response: HTTPResponse, context: ChannelHandlerContext) {
+    /// slow reader slows the producer), then ends and closes the connection. Not `chunked` (an
+    /// HTTP/1.0 client): the bytes go out as they are and the close ends the body.
+    ///
+    /// When the producer fails, the connection closes without the last chunk, so the client sees
+    /// the body cut short (RFC 9112 §8) instead of complete.
+    private func startStream(
+        _ stream: HTTPBodyStream, head response: HTTPResponse, chunked: Bool, context: ChannelHandlerContext
+    ) {
         // No more whole responses on this connection: a stream may last hours.
         self.spareBuffer = nil
         // Not `closing`: the socket is still read while the stream lasts, so a client that leaves
@@ -510,11 +535,15 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         var head = context.channel.allocator.buffer(capacity: 160 + 32 * response.headers.count)
-        HTTP1Wire.writeHead(status: response.status, headers: response.headers, framing: .chunked, connection: .close, into: &head)
+        HTTP1Wire.writeHead(
+            status: response.status, headers: response.headers, framing: chunked ? .chunked : .untilClose,
+            connection: .close, into: &head
+        )
         context.writeAndFlush(self.wrapOutboundOut(head), promise: nil)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         self.streamTask = Task {
+            let finished: Bool
             do {
                 try await stream.produce { bytes in
                     guard !bytes.isEmpty else { return }  // an empty chunk would end the body
@@ -522,18 +551,19 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     loop.execute {
                         let (handler, context) = loopBound.value
                         var buffer = context.channel.allocator.buffer(capacity: bytes.count + 12)
-                        HTTP1Wire.writeChunk(bytes, into: &buffer)
+                        if chunked { HTTP1Wire.writeChunk(bytes, into: &buffer) } else { buffer.writeBytes(bytes) }
                         context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: promise)
                     }
                     try await promise.futureResult.get()
                 }
+                finished = true
             } catch {
-                // The client left, or the producer failed mid-stream: all we can do is end it.
+                finished = false  // the client left, or the producer failed mid-stream
             }
             loop.execute {
                 let (handler, context) = loopBound.value
                 let channel = context.channel
-                let last = channel.allocator.buffer(string: HTTP1Wire.lastChunk)
+                let last = channel.allocator.buffer(string: finished && chunked ? HTTP1Wire.lastChunk : "")
                 context.writeAndFlush(handler.wrapOutboundOut(last)).whenComplete { _ in channel.close(promise: nil) }
             }
         }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import RPCCore
 
 /// The bytes of an HTTP/1.1 response (RFC 9112): the status line and fields written straight
 /// into one buffer with the body, and the framing of a chunked body.
@@ -34,12 +35,17 @@ enum HTTP1Wire {
     }
 
     /// How a body is delimited (RFC 9112 §6): the transport's to say, so the response's own
-    /// `content-length` and `transfer-encoding` fields are never written.
+    /// `content-length` and `transfer-encoding` fields are never written, in whatever case a
+    /// service spelled them (field names are case-insensitive, RFC 9110 §5.1).
     enum Framing {
         case length(Int)
         case chunked
         /// No content is allowed (1xx, 204, 304): no framing field.
         case none
+        /// The body runs until the connection closes (RFC 9112 §6.3, rule 8): a streamed body
+        /// to an HTTP/1.0 client, which cannot read chunked (§7.1: a server must not send
+        /// `transfer-encoding` to one). No framing field.
+        case untilClose
     }
 
     /// What the response says of the connection.
@@ -61,9 +67,7 @@ enum HTTP1Wire {
     ) {
         Self.writeStatusLine(status, into: &buffer)
         for (name, value) in headers {
-            if name == "content-length" || name == "transfer-encoding" || (connection != .unsaid && name == "connection") {
-                continue
-            }
+            if Self.isReplaced(name, connection: connection) { continue }
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
@@ -76,7 +80,7 @@ enum HTTP1Wire {
             buffer.writeStaticString("\r\n")
         case .chunked:
             buffer.writeStaticString("transfer-encoding: chunked\r\n")
-        case .none:
+        case .none, .untilClose:
             break
         }
         switch connection {
@@ -85,6 +89,18 @@ enum HTTP1Wire {
         case .close: buffer.writeStaticString("connection: close\r\n")
         }
         buffer.writeStaticString("\r\n")
+    }
+
+    /// Whether the response's own field `name` gives way to one `writeHead` writes: the framing
+    /// fields always, `connection` when the transport says it. Only names of those lengths are
+    /// compared (most fields are not lower-cased at all).
+    private static func isReplaced(_ name: String, connection: Connection) -> Bool {
+        switch name.utf8.count {
+        case 14: name.asciiLowercased == "content-length"
+        case 17: name.asciiLowercased == "transfer-encoding"
+        case 10: connection != .unsaid && name.asciiLowercased == "connection"
+        default: false
+        }
     }
 
     private static func writeStatusLine(_ status: Int, into buffer: inout ByteBuffer) {

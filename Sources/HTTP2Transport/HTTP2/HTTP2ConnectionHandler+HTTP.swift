@@ -100,25 +100,33 @@ extension HTTP2ConnectionHandler {
 
 extension HTTP2ConnectionHandler {
     /// Sends each chunk the producer writes as DATA, waiting while the stream's buffer is full;
-    /// ends the stream when the producer returns. Resetting the stream cancels the producer.
+    /// ends the stream when the producer returns, and resets it (INTERNAL_ERROR) when the producer
+    /// fails, so the client sees the body cut short instead of complete. Resetting the stream
+    /// cancels the producer.
     private func startBodyStream(_ body: HTTPBodyStream, on stream: ServerStream) {
         guard let context = self.context else { return }
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         let streamID = stream.id
         stream.task = Task(executorPreference: self.taskExecutor) {
+            let finished: Bool
             do {
                 try await body.produce { bytes in
                     let promise = loop.makePromise(of: Void.self)
                     loop.onLoop { handler.value.sendChunk(bytes, on: streamID, promise: promise) }
                     try await promise.futureResult.get()
                 }
+                finished = true
             } catch {
-                // The client reset the stream, or the producer failed mid-stream: end it either way.
+                finished = false  // the client reset the stream (it is gone then), or the producer failed
             }
             loop.onLoop {
                 guard handler.value.streams[streamID] != nil, let session = handler.value.session else { return }
-                session.finish(streamID, trailers: nil)
+                if finished {
+                    session.finish(streamID, trailers: nil)
+                } else {
+                    session.reset(streamID, errorCode: HTTP2Session.ErrorCode.internalError)
+                }
                 handler.value.scheduleOutput()
             }
         }
