@@ -68,6 +68,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let service: any HTTPService
     private let maxBodySize: Int
     private var head: HTTPRequestHead?
+    /// What the current head's fields say, read once (`HeadFields`).
+    private var fields = HeadFields()
     private var body: [UInt8] = []
     private var bodyTooLarge = false
     /// The answer `admit` gave the current request's head: its body is discarded, not buffered.
@@ -257,6 +259,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let head):
             self.head = head
+            self.fields = HeadFields(head)
             // The head came in time (the first one within the handshake deadline): the body gets
             // `requestTimeout` from here to arrive whole.
             self.waitingUntil = .now() + self.requestTimeout
@@ -264,12 +267,12 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.bodyTooLarge = false
             self.refused = nil
             self.discarding = false
-            if let problem = Self.hostProblem(head) {
+            if let problem = self.fields.hostProblem(head.version) {
                 self.refused = problem
-            } else if Self.hasBody(head) {
-                self.refused = self.service.admit(self.request(head, body: [], context: context))
+            } else if self.fields.hasBody {
+                self.refused = self.service.admit(self.request(head, fields: self.fields, body: [], context: context))
             }
-            if Self.expectsContinue(head) { self.answerExpectation(head, context: context) }
+            if head.version == .http1_1 && self.fields.expectsContinue { self.answerExpectation(head, context: context) }
         case .body(var buffer):
             guard !self.bodyTooLarge, self.refused == nil, !self.discarding else { return }
             if self.body.count + buffer.readableBytes > self.maxBodySize {
@@ -281,6 +284,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             guard let head = self.head else { return }
             self.head = nil
+            let fields = self.fields
+            self.fields = HeadFields()
             self.waitingUntil = nil
             let sequence = self.nextToStart
             self.nextToStart += 1
@@ -294,11 +299,11 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 self.complete(sequence, self.bodyTooLargeResponse, keepAlive: false, context: context)
                 return
             }
-            let request = self.request(head, body: self.body, context: context)
+            let request = self.request(head, fields: fields, body: self.body, context: context)
             self.body = []
             // After an upgrade or CONNECT request NIO's decoder parses nothing more (RFC 9110
             // §7.8, §9.3.6): we upgrade to nothing, so the connection ends with the response.
-            let keepAlive = head.isKeepAlive && !self.draining && !Self.endsParsing(head)
+            let keepAlive = head.isKeepAlive && !self.draining && !(head.method == .CONNECT || fields.upgrade)
             let loop = context.eventLoop
             let loopBound = NIOLoopBound((self, context), eventLoop: loop)
             switch self.service.handle(request) {
@@ -318,11 +323,13 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func request(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) -> HTTPRequest {
+    private func request(
+        _ head: HTTPRequestHead, fields: HeadFields, body: [UInt8], context: ChannelHandlerContext
+    ) -> HTTPRequest {
         HTTPRequest(
             method: head.method.rawValue,
             target: head.uri,
-            headers: head.headers.map { (name: $0.name.asciiLowercased, value: $0.value) },
+            headers: fields.lowercased,
             body: body,
             peer: self.peer(context)
         )
@@ -333,7 +340,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// body over the limit, gets its final answer now instead, and the connection closes after
     /// it (the client may or may not send the body).
     private func answerExpectation(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let length = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+        let length = self.fields.contentLength.flatMap { Int($0) } ?? 0
         let answer = self.refused ?? (length > self.maxBodySize ? self.bodyTooLargeResponse : nil)
         guard let answer else {
             context.writeAndFlush(
@@ -342,6 +349,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         self.head = nil
+        self.fields = HeadFields()
         self.refused = nil
         self.discarding = true
         self.waitingUntil = nil
@@ -351,38 +359,11 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.complete(sequence, answer, keepAlive: false, context: context)
     }
 
-    /// RFC 9112 §3.2: an HTTP/1.1 request carries exactly one `Host` field, any request at most
-    /// one; a server answers others with 400. Its body, if any, is discarded (as a refusal's).
-    private static func hostProblem(_ head: HTTPRequestHead) -> HTTPResponse? {
-        var hosts = 0
-        for (name, _) in head.headers where name.utf8.count == 4 && name.asciiLowercased == "host" { hosts += 1 }
-        if hosts == 1 || (hosts == 0 && head.version == .http1_0) { return nil }
-        let rule = head.version == .http1_0 ? "at most one" : "exactly one"
-        return HTTPResponse.error(
-            ServiceError(.invalidArgument, "a request must carry \(rule) Host field (RFC 9112 §3.2); this one has \(hosts)")
-        )
-    }
-
-    private static func endsParsing(_ head: HTTPRequestHead) -> Bool {
-        head.method == .CONNECT || head.headers.contains(name: "upgrade")
-    }
-
-    private static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
-        head.version == .http1_1 && head.headers[canonicalForm: "expect"].contains { $0.lowercased() == "100-continue" }
-    }
-
     private var bodyTooLargeResponse: HTTPResponse {
         HTTPResponse.error(
             ServiceError(.resourceExhausted, "request body is larger than \(self.maxBodySize) bytes"),
             status: 413  // RFC 9110 §15.5.14 Content Too Large
         )
-    }
-
-    /// Whether a body follows the head (RFC 9112 §6.3: Content-Length or Transfer-Encoding).
-    private static func hasBody(_ head: HTTPRequestHead) -> Bool {
-        if head.headers.contains(name: "transfer-encoding") { return true }
-        guard let length = head.headers.first(name: "content-length") else { return false }
-        return length != "0"
     }
 
     private func complete(_ sequence: Int, _ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
@@ -595,11 +576,62 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func answerMalformed(context: ChannelHandlerContext) {
         self.head = nil
+        self.fields = HeadFields()
         self.refused = nil
         self.waitingUntil = nil
         let sequence = self.nextToStart
         self.nextToStart += 1
         let response = HTTPResponse.error(ServiceError(.invalidArgument, "malformed HTTP request"))
         self.complete(sequence, response, keepAlive: false, context: context)
+    }
+}
+
+/// What the handler needs of a request head's fields, read in one pass: NIO's `HTTPHeaders` hold
+/// `String`s, and each pass over them retains and compares every one.
+private struct HeadFields {
+    /// The fields with lower-cased names, in arrival order (`HTTPRequest.headers`).
+    var lowercased: [(name: String, value: String)] = []
+    var hosts = 0
+    /// The first `content-length`.
+    var contentLength: String?
+    var transferEncoding = false
+    /// `Expect: 100-continue` (RFC 9110 §10.1.1).
+    var expectsContinue = false
+    /// An `upgrade` field: NIO's decoder parses nothing after such a request (RFC 9110 §7.8).
+    var upgrade = false
+
+    init() {}
+
+    init(_ head: HTTPRequestHead) {
+        self.lowercased.reserveCapacity(head.headers.count)
+        for (name, value) in head.headers {
+            let name = name.asciiLowercased
+            switch name.utf8.count {  // most names are none of these, and most differ in length
+            case 4 where name == "host": self.hosts += 1
+            case 14 where name == "content-length": self.contentLength = self.contentLength ?? value
+            case 17 where name == "transfer-encoding": self.transferEncoding = true
+            case 6 where name == "expect":
+                self.expectsContinue = self.expectsContinue
+                    || value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "100-continue" }
+            case 7 where name == "upgrade": self.upgrade = true
+            default: break
+            }
+            self.lowercased.append((name, value))
+        }
+    }
+
+    /// Whether a body follows the head (RFC 9112 §6.3: Content-Length or Transfer-Encoding).
+    var hasBody: Bool {
+        self.transferEncoding || (self.contentLength.map { $0 != "0" } ?? false)
+    }
+
+    /// RFC 9112 §3.2: an HTTP/1.1 request carries exactly one `Host` field, any request at most
+    /// one; a server answers others with 400. Its body, if any, is discarded (as a refusal's).
+    func hostProblem(_ version: HTTPVersion) -> HTTPResponse? {
+        if self.hosts == 1 || (self.hosts == 0 && version == .http1_0) { return nil }
+        let rule = version == .http1_0 ? "at most one" : "exactly one"
+        return HTTPResponse.error(
+            ServiceError(.invalidArgument, "a request must carry \(rule) Host field (RFC 9112 §3.2); this one has \(self.hosts)")
+        )
     }
 }
