@@ -33,7 +33,7 @@ extension JSONWriter {
     /// that read `-0` as the integer 0 (Python's) keep negative.
     package mutating func canonicalDouble(_ value: Double) {
         if value == 0 && value.sign == .minus {
-            self.raw("-0.0")
+            self.literal("-0.0")
         } else {
             self.double(value)
         }

@@ -68,11 +68,11 @@ package struct JSONWriter: Sendable {
     }
 
     package mutating func bool(_ value: Bool) {
-        self.raw(value ? "true" : "false")
+        self.literal(value ? "true" : "false")
     }
 
     package mutating func null() {
-        self.raw("null")
+        self.literal("null")
     }
 
     /// Integers are JSON numbers, 64-bit ones included (the API documents numbers, not strings).
@@ -113,7 +113,7 @@ package struct JSONWriter: Sendable {
         } else if value.isInfinite {
             self.string(value < 0 ? "-Infinity" : "Infinity")
         } else if value == 0 && value.sign == .minus {
-            self.raw("-0")
+            self.literal("-0")
         } else if value == value.rounded(), abs(value) < 1e15 {
             self.raw(String(Int64(value)))
         } else {
@@ -148,6 +148,14 @@ package struct JSONWriter: Sendable {
     package mutating func raw(_ json: String) {
         self.separate()
         self.bytes.append(contentsOf: json.utf8)
+        self.needsComma = true
+    }
+
+    /// A fixed piece of JSON (`true`, `null`…), copied from the binary's constant: a `String`
+    /// literal's UTF-8 view is appended byte by byte (a session's JSON has a dozen of these).
+    mutating func literal(_ json: StaticString) {
+        self.separate()
+        json.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
         self.needsComma = true
     }
 
