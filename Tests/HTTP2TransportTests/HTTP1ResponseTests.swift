@@ -1,5 +1,6 @@
 import HTTPMessages
 import HTTP2Transport
+import NIOCore
 import NIOConcurrencyHelpers
 import Testing
 
@@ -157,42 +158,33 @@ struct HTTP1ResponseTests {
     @Test("a streamed body goes out chunked, an empty write sends no chunk, the last chunk ends it and the connection closes")
     func emptyWriteWhenStreaming() async throws {
         try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
-            let connection = try await TestConnection.connect(port: server.localPort, group: group)
-            try await connection.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
-            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
-            let (head, body) = try #require(bytes.text.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).pair)
+            let (head, body, closed) = try await Self.untilClosed("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n", server, group)
             #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n"))
             #expect(head.contains("transfer-encoding: chunked"))
             #expect(head.contains("connection: close"))
             #expect(!head.contains("content-length"))
             #expect(body == "1\r\na\r\n2\r\nbc\r\n0\r\n\r\n")
-            #expect(connection.isClosed)
+            #expect(closed)
         }
     }
 
     @Test("a producer that fails mid-stream: the connection closes without the last chunk, so the body reads as cut short")
     func producerFailureWhenStreaming() async throws {
         try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
-            let connection = try await TestConnection.connect(port: server.localPort, group: group)
-            try await connection.send("GET /failing-stream HTTP/1.1\r\nHost: x\r\n\r\n")
-            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
-            let (head, body) = try #require(bytes.text.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).pair)
+            let (head, body, closed) = try await Self.untilClosed("GET /failing-stream HTTP/1.1\r\nHost: x\r\n\r\n", server, group)
             #expect(head.contains("transfer-encoding: chunked"))
             #expect(body == "1\r\na\r\n", "no last chunk after a failure")
-            #expect(connection.isClosed)
+            #expect(closed)
         }
     }
 
     @Test("an HTTP/1.0 client gets a streamed body unframed, ended by the close: it cannot read chunked")
     func http10RequestWhenStreaming() async throws {
         try await HTTP1ServerTests.withServer(service: ScriptedService()) { server, group in
-            let connection = try await TestConnection.connect(port: server.localPort, group: group)
-            try await connection.send("GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-            let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
-            let (head, body) = try #require(bytes.text.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init).pair)
+            let (head, body, closed) = try await Self.untilClosed("GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", server, group)
             #expect(head == "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close")
             #expect(body == "abc")
-            #expect(connection.isClosed)
+            #expect(closed)
         }
     }
 
@@ -256,8 +248,20 @@ private final class CountingService: HTTPService {
     }
 }
 
-extension Array {
-    fileprivate var pair: (Element, Element)? { self.count == 2 ? (self[0], self[1]) : nil }
+extension HTTP1ResponseTests {
+    /// Sends `request` on a new connection and reads until the server closes it (generously: the
+    /// whole suite runs in parallel on two cores); returns the response's head without its empty
+    /// line, the rest, and whether the connection closed.
+    static func untilClosed(
+        _ request: String, _ server: TransportServer, _ group: any EventLoopGroup
+    ) async throws -> (head: String, body: String, closed: Bool) {
+        let connection = try await TestConnection.connect(port: server.localPort, group: group)
+        try await connection.send(request)
+        let bytes = try await connection.waitFor(timeout: .seconds(20)) { _ in false }
+        let parts = bytes.text.split(separator: "\r\n\r\n", maxSplits: 1).map(String.init)
+        try #require(parts.count == 2, "no head and body in \(bytes.text)")
+        return (parts[0], parts[1], connection.isClosed)
+    }
 }
 
 /// `/slow` answers after 300 ms, `/big` with 8 MiB, `/empty` with 204, `/split` with a field value holding CR LF, `/stream` with a

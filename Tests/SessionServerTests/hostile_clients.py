@@ -26,7 +26,7 @@ Cases:
   connect_gzip_bomb_bidi: the same over a full-duplex Connect stream.
 - pipelining_http1_never_reads: pipelined GET /openapi.json, never reading.
 - rest_targets_mixed_never_read: REST and Connect GET targets, valid and invalid in one write
-  (broken escapes, 1,500 repeated parameters, 3,000 segments, no token), from 16 connections at
+  (broken escapes, 1,500 repeated parameters, 3,000 segments, no token, no or two Hosts), from 16 connections at
   once that never read; a reading connection gets every answer in order before and after.
 - ping_flood_never_reads: PING frames in big batches, never reading.
 - sse_subscriber_never_reads: Server-Sent Events subscribers (one HTTP/1.1 connection and 200
@@ -560,6 +560,18 @@ class Context:
     def should_stop(self):
         return self.monitor is not None and self.monitor.over.is_set()
 
+    def session(self, token, tag):
+        """Creates a session over REST with `token`; returns a requests session for more calls and
+        the new session's ID, or (that, None) after recording the problem."""
+        http = requests.Session()
+        self.closables.append(http)
+        body = {"jobId": f"job-{tag}-{self.run}", "testerId": f"tester-{tag}-{self.run}", "variant": "A"}
+        created = http.post(f"{self.base}/api/sessions", headers={"Authorization": f"Bearer {token}"}, json=body,
+                            timeout=FRESH_SECONDS)
+        if not self.expect(created.status_code == 201, f"create: {created.status_code} {created.text[:200]}"):
+            return http, None
+        return http, created.json()["data"]["sessionId"]
+
     def h2(self, source=None, rcvbuf=None):
         client = H2(self.port, source, rcvbuf)
         self.closables.append(client)
@@ -822,27 +834,24 @@ def pipelining_http1_never_reads(ctx):
 def rest_targets_mixed_never_read(ctx, seconds=8.0, connections=16):
     """REST and Connect GET targets, valid and invalid mixed in one write (a session, a broken
     escape, a parameter given 1,500 times, 3,000 path segments, a Connect query with a broken
-    escape, no token), sent over and over by 16 connections at once that never read their answers;
+    escape, no token, no Host, two Hosts), sent over and over by 16 connections at once that never read their answers;
     before and after, a reading connection gets every answer, in order, within the fresh-client time."""
     token = ctx.token("service")
-    http = requests.Session()
-    ctx.closables.append(http)
-    body = {"jobId": f"job-targets-{ctx.run}", "testerId": f"tester-targets-{ctx.run}", "variant": "A"}
-    created = http.post(f"{ctx.base}/api/sessions", headers={"Authorization": f"Bearer {token}"}, json=body,
-                        timeout=FRESH_SECONDS)
-    if not ctx.expect(created.status_code == 201, f"create: {created.status_code} {created.text[:200]}"):
+    _, sid = ctx.session(token, "targets")
+    if sid is None:
         return
-    sid = created.json()["data"]["sessionId"]
-    auth = f"Authorization: Bearer {token}\r\n"
+    auth = f"Host: x\r\nAuthorization: Bearer {token}\r\n"
     targets = [
         (f"/api/sessions/{sid}", auth, b"200"),
         ("/api/sessions/%zz", auth, b"400"),
         ("/api/sessions?" + "limit=5&" * 1500, auth, b"400"),
         ("/" + "a/" * 3000, auth, b"404"),
         (GET_SESSION + "?encoding=json&message=%zz", auth, b"400"),
-        (f"/api/sessions/{sid}", "", b"401"),
+        (f"/api/sessions/{sid}", "Host: x\r\n", b"401"),
+        (f"/api/sessions/{sid}", f"Authorization: Bearer {token}\r\n", b"400"),  # no Host
+        (f"/api/sessions/{sid}", "Host: y\r\n" + auth, b"400"),  # two
     ]
-    batch = b"".join(f"GET {target} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode() for target, extra, _ in targets)
+    batch = b"".join(f"GET {target} HTTP/1.1\r\n{extra}\r\n".encode() for target, extra, _ in targets)
     expected = [status for _, _, status in targets]
 
     def answered_in_order(when):
@@ -992,13 +1001,9 @@ def browser_watchers_never_read(ctx, seconds=20.0):
 def watchers_never_read(ctx, kind, seconds):
     token = ctx.token("service")
     auth = {"Authorization": f"Bearer {token}"}
-    http = requests.Session()
-    ctx.closables.append(http)
-    body = {"jobId": f"job-hostile-{kind}-{ctx.run}", "testerId": f"tester-hostile-{ctx.run}", "variant": "A"}
-    created = http.post(f"{ctx.base}/api/sessions", headers=auth, json=body, timeout=FRESH_SECONDS)
-    if not ctx.expect(created.status_code == 201, f"create: {created.status_code} {created.text[:200]}"):
+    http, sid = ctx.session(token, f"hostile-{kind}")
+    if sid is None:
         return
-    sid = created.json()["data"]["sessionId"]
     path = f"/api/sessions/{sid}/events"
     watch = "/sessions.v1.SessionService/WatchSession"
     json_request = ('{"sessionId": "%s"}' % sid).encode()
@@ -1077,14 +1082,9 @@ def sse_subscribers_that_leave(ctx, count=100):
     """HTTP/1.1 SSE subscribers that reset their connection right after sending the request: every
     watch call that was started must end with its connection (none left running)."""
     token = ctx.token("service")
-    http = requests.Session()
-    ctx.closables.append(http)
-    body = {"jobId": f"job-leave-{ctx.run}", "testerId": f"tester-leave-{ctx.run}", "variant": "A"}
-    created = http.post(f"{ctx.base}/api/sessions", headers={"Authorization": f"Bearer {token}"}, json=body,
-                        timeout=FRESH_SECONDS)
-    if not ctx.expect(created.status_code == 201, f"create: {created.status_code} {created.text[:200]}"):
+    http, sid = ctx.session(token, "leave")
+    if sid is None:
         return
-    sid = created.json()["data"]["sessionId"]
     ended_before, ok_before = watch_metrics(ctx, http)
     for _ in range(count):
         sock = ctx.socket()
