@@ -39,7 +39,10 @@ struct BrowserTests {
     /// http://localhost:PAGE, another origin, must see every call rejected with a TypeError.
     @Test("a page in headless Chromium calls GetSession and WatchSession over Connect from an allowed origin, and is refused from another")
     func connectFromAnotherOrigin() async throws {
-        let pagePort = try Self.freeLocalPort()
+        // Held until the page server has bound it too: a port merely free a moment ago was once
+        // taken by another test's server in between (EADDRINUSE in the script).
+        let (pagePort, reservation) = try Self.reserveLocalPort()
+        defer { close(reservation) }
         let data = try PythonScript.temporaryDirectory()
         let server = try await ServerProcess(
             "sessiond",
@@ -60,11 +63,17 @@ struct BrowserTests {
         #expect(status == 0, "exit status \(status): \(errors)")
     }
 
-    /// A TCP port on 127.0.0.1 that was free a moment ago: bound to port 0, read back, closed.
-    private static func freeLocalPort() throws -> Int {
+    /// A TCP port on 127.0.0.1 and the socket that holds it: bound (port 0, read back) with
+    /// SO_REUSEADDR and never listening, so the page server (Python's `HTTPServer` sets
+    /// SO_REUSEADDR too) can bind and listen on it while nothing else can take it.
+    private static func reserveLocalPort() throws -> (port: Int, descriptor: Int32) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw PythonScript.Failure(description: "socket: errno \(errno)") }
-        defer { close(descriptor) }
+        var reuse: Int32 = 1
+        guard setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            close(descriptor)
+            throw PythonScript.Failure(description: "setsockopt: errno \(errno)")
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
@@ -73,11 +82,17 @@ struct BrowserTests {
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
         }
-        guard bound == 0 else { throw PythonScript.Failure(description: "bind: errno \(errno)") }
+        guard bound == 0 else {
+            close(descriptor)
+            throw PythonScript.Failure(description: "bind: errno \(errno)")
+        }
         let named = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
-        guard named == 0 else { throw PythonScript.Failure(description: "getsockname: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard named == 0 else {
+            close(descriptor)
+            throw PythonScript.Failure(description: "getsockname: errno \(errno)")
+        }
+        return (Int(UInt16(bigEndian: address.sin_port)), descriptor)
     }
 }
