@@ -136,6 +136,16 @@ enum PostgresSchema {
         ],
     ]
 
+    /// One migration as one statement: a `DO` block runs its statements and records its version
+    /// atomically (a statement is its own transaction), in one round trip instead of one per
+    /// statement. On a loaded machine each round trip waits for a turn on both sides, and
+    /// start-up's time bound covers them all.
+    static func block(version: Int, _ statements: [String]) -> String {
+        precondition(statements.allSatisfy { !$0.contains("$migration$") }, "a migration must not close its block")
+        return "DO $migration$ BEGIN\n" + statements.map { $0 + ";\n" }.joined()
+            + "INSERT INTO schema_migrations (version) VALUES (\(version));\nEND $migration$"
+    }
+
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withConnection { connection in
             _ = try await connection.query("SELECT pg_advisory_lock(\(Self.migrationLock))", logger: logger)
@@ -150,18 +160,8 @@ enum PostgresSchema {
                 }
                 try SchemaVersion.check(applied: applied, known: self.migrations.count)
                 for (index, statements) in self.migrations.enumerated() where index + 1 > applied {
-                    _ = try await connection.query("BEGIN", logger: logger)
-                    do {
-                        for statement in statements {
-                            _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                        }
-                        _ = try await connection.query(
-                            "INSERT INTO schema_migrations (version) VALUES (\(index + 1))", logger: logger)
-                        _ = try await connection.query("COMMIT", logger: logger)
-                    } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
-                        throw error
-                    }
+                    _ = try await connection.query(
+                        PostgresQuery(unsafeSQL: Self.block(version: index + 1, statements)), logger: logger)
                 }
             } catch {
                 _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.migrationLock))", logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs a Python script of the test suite with the test virtual environment's interpreter.
 ///
@@ -33,6 +34,10 @@ package enum PythonScript {
         guard FileManager.default.isExecutableFile(atPath: self.interpreter) else {
             throw Failure(description: "no Python at \(self.interpreter): run ./tools/test, which creates .venv")
         }
+        // Client scripts are the suite's heaviest work; run as many at once as there are cores,
+        // so the rest of the suite (timeouts, start-up bounds) is not starved by dozens at once.
+        await ClientScripts.slots.acquire()
+        defer { ClientScripts.slots.release() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: self.interpreter)
         process.arguments = [self.repositoryRoot.appendingPathComponent(script).path] + arguments
@@ -68,6 +73,50 @@ package enum PythonScript {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("sessiond-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+}
+
+/// Who runs a client script now: at most one per core, the rest wait in line (first come, first
+/// served). A script's time limit starts when it runs, not while it waits.
+enum ClientScripts {
+    static let slots = Slots(ProcessInfo.processInfo.activeProcessorCount)
+}
+
+/// A counting semaphore for tasks: `acquire` waits for one of `count` slots, `release` hands it on.
+final class Slots: Sendable {
+    private struct State {
+        var free: Int
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state: Mutex<State>
+
+    init(_ count: Int) {
+        self.state = Mutex(State(free: max(1, count)))
+    }
+
+    func acquire() async {
+        await withCheckedContinuation { continuation in
+            let granted = self.state.withLock { state in
+                guard state.free > 0 else {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                state.free -= 1
+                return true
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.free += 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
     }
 }
 

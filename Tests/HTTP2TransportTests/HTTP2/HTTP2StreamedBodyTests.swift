@@ -1,6 +1,7 @@
 import Foundation
 import HTTPMessages
 import HTTP2Transport
+import TestSupport
 import Testing
 
 /// A streamed (non-gRPC) body over h2, as nghttp (nghttp2's client, installed by the test set-up)
@@ -10,34 +11,22 @@ struct HTTP2StreamedBodyTests {
     @Test("a producer that finishes: DATA, then END_STREAM; one that fails mid-stream: RST_STREAM INTERNAL_ERROR, no END_STREAM")
     func producerFailureWhenStreamingOverHTTP2() async throws {
         try await HTTP1ServerTests.withServer(service: StreamingService()) { server, _ in
-            let finished = try Self.received(from: "http://127.0.0.1:\(server.localPort)/finishing")
+            let finished = try await Self.received(from: "http://127.0.0.1:\(server.localPort)/finishing")
             #expect(finished.contains { $0.contains("DATA frame") && $0.contains("END_STREAM") }, "\(finished)")
             #expect(!finished.contains { $0.contains("RST_STREAM") }, "\(finished)")
 
-            let failed = try Self.received(from: "http://127.0.0.1:\(server.localPort)/failing")
+            let failed = try await Self.received(from: "http://127.0.0.1:\(server.localPort)/failing")
             #expect(failed.contains { $0.contains("RST_STREAM frame") && $0.contains("error_code=INTERNAL_ERROR") }, "\(failed)")
             #expect(!failed.contains { $0.contains("END_STREAM") }, "\(failed)")
         }
     }
 
-    /// The frames nghttp received for one GET (prior knowledge), each as nghttp describes it:
-    /// its `[time] recv … frame` line and the lines under it (flags, error code).
-    private static func received(from url: String) throws -> [String] {
-        try Self.nghttp(url).components(separatedBy: "\n[").filter { $0.contains("] recv ") && $0.contains(" frame <") }
-    }
-
-    /// nghttp's verbose output for one GET, within 20 s.
-    private static func nghttp(_ url: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/nghttp")
-        process.arguments = ["-nv", "--timeout=20", url]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text
+    /// The frames nghttp received for one GET (prior knowledge, within 20 s), each as nghttp
+    /// describes it: its `[time] recv … frame` line and the lines under it (flags, error code).
+    /// nghttp runs off the cooperative pool, which the server under test needs.
+    private static func received(from url: String) async throws -> [String] {
+        let output = try await runCommand("/usr/bin/nghttp", ["-nv", "--timeout=20", url]).output
+        return output.components(separatedBy: "\n[").filter { $0.contains("] recv ") && $0.contains(" frame <") }
     }
 }
 
