@@ -81,29 +81,29 @@ struct GRPCTransportTests {
     @Test("a deadline ends the call with DEADLINE_EXCEEDED and cancels the handler's task")
     func deadlineCancelsHandler() async throws {
         try await Self.withClient { channel, probe, _ in
-            await #expect {
-                _ = try await channel.unary(ProbeService.slow, request: [3, 232], options: CallOptions(timeout: .seconds(5)))
-            } throws: { ($0 as? ServiceError)?.code == .deadlineExceeded }
-            // The handler starts once the request is whole (well within 5 s, even with the whole
-            // suite running on a cold machine) and is cancelled by the deadline, 5 s before it
-            // would finish.
+            // The handler would take 40 s; the deadline is 15 s, generous so that a stalled,
+            // loaded machine still delivers the request whole in time to start the handler.
             // (A request still arriving when its deadline passes never starts its handler: see
             // GRPCServerStreamStateTests.deadlineExpiredWhenReceiving.)
-            try await Self.eventually(timeout: .seconds(10)) { probe.started.withLockedValue { $0 } == 1 }
-            try await Self.eventually(timeout: .seconds(10)) { probe.cancelled.withLockedValue { $0 } == 1 }
+            await #expect {
+                _ = try await channel.unary(ProbeService.slow, request: [15, 160], options: CallOptions(timeout: .seconds(15)))
+            } throws: { ($0 as? ServiceError)?.code == .deadlineExceeded }
+            try await Self.eventually { probe.started.withLockedValue { $0 } == 1 }
+            try await Self.eventually { probe.cancelled.withLockedValue { $0 } == 1 }
         }
     }
 
     @Test("a client that cancels (RST_STREAM) cancels the handler's task")
     func cancellationReachesHandler() async throws {
         try await Self.withClient { channel, probe, _ in
-            let call = Task { try await channel.unary(ProbeService.slow, request: [200], options: CallOptions()) }
-            // 10 s, as for the deadline above: a cold CI machine running the whole suite stalled
-            // this test past 5 s once (another suite's 1 s timer fired late in the same second).
-            try await Self.eventually(timeout: .seconds(10)) { probe.started.withLockedValue { $0 } == 1 }
+            // The handler would take 30 s: only the cancellation ends it sooner, however long a
+            // loaded machine stalls between its start and the client's RST_STREAM.
+            let call = Task { try await channel.unary(ProbeService.slow, request: [11, 184], options: CallOptions()) }
+            try await Self.eventually { probe.started.withLockedValue { $0 } == 1 }
             call.cancel()
-            _ = try? await call.value
-            try await Self.eventually(timeout: .seconds(10)) { probe.cancelled.withLockedValue { $0 } == 1 }
+            let outcome = await call.result
+            if probe.started.withLockedValue({ $0 }) == 0 { Issue.record("the handler never started; the call: \(outcome)") }
+            try await Self.eventually { probe.cancelled.withLockedValue { $0 } == 1 }
         }
     }
 

@@ -3,7 +3,8 @@ import ProtoWire
 /// The cross-check cases, built with our generated code; `CrossCheck/crosscheck.py` builds the
 /// same cases with the official library, name for name.
 enum EverythingCases {
-    static var all: [String: Everything] {
+    /// Built once: each parameterized case looks its message up here.
+    static let all: [String: Everything] = {
         var cases: [String: Everything] = [:]
         cases["empty"] = Everything()
 
@@ -214,7 +215,7 @@ enum EverythingCases {
         withUnknownEnums.repeated = unknownRepeated
         cases["unknown_enum_values"] = withUnknownEnums
         return cases
-    }
+    }()
 }
 
 extension Everything {

@@ -523,7 +523,9 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(self.wrapOutboundOut(head), promise: nil)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
-        self.streamTask = Task {
+        // On this connection's loop, as every other handler task: the producer does not queue
+        // behind whatever else the process runs on Swift's global executor.
+        self.streamTask = Task(executorPreference: self.taskExecutor(loop)) {
             let finished: Bool
             do {
                 try await stream.produce { bytes in
