@@ -524,14 +524,15 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         // On this connection's loop, as every other handler task: the producer does not queue
-        // behind whatever else the process runs on Swift's global executor.
+        // behind whatever else the process runs on Swift's global executor, and its chunks are
+        // written without a hop (`onLoop` hops only when the producer resumed elsewhere).
         self.streamTask = Task(executorPreference: self.taskExecutor(loop)) {
             let finished: Bool
             do {
                 try await stream.produce { bytes in
                     guard !bytes.isEmpty else { return }  // an empty chunk would end the body
                     let promise = loop.makePromise(of: Void.self)
-                    loop.execute {
+                    loop.onLoop {
                         let (handler, context) = loopBound.value
                         var buffer = context.channel.allocator.buffer(capacity: bytes.count + 12)
                         if chunked { HTTP1Wire.writeChunk(bytes, into: &buffer) } else { buffer.writeBytes(bytes) }
@@ -543,7 +544,7 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
             } catch {
                 finished = false  // the client left, or the producer failed mid-stream
             }
-            loop.execute {
+            loop.onLoop {
                 let (handler, context) = loopBound.value
                 let channel = context.channel
                 let last = channel.allocator.buffer(string: finished && chunked ? HTTP1Wire.lastChunk : "")

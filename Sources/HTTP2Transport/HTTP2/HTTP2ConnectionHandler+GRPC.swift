@@ -95,28 +95,25 @@ extension HTTP2ConnectionHandler {
         let connect = stream.dialect == .connect
         let names = connect ? CallHeaders.connectStreaming : CallHeaders.grpc
         for field in stream.headers {
-            switch field.name {
-            case ":method": method = field.value
-            case ":path": path = field.value
-            case "te": te = field.value
-            case names.timeout: timeout = field.value
-            case names.encoding: stream.requestEncoding = try names.compression(field.value)
-            case names.acceptEncoding: stream.acceptsGzip = names.acceptsGzip(field.value)
-            case "connect-protocol-version" where connect:
+            switch names.role(of: field.name) {
+            case .method: method = field.value
+            case .path: path = field.value
+            case .te: te = field.value
+            case .timeout: timeout = field.value
+            case .encoding: stream.requestEncoding = try names.compression(field.value)
+            case .acceptEncoding: stream.acceptsGzip = names.acceptsGzip(field.value)
+            case .protocolVersion:
                 guard field.value == "1" else {
                     throw ServiceError(.invalidArgument, "connect-protocol-version must be 1, not '\(field.value)'")
                 }
-            case "content-type", "content-length", "grpc-message-type", "user-agent", "host", "connection",
-                "accept-encoding", "x-grpc-web", "x-user-agent":
+            case .transport, .pseudo:
                 continue  // part of the protocol, not custom metadata
-            case let name where name.hasPrefix(":"):
-                continue
-            case let name where name.hasSuffix("-bin"):
+            case .binaryMetadata:
                 guard let bytes = GRPCWire.decodeBinaryHeader(field.value) else {
-                    throw ServiceError(.invalidArgument, "metadata '\(name)' is not valid base64")
+                    throw ServiceError(.invalidArgument, "metadata '\(field.name)' is not valid base64")
                 }
-                metadata.add(name, binary: bytes)
-            default:
+                metadata.add(field.name, binary: bytes)
+            case .metadata:
                 metadata.add(field.name, field.value)
             }
         }
