@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads protobuf wire-format values from borrowed memory.
 ///
 /// A reader borrows the bytes it reads: use it only inside the `withUnsafeBytes` (or equivalent)
@@ -141,9 +147,14 @@ package struct ProtoReader {
         let range = try self.readLengthDelimitedRange()
         let bytes = UnsafeRawBufferPointer(rebasing: self.buffer[range]).bindMemory(to: UInt8.self)
         // Decoding repairs bad UTF-8 with U+FFFD; any repair shows as a difference in the bytes.
-        // (Cheaper than the generic validating initializer, which resolves type metadata per call.)
+        // (Cheaper than the generic validating initializer, which resolves type metadata per call;
+        // compared with memcmp, as an element-wise comparison was 0.6 % of a gRPC GetSession.)
         var string = String(decoding: bytes, as: UTF8.self)
-        guard string.withUTF8({ $0.elementsEqual(bytes) }) else {
+        let same = string.withUTF8 { decoded in
+            decoded.count == bytes.count
+                && (bytes.isEmpty || memcmp(decoded.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+        }
+        guard same else {
             throw ProtoDecodingError(.invalidUTF8, at: start)
         }
         return string

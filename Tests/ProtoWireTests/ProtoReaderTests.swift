@@ -75,6 +75,9 @@ struct ProtoReaderTests {
         ([0x08] + Array(repeating: 0x80, count: 10) + [0x01], .malformedVarint),  // 11-byte varint
         ([0x12, 0x05, 0x61], .lengthOutOfBounds),  // length past the end
         ([0x12, 0x02, 0xC3, 0x28], .invalidUTF8),  // invalid UTF-8 in a string field
+        // A 4-byte sequence cut short: repaired to one U+FFFD of the same length, other bytes.
+        ([0x12, 0x04, 0x61, 0xF0, 0x90, 0x80], .invalidUTF8),
+        ([0x12, 0x03, 0xED, 0xA0, 0x80], .invalidUTF8),  // a UTF-16 surrogate
         ([0x0E, 0x00], .invalidWireType),  // wire type 6
         ([0x0F, 0x00], .invalidWireType),  // wire type 7
         ([0x00, 0x00], .invalidFieldNumber),  // field number 0
