@@ -40,17 +40,19 @@ extension ProtoMessage {
 
     /// Decodes a message from its serialized bytes, read in place.
     package init(serializedBytes bytes: [UInt8]) throws(ProtoDecodingError) {
-        var decoded: Self?
+        // Merged into `self` in place: a `Self?` to carry the result out of the closure made the
+        // runtime look up `Optional<Self>`'s metadata on every call (0.4 % of a gRPC GetSession).
+        self.init()
         var failure: ProtoDecodingError?
         bytes.withUnsafeBytes { raw in
+            var reader = ProtoReader(raw)
             do throws(ProtoDecodingError) {
-                decoded = try Self(serializedBuffer: raw)
+                try self.merge(from: &reader)
             } catch {
                 failure = error
             }
         }
         if let failure { throw failure }
-        self = decoded!
     }
 
     /// Decodes a message from borrowed memory.
