@@ -266,7 +266,7 @@ let package = Package(
 
         // Tests, one target per module.
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"], swiftSettings: strictSettings),
-        .testTarget(name: "ProtoJSONTests", dependencies: ["ProtoJSON", "ProtoWire"], swiftSettings: strictSettings),
+        .testTarget(name: "ProtoJSONTests", dependencies: ["ProtoJSON", "ProtoWire", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "ProtoGenTests",
             dependencies: ["ProtoGen", "ProtoJSON", "ProtoWire", "RPCCore", "SessionAPI", "StandardServices", "InteropService", "TestSupport"],
@@ -285,7 +285,7 @@ let package = Package(
             dependencies: ["BrowserRPC", "HTTP2Transport", "ServiceErrors"],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "RESTGatewayTests", dependencies: ["HTTPMessages", "RESTGateway"], swiftSettings: strictSettings),
+        .testTarget(name: "RESTGatewayTests", dependencies: ["HTTPMessages", "RESTGateway", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "SessionCoreTests",
             dependencies: [

@@ -37,3 +37,10 @@ func readLine(from pipe: Pipe) async -> String {
         return String(decoding: line, as: UTF8.self)
     }
 }
+
+/// For a test's CPU-bound loop: yields to the other tests at every `every`-th iteration. The suite
+/// shares one cooperative thread per core, and a test that holds one for a second delays every
+/// other test's wake-up (timeouts then fire on a stalled machine, not on a slow server).
+package func yieldNowAndThen(iteration: Int, every: Int) async {
+    if iteration % every == 0 { await Task.yield() }
+}

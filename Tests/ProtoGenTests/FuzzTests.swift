@@ -1,4 +1,5 @@
 import ProtoWire
+import TestSupport
 import Testing
 
 /// Decoding arbitrary bytes must throw or succeed, never trap.
@@ -22,9 +23,7 @@ struct FuzzTests {
         var generator = SeededGenerator(state: seed)
         var decodedCount = 0
         for index in 0..<5_000 {
-            // A CPU-bound loop yields now and then: the suite shares one cooperative thread per core,
-            // and a test that holds one for a second delays every other test's wake-up.
-            if index % 100 == 0 { await Task.yield() }
+            await yieldNowAndThen(iteration: index, every: 100)
             let length = Int.random(in: 0..<96, using: &generator)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
             decodedCount += Self.decodeAndRoundTrip(bytes) ? 1 : 0
@@ -39,7 +38,7 @@ struct FuzzTests {
         let seeds = EverythingCases.all.values.map { $0.serializedBytes() }.filter { !$0.isEmpty && $0.count < 4096 }
         var rejected = 0
         for index in 0..<5_000 {
-            if index % 100 == 0 { await Task.yield() }  // as in randomInputs
+            await yieldNowAndThen(iteration: index, every: 100)
             var bytes = seeds.randomElement(using: &generator)!
             for _ in 0..<Int.random(in: 1...4, using: &generator) {
                 let index = Int.random(in: 0..<bytes.count, using: &generator)

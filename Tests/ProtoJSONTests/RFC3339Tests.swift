@@ -1,6 +1,7 @@
 import Foundation
 import ProtoJSON
 import ProtoWire
+import TestSupport
 import Testing
 
 @Suite("RFC 3339 timestamps")
@@ -48,9 +49,7 @@ struct RFC3339Tests {
     func canonicalRoundTrip() async {
         var generator = SystemRandomNumberGenerator()
         for index in 0..<5000 {
-            // A CPU-bound loop yields now and then: the suite shares one cooperative thread per core,
-            // and a test that holds one for a second delays every other test's wake-up.
-            if index % 500 == 0 { await Task.yield() }
+            await yieldNowAndThen(iteration: index, every: 500)
             let seconds = Int64.random(in: RFC3339.minimumSeconds...RFC3339.maximumSeconds, using: &generator)
             let unit: Int32 = [0, 1_000_000, 1000, 1].randomElement(using: &generator)!
             let nanos = unit * Int32.random(in: 0..<1000, using: &generator)

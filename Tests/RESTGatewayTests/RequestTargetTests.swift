@@ -1,4 +1,5 @@
 import HTTPMessages
+import TestSupport
 import Testing
 
 @testable import RESTGateway
@@ -68,9 +69,7 @@ struct RequestTargetTests {
     func randomTargets() async {
         let alphabet = Array("/?&=%+ab9Fé_.".unicodeScalars)
         for index in 0..<20_000 {
-            // A CPU-bound loop yields now and then: the suite shares one cooperative thread per core,
-            // and a test that holds one for a second delays every other test's wake-up.
-            if index % 500 == 0 { await Task.yield() }
+            await yieldNowAndThen(iteration: index, every: 500)
             let target = String(String.UnicodeScalarView((0..<Int.random(in: 0...24)).map { _ in alphabet.randomElement()! }))
             let parsed = RequestTarget(target)
             let expected = Self.reference(target)

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import HTTP2Transport
@@ -55,9 +56,7 @@ struct StreamHistoryTests {
         var history = StreamHistory()
         var id: Int32 = 1
         while id < last {
-            // A CPU-bound loop yields now and then: the suite shares one cooperative thread per core,
-            // and a test that holds one for a second delays every other test's wake-up.
-            if id % 20_001 == 0 { await Task.yield() }
+            await yieldNowAndThen(iteration: Int(id), every: 20_001)
             history.open(id)
             if id % 4 == 1 { history.peerEnded(id) }
             id += 2
