@@ -895,6 +895,79 @@ def rest_targets_mixed_never_read(ctx, seconds=8.0, connections=16):
     answered_in_order("after")
 
 
+def grpc_metadata_mixed_never_read(ctx, seconds=8.0, connections=8):
+    """gRPC calls whose request fields take every branch of the transport's field reading, valid
+    and invalid mixed in one write (custom and -bin metadata, -bin that is not base64, a malformed
+    grpc-timeout, an unsupported grpc-encoding, no te, no token), sent over and over on new streams
+    by 8 connections at once that never read their answers; before and after, a reading connection
+    gets every call's status within the fresh-client time."""
+    token = ctx.token("service")
+    _, session = ctx.session(token, "metadata")
+    if session is None:
+        return
+    auth = ("authorization", f"Bearer {token}")
+    request = grpc_message(pb_string(1, session))
+    calls = [
+        (grpc_fields(GET_SESSION, auth, ("x-trace", "abc"), ("trace-bin", "AAEC"), ("grpc-timeout", "5S"),
+                     ("grpc-accept-encoding", "identity,gzip"), ("user-agent", "hostile")), "0"),
+        (grpc_fields(GET_SESSION, auth, ("trace-bin", "!!not base64!!")), "3"),
+        (grpc_fields(GET_SESSION, auth, ("grpc-timeout", "soon")), "3"),
+        (grpc_fields(GET_SESSION, auth, ("grpc-encoding", "br")), "12"),
+        ([field for field in grpc_fields(GET_SESSION, auth) if field[0] != "te"], "13"),
+        (grpc_fields(GET_SESSION, ("x-trace", "abc")), "16"),
+    ]
+    expected = [status for _, status in calls]
+
+    def batch(client, first):
+        out = bytearray()
+        for index, (fields, _) in enumerate(calls):
+            sid = first + 2 * index
+            out += client.headers(sid, fields) + client.data(sid, request, end_stream=True)
+        return bytes(out), first + 2 * len(calls)
+
+    def answered(when):
+        client = ctx.h2()
+        started = time.monotonic()
+        write, _ = batch(client, 1)
+        client.sendall(client.preface() + write)  # one write
+        sids = [1 + 2 * index for index in range(len(calls))]
+        client.wait(lambda: all(client.stream(sid).done for sid in sids), FRESH_SECONDS)
+        got = [client.stream(sid).headers.get("grpc-status") for sid in sids]
+        ctx.expect(got == expected,
+                   f"{when}: grpc-status {got} in {time.monotonic() - started:.1f} s, expected {expected}: "
+                   + "; ".join(client.stream(sid).describe() for sid in sids) + f" {client.describe_end()}")
+        client.close()
+
+    def flood(client, result):
+        sent, sid, start = 0, 1, time.monotonic()
+        client.outbuf += client.preface()
+        while time.monotonic() - start < seconds and not ctx.should_stop() and not client.closed:
+            if len(client.outbuf) < (256 << 10):
+                more, sid = batch(client, sid)
+                client.outbuf += more
+            count = client.flush()
+            sent += count
+            if not count and not client.closed:
+                select.select([], [client.sock], [], 0.1)
+        result.extend([sent, sid // 2, client.closed])
+
+    answered("before")
+    results = [[] for _ in range(connections)]
+    senders = [threading.Thread(target=flood, args=(ctx.h2(rcvbuf=SMALL_RCVBUF), results[index]))
+               for index in range(connections)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    sent = sum(result[0] for result in results if result)
+    streams = sum(result[1] for result in results if result)
+    closed = sum(1 for result in results if result and result[2])
+    ctx.note(f"{connections} connections sent {sent / MIB:.1f} MiB, up to {streams} streams, without reading; "
+             f"{closed} closed by the server")
+    ctx.expect(streams >= connections * len(calls), "the connections could not send one batch each")
+    answered("after")
+
+
 def unauthenticated_http1_body_forever(ctx, seconds=8.0):
     """HTTP/1.1 POST /api/sessions with no token and a chunked body that never ends, sent as fast
     as the server takes it: refused from its head, the body is discarded, never buffered. With
@@ -1173,7 +1246,7 @@ def silent_connections_one_address(ctx):
 CASES = [carried_over_authorization, unauthenticated_partial_unary_streams, authenticated_partial_unary_streams,
          unauthenticated_rest_bodies, unauthenticated_browser_bodies, unauthenticated_http1_body_forever,
          sse_subscribers_that_leave, gzip_bomb_bidi, connect_gzip_bomb_bidi, browser_gzip_bombs,
-         pipelining_http1_never_reads, rest_targets_mixed_never_read,
+         pipelining_http1_never_reads, rest_targets_mixed_never_read, grpc_metadata_mixed_never_read,
          ping_flood_never_reads, sse_subscriber_never_reads, browser_watchers_never_read,
          silent_connections_one_address]
 
