@@ -56,9 +56,10 @@ extension HTTP2ConnectionHandler {
         var refusal: ServiceError?
         do throws(ServiceError) {
             try self.prepareCall(stream)
-            if let route = stream.route, var callContext = stream.callContext {
-                try route.prepare(&callContext)
-                stream.callContext = callContext
+            // In place: the context's fields are not shared yet, so the interceptors change
+            // them without copying (`CallContext` copies its fields on a shared write).
+            if let route = stream.route, stream.callContext != nil {
+                try route.prepare(&stream.callContext!)
             }
         } catch {
             refusal = error
