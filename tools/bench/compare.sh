@@ -72,21 +72,39 @@ for name in "${peers[@]}"; do
     pid_of[$name]=$!
     next_port=$((next_port + 1))
 done
+# A peer that fails to start or to answer says why: its own output, and the check's.
+peer_failed() {
+    echo "peer $1 $2; the last of its output:" >&2
+    tail -n 20 "$work/$1.log" >&2
+    exit 1
+}
 for name in "${peers[@]}"; do
-    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/${port_of[$name]}") 2>/dev/null && break; sleep 0.1; done
+    for attempt in $(seq 1 101); do
+        (exec 3<>"/dev/tcp/127.0.0.1/${port_of[$name]}") 2>/dev/null && break
+        ((attempt <= 100)) || peer_failed "$name" "did not listen on ${port_of[$name]} within 10 s"
+        sleep 0.1
+    done
 done
 # The peers' GetSession request (sess_00042), built with their own tool.
 "$BENCH_PEERS/.venv/bin/python" "$BENCH_PEERS/python/mkreq.py" "$work/peer-req.bin" sess_00042
 
 # --- correctness before load --------------------------------------------------------------------
 .venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --check "$session"
+check_peer() {
+    case ${kind_of[$1]} in
+        grpc) "$BENCH_PEERS/.venv/bin/python" "$BENCH_PEERS/python/grpc_check.py" "127.0.0.1:${port_of[$1]}" >/dev/null ;;
+        rest) "$BENCH_PEERS/.venv/bin/python" "$BENCH_PEERS/python/rest_check.py" "http://127.0.0.1:${port_of[$1]}" >/dev/null ;;
+        rest-static) "$BENCH_PEERS/.venv/bin/python" "$BENCH_PEERS/python/rest_check.py" "http://127.0.0.1:${port_of[$1]}" --static >/dev/null ;;
+        h2static) curl -sSf --http2-prior-knowledge -o /dev/null "http://127.0.0.1:${port_of[$1]}/api/sessions/sess_00042" ;;
+    esac
+}
 for name in "${peers[@]}"; do
-    case ${kind_of[$name]} in
-        grpc) "$BENCH_PEERS/.venv/bin/python" "$BENCH_PEERS/python/grpc_check.py" "127.0.0.1:${port_of[$name]}" >/dev/null ;;
-        rest) "$BENCH_PEERS/.venv/bin/python" "$BENCH_PEERS/python/rest_check.py" "http://127.0.0.1:${port_of[$name]}" >/dev/null ;;
-        rest-static) "$BENCH_PEERS/.venv/bin/python" "$BENCH_PEERS/python/rest_check.py" "http://127.0.0.1:${port_of[$name]}" --static >/dev/null ;;
-        h2static) curl -sf --http2-prior-knowledge -o /dev/null "http://127.0.0.1:${port_of[$name]}/api/sessions/sess_00042" ;;
-    esac || { echo "peer $name failed its check" >&2; exit 1; }
+    # Twice at most, a second apart: a peer may accept connections a moment before it answers
+    # (nghttpd, started last beside two others on one core, failed this check now and then).
+    check_peer "$name" 2>"$work/$name.check" || { sleep 1; check_peer "$name" 2>"$work/$name.check"; } || {
+        cat "$work/$name.check" >&2
+        peer_failed "$name" "failed its check (above)"
+    }
 done
 
 # --- targets: NAME KIND(grpc|h2|h1) PID URL [h2load/wrk args] ---------------------------------
