@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Two sessiond binaries side by side, for a change too small to see through this machine's
+# minute-to-minute drift: both servers run at once, pinned to the same core, and take the same
+# load in turns (A then B, then B then A), so both see the same minutes. Prints each round's server
+# CPU per request (/proc utime + stime over the round, all threads) and B/A, then the median B/A
+# and in how many rounds B used less.
+#   tools/bench/ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1]   (REQUESTS=300000 ROUNDS=12)
+# Make BIN_A by copying .build/release/sessiond before the change, e.g.
+#   git stash; swift build -c release --traits PostgreSQL --product sessiond; cp .build/release/sessiond /tmp/a
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source tools/bench/sessiond.sh
+a_bin=${1:?usage: ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1]} b_bin=${2:?usage: ab.sh BIN_A BIN_B [KIND]} kind=${3:-grpc}
+REQUESTS=${REQUESTS:-300000}
+ROUNDS=${ROUNDS:-12}
+declare -A pid_of port_of token_of session_of work_of
+trap 'for side in A B; do [[ -n ${pid_of[$side]:-} ]] && { kill "${pid_of[$side]}" 2>/dev/null; wait "${pid_of[$side]}" 2>/dev/null; }; rm -rf "${work_of[$side]:-/nonexistent}"; done' EXIT
+for side in A B; do
+    bin=$a_bin; [[ $side == B ]] && bin=$b_bin
+    work_of[$side]=$(mktemp -d)
+    start_sessiond "$bin" "${work_of[$side]}" 0
+    pid_of[$side]=$server port_of[$side]=$port token_of[$side]=$token
+    session_of[$side]=$(.venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 10000 \
+        --req "${work_of[$side]}/req.bin")
+done
+# load SIDE REQUESTS: prints how many requests succeeded
+load() {
+    local port=${port_of[$1]} auth="authorization: Bearer ${token_of[$1]}"
+    local url=http://127.0.0.1:${port_of[$1]}/api/sessions/${session_of[$1]}
+    case $kind in
+        grpc) taskset -c 1 h2load -n "$2" -c 8 -m 32 -t 1 -d "${work_of[$1]}/req.bin" -H 'content-type: application/grpc' \
+                  -H 'te: trailers' -H "$auth" "http://127.0.0.1:$port/sessions.v1.SessionService/GetSession" \
+                  | awk '/^requests:/ {print $8}' ;;
+        rest-h2) taskset -c 1 h2load -n "$2" -c 8 -m 32 -t 1 -H "$auth" "$url" \
+                     | awk '/^status codes:/ {gsub(",", "", $3); print $3}' ;;
+        # wrk runs for a time, not a count: the round's requests are what it managed in ~3 s.
+        rest-h1) taskset -c 1 wrk -t1 -c64 -d3s -H "$auth" "$url" \
+                     | awk '/requests in/ {n=$1} /Non-2xx/ {n=0} END {print n}' ;;
+        *) echo "unknown kind $kind" >&2; exit 2 ;;
+    esac
+}
+hz=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "/proc/${pid_of[$1]}/stat"; }
+# measure SIDE: prints the server's CPU µs per request over one round
+measure() {
+    local before after done_count
+    before=$(ticks "$1")
+    done_count=$(load "$1" "$REQUESTS")
+    after=$(ticks "$1")
+    [[ $kind == rest-h1 || $done_count == "$REQUESTS" ]] || { echo "$1: only $done_count of $REQUESTS succeeded" >&2; exit 1; }
+    ((done_count > 0)) || { echo "$1: no request succeeded" >&2; exit 1; }
+    awk -v t="$((after - before))" -v hz="$hz" -v n="$done_count" 'BEGIN { printf "%.3f", 1e6 * t / hz / n }'
+}
+load A 50000 >/dev/null  # warm-up
+load B 50000 >/dev/null
+ratios=()
+for round in $(seq 1 "$ROUNDS"); do
+    if ((round % 2)); then a=$(measure A); b=$(measure B); else b=$(measure B); a=$(measure A); fi
+    ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')
+    ratios+=("$ratio")
+    echo "round $round: A $a us, B $b us per request, B/A $ratio"
+done
+printf '%s\n' "${ratios[@]}" | sort -n | awk -v kind="$kind" '
+    { r[NR] = $1; if ($1 < 1) less++ }
+    END { m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+          printf "%s: median B/A %.3f; B used less CPU in %d of %d rounds\n", kind, m, less, NR }'
