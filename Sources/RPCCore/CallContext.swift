@@ -36,40 +36,43 @@ package struct CallContext: Sendable {
 
     package var method: RPCMethod {
         get { self.storage.fields.method }
-        set { self.fields.method = newValue }
+        _modify { yield &self.fields.method }
     }
     /// Request metadata (custom headers), as sent by the client.
     package var metadata: Metadata {
         get { self.storage.fields.metadata }
-        set { self.fields.metadata = newValue }
+        _modify { yield &self.fields.metadata }
     }
     /// When the client stops waiting; nil when it set no deadline.
     package var deadline: ContinuousClock.Instant? {
         get { self.storage.fields.deadline }
-        set { self.fields.deadline = newValue }
+        _modify { yield &self.fields.deadline }
     }
     /// The request ID used in logs (`X-Request-Id` or generated).
     package var requestID: String {
         get { self.storage.fields.requestID }
-        set { self.fields.requestID = newValue }
+        _modify { yield &self.fields.requestID }
     }
     /// The client's address, e.g. `127.0.0.1:53122`, when known.
     package var peer: String? {
         get { self.storage.fields.peer }
-        set { self.fields.peer = newValue }
+        _modify { yield &self.fields.peer }
     }
     /// Whether the request's messages arrived compressed (`grpc-encoding` other than identity).
     package var requestCompressed: Bool {
         get { self.storage.fields.requestCompressed }
-        set { self.fields.requestCompressed = newValue }
+        _modify { yield &self.fields.requestCompressed }
     }
     /// What the handler sends back besides messages.
     package var response: ResponseMetadata { self.storage.fields.response }
     /// Who is calling, set by the authentication interceptor; nil on public methods.
     package var caller: Caller? {
         get { self.storage.fields.caller }
-        set { self.fields.caller = newValue }
+        _modify { yield &self.fields.caller }
     }
+
+    /// Which box holds the fields: lets tests see whether a change copied them.
+    package var storageIdentity: ObjectIdentifier { ObjectIdentifier(self.storage) }
 
     package init(
         method: RPCMethod,

@@ -47,14 +47,33 @@ struct CallContextTests {
         #expect(original.caller?.subject == "u2" && original.requestCompressed)
     }
 
-    @Test("changed in place through inout, as interceptors do, when nothing shares it")
-    func inoutChangeWhenUnshared() {
+    @Test("changed in place, through inout as interceptors do and nested as metadata is, when nothing shares it")
+    func changeInPlaceWhenUnshared() {
         var context = Self.context()
+        let box = context.storageIdentity
         func intercept(_ context: inout CallContext) { context.caller = Caller(subject: "u3", role: "tester", org: "o3") }
         intercept(&context)
-        intercept(&context)
-        #expect(context.caller?.subject == "u3")
+        context.metadata.add("x-added", "1")
+        context.requestCompressed = true
+        #expect(context.storageIdentity == box)
+        #expect(context.caller?.subject == "u3" && context.metadata["x-added"] == "1" && context.requestCompressed)
         #expect(context.requestID == "r-1")
+    }
+
+    @Test("a change through an optional on a class, after a copy went to the handler, copies the fields once")
+    func changeCopiesOnceWhenSharedThroughOptional() {
+        final class Holder { var context: CallContext? }
+        let holder = Holder()
+        holder.context = Self.context()
+        let handed = holder.context!  // what startHandler gives the handler
+        let box = handed.storageIdentity
+        holder.context?.requestCompressed = true
+        let copied = holder.context!.storageIdentity
+        #expect(copied != box)
+        holder.context?.requestID = "r-9"
+        #expect(holder.context!.storageIdentity == copied)  // unshared again: no second copy
+        #expect(!handed.requestCompressed && handed.requestID == "r-1")
+        #expect(holder.context!.requestCompressed && holder.context!.requestID == "r-9")
     }
 
     @Test("the response metadata is the call's one object in every copy")
