@@ -5,36 +5,59 @@
 # CPU per request (/proc utime + stime over the round, all threads) and B/A, then the median B/A
 # and in how many rounds B used less.
 #   tools/bench/ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1]   (REQUESTS=300000 ROUNDS=12)
-# Make BIN_A by copying .build/release/sessiond before the change, e.g.
+# Each side must pass seed.py's check (the right reply, UNAUTHENTICATED without a token) before
+# and after the rounds. Make BIN_A by copying .build/release/sessiond before the change, e.g.
 #   git stash; swift build -c release --traits PostgreSQL --product sessiond; cp .build/release/sessiond /tmp/a
 set -euo pipefail
+usage="usage: ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1]"
+a_bin=$(realpath "${1:?$usage}") b_bin=$(realpath "${2:?$usage}") kind=${3:-grpc}
 cd "$(dirname "$0")/../.."
 source tools/bench/sessiond.sh
-a_bin=${1:?usage: ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1]} b_bin=${2:?usage: ab.sh BIN_A BIN_B [KIND]} kind=${3:-grpc}
 REQUESTS=${REQUESTS:-300000}
 ROUNDS=${ROUNDS:-12}
 declare -A pid_of port_of token_of session_of work_of
-trap 'for side in A B; do [[ -n ${pid_of[$side]:-} ]] && { kill "${pid_of[$side]}" 2>/dev/null; wait "${pid_of[$side]}" 2>/dev/null; }; rm -rf "${work_of[$side]:-/nonexistent}"; done' EXIT
+# Stops both servers (and one still starting) and removes their directories, whatever failed.
+stop_all() {
+    local pid
+    for pid in "${pid_of[A]:-}" "${pid_of[B]:-}" "${server:-}"; do
+        [[ -n $pid ]] || continue
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "${work_of[A]:-}" "${work_of[B]:-}"
+}
+trap stop_all EXIT
 for side in A B; do
     bin=$a_bin; [[ $side == B ]] && bin=$b_bin
     work_of[$side]=$(mktemp -d)
+    server=
     start_sessiond "$bin" "${work_of[$side]}" 0
     pid_of[$side]=$server port_of[$side]=$port token_of[$side]=$token
     session_of[$side]=$(.venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 10000 \
         --req "${work_of[$side]}/req.bin")
 done
+# Both must answer correctly, before and after: h2load counts a gRPC error sent with HTTP 200 as
+# a success, and a build that refuses every call would look cheap.
+check_both() {
+    local side
+    for side in A B; do
+        .venv/bin/python tools/bench/seed.py --port "${port_of[$side]}" --token "${token_of[$side]}" \
+            --check "${session_of[$side]}" >/dev/null || { echo "$side failed its check" >&2; exit 1; }
+    done
+}
+check_both
 # load SIDE REQUESTS: prints how many requests succeeded
 load() {
     local port=${port_of[$1]} auth="authorization: Bearer ${token_of[$1]}"
     local url=http://127.0.0.1:${port_of[$1]}/api/sessions/${session_of[$1]}
     case $kind in
-        grpc) taskset -c 1 h2load -n "$2" -c 8 -m 32 -t 1 -d "${work_of[$1]}/req.bin" -H 'content-type: application/grpc' \
+        grpc) timeout 300 taskset -c 1 h2load -n "$2" -c 8 -m 32 -t 1 -d "${work_of[$1]}/req.bin" -H 'content-type: application/grpc' \
                   -H 'te: trailers' -H "$auth" "http://127.0.0.1:$port/sessions.v1.SessionService/GetSession" \
                   | awk '/^requests:/ {print $8}' ;;
-        rest-h2) taskset -c 1 h2load -n "$2" -c 8 -m 32 -t 1 -H "$auth" "$url" \
+        rest-h2) timeout 300 taskset -c 1 h2load -n "$2" -c 8 -m 32 -t 1 -H "$auth" "$url" \
                      | awk '/^status codes:/ {gsub(",", "", $3); print $3}' ;;
         # wrk runs for a time, not a count: the round's requests are what it managed in ~3 s.
-        rest-h1) taskset -c 1 wrk -t1 -c64 -d3s -H "$auth" "$url" \
+        rest-h1) timeout 60 taskset -c 1 wrk -t1 -c64 -d3s -H "$auth" "$url" \
                      | awk '/requests in/ {n=$1} /Non-2xx/ {n=0} END {print n}' ;;
         *) echo "unknown kind $kind" >&2; exit 2 ;;
     esac
@@ -60,6 +83,7 @@ for round in $(seq 1 "$ROUNDS"); do
     ratios+=("$ratio")
     echo "round $round: A $a us, B $b us per request, B/A $ratio"
 done
+check_both
 printf '%s\n' "${ratios[@]}" | sort -n | awk -v kind="$kind" '
     { r[NR] = $1; if ($1 < 1) less++ }
     END { m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
