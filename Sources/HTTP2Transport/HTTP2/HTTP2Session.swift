@@ -403,9 +403,9 @@ final class HTTP2Session {
     /// The session a callback is for, borrowed for the callback's duration. nghttp2 calls back
     /// only from inside `nghttp2_session_mem_recv`/`mem_send` (not from `nghttp2_session_del`),
     /// which this session's own methods call on `self.raw`: the caller holds the session alive,
-    /// and no callback body drops a reference to it, so the callback needs no retain of its own (`takeUnretainedValue` retained and released it
-    /// around every callback, once per header field: about 2.5 % of a gRPC call in
-    /// `tools/bench/profile.sh grpc`).
+    /// and no callback body drops a reference to it, so the callback needs no retain of its own.
+    /// (`takeUnretainedValue` retained and released it around every callback, once per header
+    /// field: about 2.5 % of a gRPC call in `tools/bench/profile.sh grpc`.)
     private static func with<Result>(
         _ userData: UnsafeMutableRawPointer?, _ body: (HTTP2Session) -> Result
     ) -> Result {
