@@ -28,11 +28,11 @@ package struct HTTPRequest: Sendable {
     /// The path without the query string.
     package var path: Substring {
         // `?` is ASCII, so its UTF-8 index is a character boundary. Searched over the contiguous
-        // bytes: through `String.UTF8View`'s indices it was 0.7 % of a REST call over h2.
+        // bytes (`withUTF8`): through `String.UTF8View`'s indices it was 0.7 % of a REST call
+        // over h2.
+        var target = self.target
+        guard let offset = target.withUTF8({ $0.firstIndex(of: UInt8(ascii: "?")) }) else { return self.target[...] }
         let utf8 = self.target.utf8
-        let offset = utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: UInt8(ascii: "?")) }
-            ?? utf8.firstIndex(of: UInt8(ascii: "?")).map { utf8.distance(from: utf8.startIndex, to: $0) }
-        guard let offset else { return self.target[...] }
         return self.target[..<utf8.index(utf8.startIndex, offsetBy: offset)]
     }
 }
