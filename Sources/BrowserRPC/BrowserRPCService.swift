@@ -150,17 +150,19 @@ package struct BrowserRPCService: HTTPService {
     // MARK: Requests that are not calls
 
     private func answerWithoutCall(_ kind: BrowserProtocol.Request, _ request: HTTPRequest) -> HTTPResponse? {
-        let allowed = self.allowedMethods(request.path)
         switch kind {
         case .call, .other:
+            // Every REST request comes through here: nothing is looked up or allocated for it.
             return nil
         case .preflight:
+            let allowed = self.allowedMethods(request.path)
             var headers: [(name: String, value: String)] = [("allow", allowed.joined(separator: ", "))]
             if request.header("access-control-request-method") != nil {
                 headers += self.cors.preflightHeaders(origin: request.header("origin"), methods: allowed)
             }
             return HTTPResponse(status: 204, headers: headers)
         case .methodNotAllowed:
+            let allowed = self.allowedMethods(request.path)
             var response = HTTPResponse.json(
                 405,
                 String(decoding: ConnectWire.errorJSON(ServiceError(
