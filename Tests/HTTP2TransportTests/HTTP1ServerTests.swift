@@ -135,6 +135,35 @@ extension HTTP1ServerTests {
             }
         }
     }
+
+    @Test("a connection's pipelined backlog is read 16 KiB per turn of the event loop, so others take turns")
+    func pipelinedBacklogWhenOthersWait() async throws {
+        let service = TurnCountingService()
+        // The clients on a loop of their own: the server's loop turns only for the server.
+        let clients = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let request = "GET /p HTTP/1.1\r\nHost: x\r\n\r\n"
+        let count = 16_000  // 448,000 bytes in one write
+        try await Self.withServer(service: service) { server, _ in
+            let busy = try await TestConnection.connect(port: server.localPort, group: clients)
+            let sending = Task { try await busy.send(String(repeating: request, count: count)) }
+            let other = try await TestConnection.connect(port: server.localPort, group: clients)
+            try await other.send(request)
+            let answer = try await other.waitFor(timeout: .seconds(30)) { $0.occurrences(of: "HTTP/1.1 ") >= 1 }
+            #expect(answer.statuses == ["204"])
+            try await sending.value
+            let deadline = ContinuousClock.now + .seconds(60)
+            while service.handled < count + 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(service.handled == count + 1)
+            // One read of at most 16 KiB per connection and turn: its requests, and the rest of
+            // one that the read before it cut.
+            let turns = service.turns
+            #expect(turns.max() ?? 0 <= 16 * 1024 / request.utf8.count + 1, "requests per turn: \(turns.sorted().suffix(5))")
+            #expect(turns.count > count / (16 * 1024 / request.utf8.count + 1))
+            await busy.close()
+            await other.close()
+        }
+        try await clients.shutdownGracefully()
+    }
 }
 
 /// Refuses `/guarded` from its head; echoes the body of everything else.
@@ -148,5 +177,37 @@ final class GuardedService: HTTPService {
 
     func admit(_ request: HTTPRequest) -> HTTPResponse? {
         request.path == "/guarded" ? HTTPResponse(status: 401) : nil
+    }
+}
+
+/// Answers every request with 204 at once, and counts how many it answered in each turn of the
+/// server's event loop: the first request of a turn schedules a task, which runs once the turn's
+/// reads have all been handled, and ends the turn.
+final class TurnCountingService: HTTPService {
+    private struct State {
+        var turns: [Int] = []
+        var inTurn = false
+    }
+    private let state = NIOLockedValueBox(State())
+
+    var turns: [Int] { self.state.withLockedValue { $0.turns } }
+    var handled: Int { self.turns.reduce(0, +) }
+
+    func respond(to request: HTTPRequest) async -> HTTPResponse { HTTPResponse(status: 204) }
+
+    func handle(_ request: HTTPRequest) -> HTTPOutcome {
+        let first = self.state.withLockedValue { state in
+            if state.inTurn {
+                state.turns[state.turns.count - 1] += 1
+                return false
+            }
+            state.inTurn = true
+            state.turns.append(1)
+            return true
+        }
+        if first, let loop = MultiThreadedEventLoopGroup.currentEventLoop {
+            loop.execute { self.state.withLockedValue { $0.inTurn = false } }
+        }
+        return .response(HTTPResponse(status: 204))
     }
 }

@@ -831,15 +831,13 @@ def pipelining_http1_never_reads(ctx):
     sock.close()
 
 
-def rest_targets_mixed_never_read(ctx, seconds=8.0, connections=16):
-    """REST and Connect GET targets, valid and invalid mixed in one write (a session, a broken
-    escape, a parameter given 1,500 times, 3,000 path segments, a Connect query with a broken
-    escape, no token, no Host, two Hosts), sent over and over by 16 connections at once that never read their answers;
-    before and after, a reading connection gets every answer, in order, within the fresh-client time."""
+def rest_targets_batch(ctx):
+    """rest_targets_mixed_never_read's write: (the bytes, the statuses expected in order), or
+    (None, None) when the session it reads could not be created."""
     token = ctx.token("service")
     _, sid = ctx.session(token, "targets")
     if sid is None:
-        return
+        return None, None
     auth = f"Host: x\r\nAuthorization: Bearer {token}\r\n"
     targets = [
         (f"/api/sessions/{sid}", auth, b"200"),
@@ -852,26 +850,42 @@ def rest_targets_mixed_never_read(ctx, seconds=8.0, connections=16):
         (f"/api/sessions/{sid}", "Host: y\r\n" + auth, b"400"),  # two
     ]
     batch = b"".join(f"GET {target} HTTP/1.1\r\n{extra}\r\n".encode() for target, extra, _ in targets)
-    expected = [status for _, _, status in targets]
+    return batch, [status for _, _, status in targets]
+
+
+def rest_targets_answered(ctx, batch):
+    """Sends `batch` and a closing health check on a fresh connection in one write; returns the
+    statuses answered within the fresh-client time and the seconds until the server closed."""
+    sock = ctx.socket()
+    started = time.monotonic()
+    sock.sendall(batch + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    received = b""
+    while time.monotonic() - started < FRESH_SECONDS:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        received += chunk
+    sock.close()
+    return re.findall(rb"HTTP/1\.1 (\d{3}) ", received), time.monotonic() - started
+
+
+def rest_targets_mixed_never_read(ctx, seconds=8.0, connections=16):
+    """REST and Connect GET targets, valid and invalid mixed in one write (a session, a broken
+    escape, a parameter given 1,500 times, 3,000 path segments, a Connect query with a broken
+    escape, no token, no Host, two Hosts), sent over and over by 16 connections at once that never read their answers;
+    before and after, a reading connection gets every answer, in order, within the fresh-client time."""
+    batch, expected = rest_targets_batch(ctx)
+    if batch is None:
+        return
 
     def answered_in_order(when):
-        sock = ctx.socket()
-        started = time.monotonic()
-        sock.sendall(batch + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        received = b""
-        while time.monotonic() - started < FRESH_SECONDS:
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            received += chunk
-        statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", received)
+        statuses, took = rest_targets_answered(ctx, batch)
         ctx.expect(statuses == expected + [b"200"],
-                   f"{when}: statuses {[s.decode() for s in statuses]} in {time.monotonic() - started:.1f} s, "
+                   f"{when}: statuses {[s.decode() for s in statuses]} in {took:.1f} s, "
                    f"expected {[s.decode() for s in expected]} and the health check's 200")
-        sock.close()
 
     answered_in_order("before")
     senders = []
@@ -889,7 +903,7 @@ def rest_targets_mixed_never_read(ctx, seconds=8.0, connections=16):
         sender.join()
     sent = sum(result[0] for result in results if result)
     closed = sum(1 for result in results if result and result[1] is not None)
-    ctx.note(f"{connections} connections sent {sent // len(batch)} batches of {len(targets)} requests "
+    ctx.note(f"{connections} connections sent {sent // len(batch)} batches of {len(expected)} requests "
              f"({sent / MIB:.1f} MiB) without reading; {closed} closed by the server")
     ctx.expect(sent >= connections * len(batch), "the connections could not send one batch each")
     answered_in_order("after")

@@ -70,6 +70,7 @@ package final class TransportServer: Sendable {
                     },
                     configureHTTP1: { channel, firstRequestDeadline in
                         channel.eventLoop.makeCompletedFuture {
+                            try HTTP1ServerHandler.boundReads(of: channel)
                             let handler = HTTP1ServerHandler(
                                 service: httpService,
                                 maxBodySize: configuration.maxHTTPBodySize,
