@@ -63,7 +63,8 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// connection, so a client pipelining many costly requests would otherwise hold the loop for
     /// the time of 256 KiB of them per wake-up, and every other connection waits that long.
     /// What is left stays in the kernel's buffer and makes the socket readable again, so busy
-    /// connections take turns.
+    /// connections take turns. (The wake-up in which the sniffer chose HTTP/1.1 keeps its four
+    /// reads, the later ones at most `maxReadSize`: about 36 KiB once per connection.)
     static func boundReads(of channel: any Channel) throws {
         guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
         try options.setOption(.maxMessagesPerRead, value: 1)
