@@ -152,7 +152,8 @@ package struct BrowserRPCService: HTTPService {
     private func answerWithoutCall(_ kind: BrowserProtocol.Request, _ request: HTTPRequest) -> HTTPResponse? {
         switch kind {
         case .call, .other:
-            // Every REST request comes through here: nothing is looked up or allocated for it.
+            // Every REST request (`.other`) comes through here: nothing is looked up or allocated
+            // for it. (Calls do not: the callers take them first.)
             return nil
         case .preflight:
             let allowed = self.allowedMethods(request.path)

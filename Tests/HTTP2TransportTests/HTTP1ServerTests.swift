@@ -154,11 +154,12 @@ extension HTTP1ServerTests {
             let deadline = ContinuousClock.now + .seconds(60)
             while service.handled < count + 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             #expect(service.handled == count + 1)
-            // One read of at most 16 KiB per connection and turn: its requests, and the rest of
-            // one that the read before it cut.
-            let turns = service.turns
-            #expect(turns.max() ?? 0 <= 16 * 1024 / request.utf8.count + 1, "requests per turn: \(turns.sorted().suffix(5))")
-            #expect(turns.count > count / (16 * 1024 / request.utf8.count + 1))
+            #expect(!busy.isClosed)
+            // One read of at most `maxReadSize` bytes per connection and turn: its requests, and
+            // the end of one that the read before it cut.
+            let mostPerTurn = TransportServer.maxReadSize / request.utf8.count + 1
+            let perTurn = service.perTurn.values.flatMap { $0.values }
+            #expect(perTurn.max() ?? 0 <= mostPerTurn, "requests of one connection per turn: \(perTurn.sorted().suffix(5))")
             await busy.close()
             await other.close()
         }
@@ -180,33 +181,36 @@ final class GuardedService: HTTPService {
     }
 }
 
-/// Answers every request with 204 at once, and counts how many it answered in each turn of the
-/// server's event loop: the first request of a turn schedules a task, which runs once the turn's
-/// reads have all been handled, and ends the turn.
+/// Answers every request with 204 at once, and counts how many of each connection's requests it
+/// answered in each turn of the server's event loop: the first request of a turn schedules a
+/// task, which runs once the turn's reads have all been handled, and ends the turn.
 final class TurnCountingService: HTTPService {
     private struct State {
-        var turns: [Int] = []
-        var inTurn = false
+        /// By connection (`HTTPRequest.peer`), then by turn: requests answered.
+        var perTurn: [String: [Int: Int]] = [:]
+        var turn = 0
+        var turnEnding = false
     }
     private let state = NIOLockedValueBox(State())
 
-    var turns: [Int] { self.state.withLockedValue { $0.turns } }
-    var handled: Int { self.turns.reduce(0, +) }
+    var perTurn: [String: [Int: Int]] { self.state.withLockedValue { $0.perTurn } }
+    var handled: Int { self.perTurn.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
 
     func respond(to request: HTTPRequest) async -> HTTPResponse { HTTPResponse(status: 204) }
 
     func handle(_ request: HTTPRequest) -> HTTPOutcome {
         let first = self.state.withLockedValue { state in
-            if state.inTurn {
-                state.turns[state.turns.count - 1] += 1
-                return false
-            }
-            state.inTurn = true
-            state.turns.append(1)
-            return true
+            state.perTurn[request.peer ?? "", default: [:]][state.turn, default: 0] += 1
+            defer { state.turnEnding = true }
+            return !state.turnEnding
         }
         if first, let loop = MultiThreadedEventLoopGroup.currentEventLoop {
-            loop.execute { self.state.withLockedValue { $0.inTurn = false } }
+            loop.execute {
+                self.state.withLockedValue { state in
+                    state.turn += 1
+                    state.turnEnding = false
+                }
+            }
         }
         return .response(HTTPResponse(status: 204))
     }

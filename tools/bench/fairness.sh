@@ -31,7 +31,8 @@ for round in $(seq 1 "$ROUNDS"); do
         start_sessiond "$server_bin" "$work" 0 SESSIOND_MAX_CONNECTIONS=2000
         taskset -c 1 timeout $((DURATION * 3 + 60)) .venv/bin/python tools/bench/fairness.py --port "$port" --pid "$server" \
             --secret-file "$work/data/jwt-secret" --connections "$CONNECTIONS" --seconds "$DURATION" || status=1
-        kill "$server"; wait "$server" 2>/dev/null || true
+        kill "$server" 2>/dev/null || { echo "the server had stopped"; status=1; }
+        wait "$server" 2>/dev/null || true
         server=
         rm -rf "$work"
         work=

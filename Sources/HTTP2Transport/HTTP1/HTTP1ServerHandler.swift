@@ -58,29 +58,12 @@ final class HTTP1ServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         try pipeline.addHandler(handler)
     }
 
-    /// One read per wake-up, of at most `maxReadSize` bytes (NIO's default is four reads of up to
-    /// 64 KiB each): every request in a read is answered before the event loop serves another
-    /// connection, so a client pipelining many costly requests would otherwise hold the loop for
-    /// the time of 256 KiB of them per wake-up, and every other connection waits that long.
-    /// What is left stays in the kernel's buffer and makes the socket readable again, so busy
-    /// connections take turns. (The wake-up in which the sniffer chose HTTP/1.1 keeps its four
-    /// reads, the later ones at most `maxReadSize`: about 36 KiB once per connection.)
-    static func boundReads(of channel: any Channel) throws {
-        guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
-        try options.setOption(.maxMessagesPerRead, value: 1)
-        try options.setOption(
-            .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Self.maxReadSize)
-        )
-    }
-
-    /// The most one read takes from an HTTP/1.1 connection's socket (`boundReads`).
-    static let maxReadSize = 16 * 1024
-
     /// Bytes NIO's decoder may hold undecoded (see `addHandlers`).
     static let maxDecoderBuffer = 1 << 20
     /// Decoded parts that may wait behind the request being answered: a client that pipelines
-    /// more in one read (NIO reads up to four times 64 KiB per wake-up) gets those answered and
-    /// the connection closed, instead of the server holding thousands of parsed requests.
+    /// more in one read (at most `TransportServer.maxReadSize` bytes per wake-up) gets those
+    /// answered and the connection closed, instead of the server holding thousands of parsed
+    /// requests.
     static let maxWaiting = 256
 
     private let service: any HTTPService

@@ -18,6 +18,30 @@ package final class TransportServer: Sendable {
         self.logger = logger
     }
 
+    /// A connection reads once per wake-up of its event loop, at most `maxReadSize` bytes (NIO's
+    /// default is four reads of up to 64 KiB each), from its first read (TLS and the protocol
+    /// sniffer included) for as long as it speaks HTTP/1.1. Every pipelined request in a read is
+    /// answered before the loop serves another connection, so a client sending many costly
+    /// requests would otherwise hold the loop for 256 KiB of them per wake-up while every other
+    /// connection waits. What is left stays in the kernel's buffer and makes the socket readable
+    /// again: busy connections take turns, and a fresh client waits for one 16 KiB read of each
+    /// busy connection. (The bound is per connection: a client with more connections gets more
+    /// turns, within `maxConnectionsPerClient`.)
+    package static let maxReadSize = 16 * 1024
+    /// Starts at 2 KiB and grows while reads fill their buffer, up to `maxReadSize`.
+    private static let readAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: maxReadSize)
+
+    /// An HTTP/2 connection reads as NIO does by default again, up to four reads of 64 KiB per
+    /// wake-up: what one read makes the loop do is already bounded there by the stream limit and
+    /// the flow-control windows, and nghttp2 tells a control-frame flood (PING, SETTINGS) by the
+    /// acknowledgements it queues per read (`maxOutboundAcks`), which 16 KiB reads of an endless
+    /// PING flood never reach while the socket takes the answers.
+    private static func readWholeBursts(_ channel: any Channel) throws {
+        guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
+        try options.setOption(.maxMessagesPerRead, value: 4)
+        try options.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator())
+    }
+
     /// Binds and starts accepting connections.
     package static func start(
         configuration: TransportConfiguration,
@@ -32,6 +56,8 @@ package final class TransportServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(.recvAllocator, value: Self.readAllocator)
             .childChannelInitializer { channel in
                 switch connections.admit(
                     channel, limit: configuration.maxConnections, perClientLimit: configuration.effectiveMaxConnectionsPerClient
@@ -52,6 +78,7 @@ package final class TransportServer: Sendable {
                     deadline: .now() + TimeAmount(configuration.handshakeTimeout),
                     configureHTTP2: { channel in
                         channel.eventLoop.makeCompletedFuture {
+                            try Self.readWholeBursts(channel)
                             let handler = HTTP2ConnectionHandler(
                                 router: router,
                                 httpService: httpService,
@@ -70,7 +97,6 @@ package final class TransportServer: Sendable {
                     },
                     configureHTTP1: { channel, firstRequestDeadline in
                         channel.eventLoop.makeCompletedFuture {
-                            try HTTP1ServerHandler.boundReads(of: channel)
                             let handler = HTTP1ServerHandler(
                                 service: httpService,
                                 maxBodySize: configuration.maxHTTPBodySize,
