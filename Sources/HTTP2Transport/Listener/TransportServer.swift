@@ -26,16 +26,17 @@ package final class TransportServer: Sendable {
     /// connection waits. What is left stays in the kernel's buffer and makes the socket readable
     /// again: busy connections take turns, and a fresh client waits for one 16 KiB read of each
     /// busy connection. (The bound is per connection: a client with more connections gets more
-    /// turns, within `maxConnectionsPerClient`.)
+    /// turns, within `TransportConfiguration.maxConnectionsPerClient`.)
     package static let maxReadSize = 16 * 1024
     /// Starts at 2 KiB and grows while reads fill their buffer, up to `maxReadSize`.
     private static let readAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: maxReadSize)
 
     /// An HTTP/2 connection reads as NIO does by default again, up to four reads of 64 KiB per
     /// wake-up: what one read makes the loop do is already bounded there by the stream limit and
-    /// the flow-control windows, and nghttp2 tells a control-frame flood (PING, SETTINGS) by the
-    /// acknowledgements it queues per read (`maxOutboundAcks`), which 16 KiB reads of an endless
-    /// PING flood never reach while the socket takes the answers.
+    /// the flow-control windows. And nghttp2 recognises a control-frame flood (PING, SETTINGS)
+    /// when more than `HTTP2SessionLimits.maxOutboundAcks` acknowledgements wait to be sent, which a
+    /// 64 KiB read of PINGs exceeds; from 16 KiB reads of an endless flood it never has that
+    /// many waiting while the socket takes the answers, and it answers the flood for ever.
     private static func readWholeBursts(_ channel: any Channel) throws {
         guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
         try options.setOption(.maxMessagesPerRead, value: 4)
