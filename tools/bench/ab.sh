@@ -4,16 +4,16 @@
 # load in turns (A then B, then B then A), so both see the same minutes. Prints each round's server
 # CPU per request (/proc utime + stime over the round, all threads) and B/A, then the median B/A
 # and in how many rounds B used less.
-#   tools/bench/ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1]   (REQUESTS=300000 ROUNDS=12)
+#   tools/bench/ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1|connect-h2|connect-h1]   (SECONDS_EACH=4 ROUNDS=12)
 # Each side must pass seed.py's check (the right reply, UNAUTHENTICATED without a token) before
 # and after the rounds. Make BIN_A by copying .build/release/sessiond before the change, e.g.
 #   git stash; swift build -c release --traits PostgreSQL --product sessiond; cp .build/release/sessiond /tmp/a
 set -euo pipefail
-usage="usage: ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1]"
+usage="usage: ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1|connect-h2|connect-h1]"
 a_bin=$(realpath "${1:?$usage}") b_bin=$(realpath "${2:?$usage}") kind=${3:-grpc}
 cd "$(dirname "$0")/../.."
 source tools/bench/sessiond.sh
-REQUESTS=${REQUESTS:-300000}
+SECONDS_EACH=${SECONDS_EACH:-4}
 ROUNDS=${ROUNDS:-12}
 declare -A pid_of port_of token_of session_of work_of
 # Stops both servers (and one still starting) and removes their directories, whatever failed.
@@ -46,36 +46,23 @@ check_both() {
     done
 }
 check_both
-# load SIDE REQUESTS: prints how many requests succeeded
+# load SIDE SECONDS: prints how many requests succeeded
 load() {
-    local port=${port_of[$1]} auth="authorization: Bearer ${token_of[$1]}"
-    local url=http://127.0.0.1:${port_of[$1]}/api/sessions/${session_of[$1]}
-    case $kind in
-        grpc) timeout 300 taskset -c 1 h2load -n "$2" -c 8 -m 32 -t 1 -d "${work_of[$1]}/req.bin" -H 'content-type: application/grpc' \
-                  -H 'te: trailers' -H "$auth" "http://127.0.0.1:$port/sessions.v1.SessionService/GetSession" \
-                  | awk '/^requests:/ {print $8}' ;;
-        rest-h2) timeout 300 taskset -c 1 h2load -n "$2" -c 8 -m 32 -t 1 -H "$auth" "$url" \
-                     | awk '/^status codes:/ {gsub(",", "", $3); print $3}' ;;
-        # wrk runs for a time, not a count: the round's requests are what it managed in ~3 s.
-        rest-h1) timeout 60 taskset -c 1 wrk -t1 -c64 -d3s -H "$auth" "$url" \
-                     | awk '/requests in/ {n=$1} /Non-2xx/ {n=0} END {print n}' ;;
-        *) echo "unknown kind $kind" >&2; exit 2 ;;
-    esac
+    sessiond_load "$kind" "$2" "${port_of[$1]}" "${token_of[$1]}" "${session_of[$1]}" "${work_of[$1]}/req.bin" \
+        | load_succeeded "$kind"
 }
 hz=$(getconf CLK_TCK)
-ticks() { awk '{print $14 + $15}' "/proc/${pid_of[$1]}/stat"; }
 # measure SIDE: prints the server's CPU µs per request over one round
 measure() {
     local before after done_count
-    before=$(ticks "$1")
-    done_count=$(load "$1" "$REQUESTS")
-    after=$(ticks "$1")
-    [[ $kind == rest-h1 || $done_count == "$REQUESTS" ]] || { echo "$1: only $done_count of $REQUESTS succeeded" >&2; exit 1; }
+    before=$(cpu_ticks "${pid_of[$1]}")
+    done_count=$(load "$1" "$SECONDS_EACH")
+    after=$(cpu_ticks "${pid_of[$1]}")
     ((done_count > 0)) || { echo "$1: no request succeeded" >&2; exit 1; }
     awk -v t="$((after - before))" -v hz="$hz" -v n="$done_count" 'BEGIN { printf "%.3f", 1e6 * t / hz / n }'
 }
-load A 50000 >/dev/null  # warm-up
-load B 50000 >/dev/null
+load A 1 >/dev/null  # warm-up
+load B 1 >/dev/null
 ratios=()
 for round in $(seq 1 "$ROUNDS"); do
     if ((round % 2)); then a=$(measure A); b=$(measure B); else b=$(measure B); a=$(measure A); fi

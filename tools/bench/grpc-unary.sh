@@ -20,10 +20,9 @@ url="http://127.0.0.1:$port/grpc.health.v1.Health/Check"
 h2load_args=(-c "$CONNS" -m "$STREAMS" -t 1 -d "$work/req.bin" -H 'content-type: application/grpc' -H 'te: trailers')
 
 taskset -c "$CLIENT_CPUS" h2load -D 2 "${h2load_args[@]}" "$url" >/dev/null  # warm-up
-ticks() { awk '{print $14+$15}' "/proc/$server/stat"; }
-before=$(ticks)
+before=$(cpu_ticks "$server")
 taskset -c "$CLIENT_CPUS" h2load -D "$DURATION" "${h2load_args[@]}" "$url" | tee "$work/h2load"
-after=$(ticks)
+after=$(cpu_ticks "$server")
 calls=$(awk '/^requests:/ {print $8}' "$work/h2load")
 hz=$(getconf CLK_TCK)
 echo "command: taskset -c $CLIENT_CPUS h2load -D $DURATION ${h2load_args[*]} $url"

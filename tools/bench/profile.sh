@@ -18,21 +18,8 @@ TOP=${TOP:-40}
 CALLGRAPH=${CALLGRAPH:-fp}
 run_sessiond "$SERVER_CPUS"
 session=$(.venv/bin/python tools/bench/seed.py --port "$port" --token "$token" --sessions 10000 --req "$work/req.bin")
-auth="authorization: Bearer $token"
 load() {
-    case $kind in
-        grpc) taskset -c "$CLIENT_CPUS" h2load -D "$1" -c 8 -m 32 -t 1 -d "$work/req.bin" -H 'content-type: application/grpc' \
-                  -H 'te: trailers' -H "$auth" "http://127.0.0.1:$port/sessions.v1.SessionService/GetSession" ;;
-        rest-h2) taskset -c "$CLIENT_CPUS" h2load -D "$1" -c 8 -m 32 -t 1 -H "$auth" "http://127.0.0.1:$port/api/sessions/$session" ;;
-        rest-h1) taskset -c "$CLIENT_CPUS" wrk -t1 -c64 -d"$1s" -H "$auth" "http://127.0.0.1:$port/api/sessions/$session" ;;
-        connect-h2) tail -c +6 "$work/req.bin" >"$work/connect-req.bin"
-            taskset -c "$CLIENT_CPUS" h2load -D "$1" -c 8 -m 32 -t 1 -d "$work/connect-req.bin" -H 'content-type: application/proto' \
-                -H 'connect-protocol-version: 1' -H "$auth" "http://127.0.0.1:$port/sessions.v1.SessionService/GetSession" ;;
-        connect-h1) message=$(tail -c +6 "$work/req.bin" | base64 -w0 | tr '+/' '-_' | tr -d '=')
-            taskset -c "$CLIENT_CPUS" wrk -t1 -c64 -d"$1s" -H "$auth" \
-                "http://127.0.0.1:$port/sessions.v1.SessionService/GetSession?encoding=proto&base64=1&message=$message" ;;
-        *) echo "unknown kind $kind" >&2; exit 2 ;;
-    esac
+    sessiond_load "$kind" "$1" "$port" "$token" "$session" "$work/req.bin" "$CLIENT_CPUS"
 }
 load 2 >/dev/null  # warm-up
 data=/tmp/sessiond-profile-$kind.data

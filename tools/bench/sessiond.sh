@@ -36,3 +36,44 @@ run_sessiond() {
     trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
     start_sessiond "$bin" "$work" "${1:-}"
 }
+
+# One of the standard loads against a sessiond seeded by seed.py (compare.sh's method: h2load
+# -c8 -m32 for gRPC, Connect and REST over h2, wrk -c64 for HTTP/1.1, a service JWT on every
+# request), for SECONDS from CPU CPUS (default 1); prints the tool's own output.
+#   sessiond_load grpc|rest-h2|rest-h1|connect-h2|connect-h1 SECONDS PORT TOKEN SESSION REQ [CPUS]
+# REQ is seed.py's --req file (a framed GetSession request for SESSION).
+sessiond_load() {
+    local kind=$1 seconds=$2 port=$3 token=$4 session=$5 req=$6 cpus=${7:-1}
+    local auth="authorization: Bearer $token" base="http://127.0.0.1:$port"
+    local limit=$((seconds + 60)) message
+    case $kind in
+        grpc) timeout "$limit" taskset -c "$cpus" h2load -D "$seconds" -c 8 -m 32 -t 1 -d "$req" \
+                  -H 'content-type: application/grpc' -H 'te: trailers' -H "$auth" "$base/sessions.v1.SessionService/GetSession" ;;
+        rest-h2) timeout "$limit" taskset -c "$cpus" h2load -D "$seconds" -c 8 -m 32 -t 1 -H "$auth" "$base/api/sessions/$session" ;;
+        rest-h1) timeout "$limit" taskset -c "$cpus" wrk -t1 -c64 -d"${seconds}s" -H "$auth" "$base/api/sessions/$session" ;;
+        connect-h2) tail -c +6 "$req" >"$req.connect"  # the message without gRPC's 5-byte prefix
+            timeout "$limit" taskset -c "$cpus" h2load -D "$seconds" -c 8 -m 32 -t 1 -d "$req.connect" \
+                -H 'content-type: application/proto' -H 'connect-protocol-version: 1' -H "$auth" \
+                "$base/sessions.v1.SessionService/GetSession" ;;
+        connect-h1) message=$(tail -c +6 "$req" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+            timeout "$limit" taskset -c "$cpus" wrk -t1 -c64 -d"${seconds}s" -H "$auth" \
+                "$base/sessions.v1.SessionService/GetSession?encoding=proto&base64=1&message=$message" ;;
+        *) echo "unknown load $kind" >&2; return 2 ;;
+    esac
+}
+
+# Reads sessiond_load's output and prints how many requests succeeded (h2load's successes, 2xx
+# for REST and Connect over h2; wrk's count, or 0 when wrk saw any non-2xx answer).
+#   sessiond_load KIND … | load_succeeded KIND
+load_succeeded() {
+    case $1 in
+        grpc) awk '/^requests:/ {print $8}' ;;
+        rest-h2 | connect-h2) awk '/^status codes:/ {gsub(",", "", $3); print $3}' ;;
+        *) awk '/requests in/ {n=$1} /Non-2xx/ {n=0} END {print n}' ;;
+    esac
+}
+
+# CPU time (user + system, all threads) a process has used, in clock ticks (getconf CLK_TCK).
+cpu_ticks() {
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
