@@ -7,7 +7,7 @@
 #   tools/bench/ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1|connect-h2|connect-h1]   (SECONDS_EACH=4 ROUNDS=12)
 # Each side must pass seed.py's check (the right reply, UNAUTHENTICATED without a token) before
 # and after the rounds. Make BIN_A by copying .build/release/sessiond before the change, e.g.
-#   git stash; swift build -c release --traits PostgreSQL --product sessiond; cp .build/release/sessiond /tmp/a
+#   git stash; source tools/bench/sessiond.sh; cp "$(release_build sessiond)" /tmp/a
 set -euo pipefail
 usage="usage: ab.sh BIN_A BIN_B [grpc|rest-h2|rest-h1|connect-h2|connect-h1]"
 a_bin=$(realpath "${1:?$usage}") b_bin=$(realpath "${2:?$usage}") kind=${3:-grpc}

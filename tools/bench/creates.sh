@@ -13,14 +13,13 @@ source tools/bench/sessiond.sh
 CALLERS=${CALLERS:-64}
 SECONDS_EACH=${DURATION:-10}
 ./tools/setup.sh >/dev/null
-swift build -c release --traits PostgreSQL --product sessiond >/dev/null
-swift build -c release --traits PostgreSQL --product create-bench >/dev/null
-bins=$(swift build -c release --show-bin-path)
+sessiond=$(release_build sessiond)
+create_bench=$(release_build create-bench)
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
-start_sessiond "$bins/sessiond" "$work" 0
+start_sessiond "$sessiond" "$work" 0
 echo "command: tools/bench/creates.sh (create-bench --callers $CALLERS --seconds $SECONDS_EACH), $(date -u '+%Y-%m-%d %H:%M UTC')"
-taskset -c 1 "$bins/create-bench" --port "$port" --token "$token" --callers "$CALLERS" --seconds "$SECONDS_EACH" --server-pid "$server" &
+taskset -c 1 "$create_bench" --port "$port" --token "$token" --callers "$CALLERS" --seconds "$SECONDS_EACH" --server-pid "$server" &
 bench=$!
 if [[ ${PROFILE:-0} == 1 ]]; then
     sleep $((SECONDS_EACH + 2))  # into the concurrent phase

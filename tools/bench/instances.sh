@@ -12,9 +12,9 @@ SECONDS_EACH=${DURATION:-10}
 COUNTS=${COUNTS:-1 2 3}
 ./tools/setup.sh --test >/dev/null
 source tools/postgres.sh
-swift build -c release --traits PostgreSQL --product sessiond >/dev/null
-swift build -c release --traits PostgreSQL --product create-bench >/dev/null
-bins=$(swift build -c release --show-bin-path)
+source tools/bench/sessiond.sh
+sessiond=$(release_build sessiond)
+create_bench=$(release_build create-bench)
 work=$(mktemp -d)
 pids=()
 stop_instances() {
@@ -24,7 +24,7 @@ stop_instances() {
 }
 trap 'stop_instances; rm -rf "$work"; stop_postgres' EXIT
 head -c 32 /dev/urandom | base64 >"$work/secret"
-token=$("$bins/sessiond" token --sub bench --role service --org bench --jwt-secret-file "$work/secret")
+token=$("$sessiond" token --sub bench --role service --org bench --jwt-secret-file "$work/secret")
 
 echo "command: tools/bench/instances.sh (CALLERS=$CALLERS DURATION=$SECONDS_EACH), $(date -u '+%Y-%m-%d %H:%M UTC'), PostgreSQL $POSTGRES_VERSION"
 for count in $COUNTS; do
@@ -33,7 +33,7 @@ for count in $COUNTS; do
     ports=()
     for index in $(seq 1 "$count"); do
         mkdir -p "$work/$count-$index"
-        "$bins/sessiond" serve --port 0 --data-dir "$work/$count-$index" --database-url "$url" \
+        "$sessiond" serve --port 0 --data-dir "$work/$count-$index" --database-url "$url" \
             --jwt-secret-file "$work/secret" >"$work/$count-$index/out" 2>"$work/$count-$index/err" &
         pids+=($!)
         for _ in $(seq 1 300); do grep -q listening "$work/$count-$index/out" 2>/dev/null && break; sleep 0.1; done
@@ -41,7 +41,7 @@ for count in $COUNTS; do
     done
     benches=()
     for index in $(seq 1 "$count"); do
-        "$bins/create-bench" --port "${ports[$((index - 1))]}" --token "$token" --callers $((CALLERS / count)) \
+        "$create_bench" --port "${ports[$((index - 1))]}" --token "$token" --callers $((CALLERS / count)) \
             --seconds "$SECONDS_EACH" >"$work/$count-$index/bench" 2>&1 &
         benches+=($!)
     done

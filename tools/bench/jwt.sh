@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ./tools/setup.sh --test >/dev/null
-swift build -c release --traits PostgreSQL --product auth-bench >/dev/null
+source tools/bench/sessiond.sh
+auth_bench=$(release_build auth-bench)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 .venv/bin/python - "$work" <<'PY'
@@ -30,4 +31,4 @@ lines += [f"ES256 {jwt.encode(claims, private(keys['p256']), 'ES256')}", f"ES384
 open(os.path.join(work, "tokens.txt"), "w").write("\n".join(lines) + "\n")
 PY
 echo "command: taskset -c 0 auth-bench (release), $(date -u '+%Y-%m-%d %H:%M UTC')"
-taskset -c 0 "$(swift build -c release --show-bin-path)/auth-bench" "$work"
+taskset -c 0 "$auth_bench" "$work"

@@ -1,13 +1,20 @@
 # Sourced by the benchmark scripts.
+#   release_build PRODUCT
+# builds one product for release the way every benchmark does, so they share one build (a
+# different flag would recompile everything): with the PostgreSQL trait, as instances.sh needs it,
+# and the Swift runtime linked statically, as tools/run builds the server (README, "Performance");
+# prints the product's path.
+release_build() {
+    swift build -c release --traits PostgreSQL --static-swift-stdlib --product "$1" >/dev/null
+    echo "$(swift build -c release --show-bin-path)/$1"
+}
+
 #   build_sessiond
-# installs what the benchmarks need (tools/setup.sh --test), builds sessiond for release (with the
-# PostgreSQL trait) and sets
+# installs what the benchmarks need (tools/setup.sh --test), builds sessiond for release and sets
 # `bin` to it.
 build_sessiond() {
     ./tools/setup.sh --test >/dev/null
-    # With the PostgreSQL trait, as instances.sh needs it: one release build serves every benchmark.
-    swift build -c release --traits PostgreSQL --product sessiond >/dev/null
-    bin=$(swift build -c release --show-bin-path)/sessiond
+    bin=$(release_build sessiond)
 }
 
 # Starts sessiond as users run it (`serve --port 0 --data-dir`) and waits until it listens.

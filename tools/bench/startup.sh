@@ -10,11 +10,11 @@ source tools/bench/sessiond.sh
 ROWS=${ROWS:-1000000}
 RUNS=${RUNS:-5}
 build_sessiond
-swift build -c release --traits PostgreSQL --product store-bench >/dev/null
+store_bench=$(release_build store-bench)
 work=$(mktemp -d)
 trap 'kill "${server:-}" 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/data"
-"$(swift build -c release --show-bin-path)/store-bench" --fill "$work/data/sessions.sqlite" --rows "$ROWS"
+"$store_bench" --fill "$work/data/sessions.sqlite" --rows "$ROWS"
 echo "database: $(du -h "$work/data/sessions.sqlite" | cut -f1)"
 port=18799
 

@@ -8,8 +8,8 @@ ROWS=${ROWS:-1000000}
 CREATES=${CREATES:-20000}
 CALLERS=${CALLERS:-64}
 ./tools/setup.sh --test >/dev/null
-swift build -c release --traits PostgreSQL --product store-bench >/dev/null
-bin=$(swift build -c release --show-bin-path)/store-bench
+source tools/bench/sessiond.sh
+bin=$(release_build store-bench)
 echo "== SQLite ($(date -u +%FT%TZ))"
 "$bin" --rows "$ROWS" --creates "$CREATES" --callers "$CALLERS"
 
