@@ -291,7 +291,7 @@ package final class Server: Sendable {
     }
 
     private static let noPostgreSQL = StartupFailure(
-        "this sessiond was built without the PostgreSQL store; build it with `swift build -c release --traits PostgreSQL`"
+        "this sessiond was built without the PostgreSQL store; build it with `swift build -c release --traits PostgreSQL --static-swift-stdlib`"
     )
 
     /// Runs the listener and the workers until `shutDown()` (or the listener closes), then stops

@@ -1,11 +1,19 @@
 # Sourced by the benchmark scripts.
-#   release_build PRODUCT
-# builds one product for release the way every benchmark does, so they share one build (a
-# different flag would recompile everything): with the PostgreSQL trait, as instances.sh needs it,
-# and the Swift runtime linked statically, as tools/run builds the server (README, "Performance");
-# prints the product's path.
+#   bin=$(release_build PRODUCT)
+# builds one product for release the way every benchmark (and tools/crash-loop) does, so they
+# share one build (a different flag set recompiles everything): with the PostgreSQL trait, as
+# instances.sh needs it, and the Swift runtime linked statically, as tools/run links it (README,
+# "Performance"); prints the product's path. A failed build prints its output and fails, so the
+# assignment stops the caller (set -e) instead of measuring an older binary.
 release_build() {
-    swift build -c release --traits PostgreSQL --static-swift-stdlib --product "$1" >/dev/null
+    local log
+    log=$(mktemp)
+    if ! swift build -c release --traits PostgreSQL --static-swift-stdlib --product "$1" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
     echo "$(swift build -c release --show-bin-path)/$1"
 }
 
