@@ -16,6 +16,7 @@ final class HTTP2Session {
     /// The client's recent stream IDs, for frames on streams nghttp2 has forgotten (server only).
     private var history = StreamHistory()
     private var scanner = InboundFrameScanner()
+    private var authorization = AuthorizationReuse()
     private let role: Role
     private var outbound: [Int32: OutboundStream] = [:]
     /// Response bytes queued in `outbound` across all streams, not yet taken by nghttp2.
@@ -44,6 +45,9 @@ final class HTTP2Session {
         private var strings = RecentHeaderStrings()
         /// Our SETTINGS_MAX_HEADER_LIST_SIZE, which nghttp2 does not enforce.
         let maxListSize: Int
+        /// The `authorization` value of the rewritten HEADERS frame being fed (its stream and
+        /// value), for the field that carries `AuthorizationReuse.marker` instead.
+        var substitution: (streamID: Int32, value: String)?
 
         init(maxListSize: Int) {
             self.maxListSize = maxListSize
@@ -61,12 +65,19 @@ final class HTTP2Session {
             streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>
         ) {
             guard streamID == self.block.streamID else { return }
-            self.block.size += name.count + value.count + 32
+            var substituted: String?
+            if let substitution = self.substitution, substitution.streamID == streamID,
+                AuthorizationReuse.isMarker(value)
+            {
+                self.substitution = nil
+                substituted = substitution.value
+            }
+            self.block.size += name.count + (substituted?.utf8.count ?? value.count) + 32
             guard self.block.size <= self.maxListSize else {
                 self.block.fields.removeAll()
                 return
             }
-            self.block.fields.append((name: self.strings.string(name), value: self.strings.string(value)))
+            self.block.fields.append((name: self.strings.string(name), value: substituted ?? self.strings.string(value)))
         }
 
         /// The finished block; none is open afterwards.
@@ -166,7 +177,9 @@ final class HTTP2Session {
     /// Feeds bytes to nghttp2; what happened is then read with `drainEvents`.
     ///
     /// A server feeds them in pieces that end where a DATA frame begins, so the frame's stream
-    /// can be checked with everything before it applied (see `InboundFrameScanner`).
+    /// can be checked with everything before it applied (see `InboundFrameScanner`), and feeds
+    /// HEADERS frames that carry an `authorization` decoded before rewritten (see
+    /// `AuthorizationReuse`).
     func receive(_ buffer: ByteBuffer) throws(HTTP2Error) {
         self.input = buffer
         defer { self.input = nil }
@@ -174,14 +187,32 @@ final class HTTP2Session {
             guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
             var fed = 0
             var scanned = 0
-            while self.role == .server, let frame = self.scanner.nextDataFrame(in: bytes, from: scanned) {
+            while self.role == .server, let frame = self.scanner.nextFrame(in: bytes, from: scanned) {
+                scanned = frame.resumeAt
+                let value: String?
+                switch frame.kind {
+                case .data: value = nil
+                case .headers:
+                    value = self.authorization.rewrite(frame, in: bytes)
+                    guard value != nil else { continue }
+                }
                 if frame.checkAt > fed {
                     let result = nghttp2_session_mem_recv(self.raw, base + fed, frame.checkAt - fed)
                     if result < 0 { return result }
                     fed = frame.checkAt
                 }
-                scanned = frame.resumeAt
-                self.willReceiveData(on: frame.streamID)
+                guard let value else {
+                    self.willReceiveData(on: frame.streamID)
+                    continue
+                }
+                // The rewritten frame instead of the one in `bytes`.
+                self.headers.substitution = (frame.streamID, value)
+                let result = self.authorization.frame.withUnsafeBufferPointer { rewritten in
+                    nghttp2_session_mem_recv(self.raw, rewritten.baseAddress, rewritten.count)
+                }
+                self.headers.substitution = nil
+                if result < 0 { return result }
+                fed = frame.resumeAt + frame.length
             }
             guard fed < bytes.count else { return 0 }
             return nghttp2_session_mem_recv(self.raw, base + fed, bytes.count - fed)
@@ -190,6 +221,9 @@ final class HTTP2Session {
             throw HTTP2Error(code: Int32(result), message: String(cString: nghttp2_strerror(Int32(result))))
         }
     }
+
+    /// HEADERS frames received with an `authorization` value reused (for tests).
+    var reusedAuthorizations: Int { self.authorization.rewrites }
 
     /// Hands every event recorded since the last drain to `handle`, in order. Receiving records
     /// events, and so does sending (a stream closes when our END_STREAM goes out), so callers

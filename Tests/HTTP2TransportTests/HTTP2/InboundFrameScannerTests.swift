@@ -22,9 +22,10 @@ struct InboundFrameScannerTests {
             let piece = Array(bytes[base..<min(bytes.count, base + chunk)])
             piece.withUnsafeBytes { raw in
                 var from = 0
-                while let frame = scanner.nextDataFrame(in: raw, from: from) {
-                    found.append((frame.streamID, base + frame.checkAt))
+                while let frame = scanner.nextFrame(in: raw, from: from) {
                     from = frame.resumeAt
+                    guard frame.kind == .data else { continue }
+                    found.append((frame.streamID, base + frame.checkAt))
                 }
             }
             base += chunk
@@ -57,5 +58,32 @@ struct InboundFrameScannerTests {
         var reserved = Self.frame(type: 0, stream: 3, payload: 1)
         reserved[5] |= 0x80
         #expect(Self.scan(Self.preface + reserved, chunk: 1000).map(\.0) == [3])
+    }
+
+    @Test("HEADERS frames are reported with their flags and length, whole or not")
+    func headersWhenWholeOrSplit() {
+        var scanner = InboundFrameScanner()
+        var headers = Self.frame(type: 1, stream: 5, payload: 10)
+        headers[4] = 0x25
+        let input = Self.preface + headers + Self.frame(type: 1, stream: 7, payload: 4)
+        input.withUnsafeBytes { raw in
+            let first = scanner.nextFrame(in: raw, from: 0)
+            #expect(first == InboundFrameScanner.Frame(kind: .headers, checkAt: 24, resumeAt: 33, streamID: 5, flags: 0x25, length: 10))
+            #expect(first?.isWhole(in: raw) == true)
+            // The same frame cut short: not whole.
+            #expect(first?.isWhole(in: UnsafeRawBufferPointer(rebasing: raw[0..<42])) == false)
+            let second = scanner.nextFrame(in: raw, from: first!.resumeAt)
+            #expect(second?.streamID == 7 && second?.isWhole(in: raw) == true)
+        }
+        // A header split across reads is found, but is not whole in the read it ends in.
+        var split = InboundFrameScanner()
+        let bytes = Self.preface + headers
+        let firstPart = Array(bytes[0..<28])
+        let secondPart = Array(bytes[28...])
+        firstPart.withUnsafeBytes { #expect(split.nextFrame(in: $0, from: 0) == nil) }
+        secondPart.withUnsafeBytes { raw in
+            let frame = split.nextFrame(in: raw, from: 0)
+            #expect(frame?.checkAt == 0 && frame?.resumeAt == 5 && frame?.isWhole(in: raw) == false)
+        }
     }
 }

@@ -17,6 +17,7 @@ let fuzzTargets: [FuzzTarget] = [
     FuzzTarget(name: "grpc-framing", run: GRPCFramingTarget.run, seeds: { GRPCFramingTarget.seeds }),
     FuzzTarget(name: "http1", run: HTTP1Target.run, seeds: { HTTP1Target.seeds }),
     FuzzTarget(name: "http2", run: HTTP2Target.run, seeds: { HTTP2Target.seeds }),
+    FuzzTarget(name: "http2-headers", run: HTTP2HeadersTarget.run, seeds: { HTTP2HeadersTarget.seeds }),
     FuzzTarget(name: "rest-body", run: RESTBodyTarget.run, seeds: { RESTBodyTarget.seeds }),
     FuzzTarget(name: "jwt", run: JWTTarget.run, seeds: { JWTTarget.seeds }),
     FuzzTarget(name: "rfc3339", run: RFC3339Target.run, seeds: { RFC3339Target.seeds }),
