@@ -13,9 +13,14 @@ import Foundation
 /// and anything nghttp2 would refuse is left in the frame for nghttp2 to refuse.
 ///
 /// Only whole HEADERS frames with END_HEADERS of up to `maxFrameLength` bytes are rewritten
-/// (they only shrink, so no frame size limit changes its verdict); the rest pass unchanged.
-/// Held per connection: at most `capacity` values of up to `maxEncodedLength` encoded bytes,
-/// plus one frame of up to `maxFrameLength` bytes.
+/// (they only shrink: the marker's field is shorter than any value of `minEncodedLength`, so no
+/// frame size limit changes its verdict); the rest pass unchanged. A connection whose values
+/// rarely repeat (a proxy sending many users' tokens) stops trying after `misses` outnumber
+/// twice the hits by `maxExtraMisses`, so it pays for at most that many extra decodes.
+///
+/// Held per connection: at most `capacity` values of up to `maxEncodedLength` encoded bytes
+/// each (and their decoded strings, at most 8/5 as long: no Huffman code is shorter than 5
+/// bits), and the last rewritten frame's storage while it is small.
 struct AuthorizationReuse {
     /// Unguessable, never sent anywhere: a client cannot forge a field the caller would fill in.
     static let marker: [UInt8] = {
@@ -24,9 +29,11 @@ struct AuthorizationReuse {
         return (0..<24).map { _ in digits[Int(generator.next() % 16)] }
     }()
 
-    static let capacity = 2
+    static let capacity = 4
+    static let maxExtraMisses = 8
     static let maxEncodedLength = 1024
-    /// Shorter values cost nghttp2 little to decode; the rewrite would not pay.
+    /// Shorter values cost nghttp2 little to decode; the rewrite would not pay. (It also keeps
+    /// every rewritten field, at least 2 + 2 + 48 bytes, longer than the marker's 3 + 24.)
     static let minEncodedLength = 48
     static let maxFrameLength = 4096
 
@@ -34,18 +41,29 @@ struct AuthorizationReuse {
     private static let padded: UInt8 = 0x8
     private static let priority: UInt8 = 0x20
 
-    private var known: [(encoded: [UInt8], value: String)] = []
+    /// A value as nghttp2 decoded it: the string the application gets, and the decoded byte
+    /// count (what the header list size counts; the string may be longer where invalid UTF-8
+    /// became U+FFFD).
+    struct Value {
+        var string: String
+        var count: Int
+    }
+
+    private var known: [(encoded: [UInt8], value: Value)] = []
     private var oldest = 0
     /// The last rewritten frame, header included.
     private(set) var frame: [UInt8] = []
-    /// Frames rewritten so far (for tests).
-    private(set) var rewrites = 0
+    /// Values found remembered, and values decoded (or refused) here.
+    private(set) var hits = 0
+    private(set) var misses = 0
+    /// Set once misses outnumber hits as above: no more rewrites on this connection.
+    private(set) var stopped = false
 
     /// When `frame` (a HEADERS frame, whole in `bytes`) carries an `authorization` worth reusing,
     /// writes the frame with the marker in its place to `self.frame` and returns the value.
-    mutating func rewrite(_ frame: InboundFrameScanner.Frame, in bytes: UnsafeRawBufferPointer) -> String? {
-        guard frame.kind == .headers, frame.flags & Self.endHeaders != 0, frame.length <= Self.maxFrameLength,
-            frame.isWhole(in: bytes)
+    mutating func rewrite(_ frame: InboundFrameScanner.Frame, in bytes: UnsafeRawBufferPointer) -> Value? {
+        guard !self.stopped, frame.kind == .headers, frame.flags & Self.endHeaders != 0,
+            frame.length <= Self.maxFrameLength, frame.isWhole(in: bytes)
         else { return nil }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[frame.resumeAt..<frame.resumeAt + frame.length])
         // RFC 9113 §6.2: [pad length] [stream dependency, weight] block [padding]
@@ -70,7 +88,7 @@ struct AuthorizationReuse {
         // The same frame with [kind | name index 23] [plain string: marker] for the field
         // (appended byte by byte: an array literal here would be an allocation per frame).
         let length = frame.length - literal.field.count + 3 + Self.marker.count
-        self.frame.removeAll(keepingCapacity: true)
+        self.frame.removeAll(keepingCapacity: self.frame.capacity <= 1024)
         self.frame.append(UInt8(length >> 16 & 0xff))
         self.frame.append(UInt8(length >> 8 & 0xff))
         self.frame.append(UInt8(length & 0xff))
@@ -81,7 +99,6 @@ struct AuthorizationReuse {
         self.frame.append(UInt8(Self.marker.count))
         self.frame.append(contentsOf: Self.marker)
         self.frame.append(contentsOf: UnsafeRawBufferPointer(rebasing: payload[(blockStart + literal.field.upperBound)...]))
-        self.rewrites += 1
         return value
     }
 
@@ -90,12 +107,17 @@ struct AuthorizationReuse {
         value.count == Self.marker.count && memcmp(value.baseAddress!, Self.marker, value.count) == 0
     }
 
-    private mutating func value(of encoded: UnsafeRawBufferPointer, field: UnsafeRawBufferPointer) -> String? {
+    private mutating func value(of encoded: UnsafeRawBufferPointer, field: UnsafeRawBufferPointer) -> Value? {
         for known in self.known where known.encoded.count == encoded.count {
-            if memcmp(known.encoded, encoded.baseAddress!, encoded.count) == 0 { return known.value }
+            if memcmp(known.encoded, encoded.baseAddress!, encoded.count) == 0 {
+                self.hits += 1
+                return known.value
+            }
         }
+        self.misses += 1
+        if self.misses > 2 * self.hits + Self.maxExtraMisses { self.stopped = true }
         guard let decoded = HPACKLiteralDecoder.value(of: field) else { return nil }
-        let value = String(decoding: decoded, as: UTF8.self)
+        let value = Value(string: String(decoding: decoded, as: UTF8.self), count: decoded.count)
         if self.known.count < Self.capacity {
             self.known.append((Array(encoded), value))
         } else {

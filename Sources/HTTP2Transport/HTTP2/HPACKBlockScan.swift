@@ -18,7 +18,8 @@ enum HPACKBlockScan {
     /// The first field of `block` that is a literal `authorization` without indexing or never
     /// indexed (RFC 7541 §6.2.2, §6.2.3), named by its static index, with a Huffman-coded value:
     /// the one form whose removal leaves the dynamic table as it was and saves a decode. Nil when
-    /// there is none before the end, or the block is malformed up to it (nghttp2 reports that).
+    /// there is none before the end, or the block is malformed up to it (nghttp2 reports that),
+    /// or holds an integer longer than `integer` reads (left to nghttp2 as well).
     static func firstAuthorizationLiteral(in block: UnsafeRawBufferPointer) -> Literal? {
         var position = 0
         while position < block.count {

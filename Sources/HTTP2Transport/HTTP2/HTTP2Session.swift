@@ -17,6 +17,10 @@ final class HTTP2Session {
     private var history = StreamHistory()
     private var scanner = InboundFrameScanner()
     private var authorization = AuthorizationReuse()
+    /// Off only to compare against (tests, the `http2-headers` fuzz target).
+    var reusesAuthorization = true
+    /// The client sent GOAWAY: reads go to nghttp2 whole from there on (see `InboundFrameScanner`).
+    private var peerWentAway = false
     private let role: Role
     private var outbound: [Int32: OutboundStream] = [:]
     /// Response bytes queued in `outbound` across all streams, not yet taken by nghttp2.
@@ -47,7 +51,7 @@ final class HTTP2Session {
         let maxListSize: Int
         /// The `authorization` value of the rewritten HEADERS frame being fed (its stream and
         /// value), for the field that carries `AuthorizationReuse.marker` instead.
-        var substitution: (streamID: Int32, value: String)?
+        var substitution: (streamID: Int32, value: AuthorizationReuse.Value)?
 
         init(maxListSize: Int) {
             self.maxListSize = maxListSize
@@ -65,19 +69,19 @@ final class HTTP2Session {
             streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>
         ) {
             guard streamID == self.block.streamID else { return }
-            var substituted: String?
+            var substituted: AuthorizationReuse.Value?
             if let substitution = self.substitution, substitution.streamID == streamID,
-                AuthorizationReuse.isMarker(value)
+                name.count == 13, AuthorizationReuse.isMarker(value)  // 13: "authorization"
             {
                 self.substitution = nil
                 substituted = substitution.value
             }
-            self.block.size += name.count + (substituted?.utf8.count ?? value.count) + 32
+            self.block.size += name.count + (substituted?.count ?? value.count) + 32
             guard self.block.size <= self.maxListSize else {
                 self.block.fields.removeAll()
                 return
             }
-            self.block.fields.append((name: self.strings.string(name), value: substituted ?? self.strings.string(value)))
+            self.block.fields.append((name: self.strings.string(name), value: substituted?.string ?? self.strings.string(value)))
         }
 
         /// The finished block; none is open afterwards.
@@ -187,13 +191,18 @@ final class HTTP2Session {
             guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
             var fed = 0
             var scanned = 0
-            while self.role == .server, let frame = self.scanner.nextFrame(in: bytes, from: scanned) {
+            while self.role == .server, !self.peerWentAway,
+                let frame = self.scanner.nextFrame(in: bytes, from: scanned)
+            {
                 scanned = frame.resumeAt
-                let value: String?
+                let value: AuthorizationReuse.Value?
                 switch frame.kind {
+                case .goAway:
+                    self.peerWentAway = true
+                    continue
                 case .data: value = nil
                 case .headers:
-                    value = self.authorization.rewrite(frame, in: bytes)
+                    value = self.reusesAuthorization ? self.authorization.rewrite(frame, in: bytes) : nil
                     guard value != nil else { continue }
                 }
                 if frame.checkAt > fed {
@@ -205,11 +214,11 @@ final class HTTP2Session {
                     self.willReceiveData(on: frame.streamID)
                     continue
                 }
-                // The rewritten frame instead of the one in `bytes`.
+                // The rewritten frame instead of the one in `bytes` (held by a local: the
+                // callbacks run inside, and must be free to reach `self.authorization`).
+                let rewritten = self.authorization.frame
                 self.headers.substitution = (frame.streamID, value)
-                let result = self.authorization.frame.withUnsafeBufferPointer { rewritten in
-                    nghttp2_session_mem_recv(self.raw, rewritten.baseAddress, rewritten.count)
-                }
+                let result = rewritten.withUnsafeBufferPointer { nghttp2_session_mem_recv(self.raw, $0.baseAddress, $0.count) }
                 self.headers.substitution = nil
                 if result < 0 { return result }
                 fed = frame.resumeAt + frame.length
@@ -222,8 +231,8 @@ final class HTTP2Session {
         }
     }
 
-    /// HEADERS frames received with an `authorization` value reused (for tests).
-    var reusedAuthorizations: Int { self.authorization.rewrites }
+    /// `authorization` values found remembered, and decoded afresh (for tests).
+    var authorizationReuse: (hits: Int, misses: Int) { (self.authorization.hits, self.authorization.misses) }
 
     /// Hands every event recorded since the last drain to `handle`, in order. Receiving records
     /// events, and so does sending (a stream closes when our END_STREAM goes out), so callers

@@ -1,20 +1,24 @@
-/// Finds where DATA and HEADERS frames begin in the bytes a server connection receives, across
-/// reads, so each can be looked at just before nghttp2 sees it.
+/// Finds where DATA, HEADERS and GOAWAY frames begin in the bytes a server connection receives,
+/// across reads, so each can be looked at just before nghttp2 sees it.
 ///
 /// - DATA: nghttp2 drops DATA for a stream it no longer has without any callback (not even
 ///   `on_begin_frame`), so a DATA frame on a stream the client already ended or reset would go
 ///   unanswered; RFC 9113 §5.1 wants STREAM_CLOSED. Each is checked against the stream's history.
 /// - HEADERS: a block may carry an `authorization` value decoded before (see
 ///   `AuthorizationReuse`).
+/// - GOAWAY: after the client's, nghttp2 stops reading once its streams are done, also within
+///   the read it is in; from there on reads go to nghttp2 whole, as they would without us.
 ///
 /// The scanner only reads frame headers (RFC 9113 §4.1: 24-bit length, type, flags, 31-bit
-/// stream ID) and skips payloads; nghttp2 still parses and validates everything.
+/// stream ID) and skips payloads; nghttp2 parses and validates the frames (a rewritten HEADERS
+/// frame's `authorization` value excepted: `AuthorizationReuse` checks it as nghttp2 would).
 struct InboundFrameScanner {
-    /// A DATA or HEADERS frame whose header ends in the bytes scanned.
+    /// A DATA, HEADERS or GOAWAY frame whose header ends in the bytes scanned.
     struct Frame: Equatable {
         enum Kind: Equatable {
             case data
             case headers
+            case goAway
         }
 
         var kind: Kind
@@ -38,6 +42,7 @@ struct InboundFrameScanner {
     static let headerLength = 9
     private static let dataType: UInt8 = 0
     private static let headersType: UInt8 = 1
+    private static let goAwayType: UInt8 = 7
 
     /// The client's connection preface (RFC 9113 §3.4), which precedes the first frame.
     private var prefaceRemaining = 24
@@ -46,7 +51,7 @@ struct InboundFrameScanner {
     private var headerCount = 0
     private var payloadRemaining = 0
 
-    /// Scans `bytes` from `start` and returns the next DATA or HEADERS frame whose header
+    /// Scans `bytes` from `start` and returns the next DATA, HEADERS or GOAWAY frame whose header
     /// completes there, or nil when the rest holds none (the state then covers all of `bytes`).
     mutating func nextFrame(in bytes: UnsafeRawBufferPointer, from start: Int) -> Frame? {
         var position = start
@@ -77,6 +82,7 @@ struct InboundFrameScanner {
             switch type {
             case Self.dataType: kind = .data
             case Self.headersType: kind = .headers
+            case Self.goAwayType: kind = .goAway
             default: continue
             }
             let streamID = Int32(bitPattern: (UInt32(s0) << 24 | UInt32(s1) << 16 | UInt32(s2) << 8 | UInt32(s3)) & 0x7fff_ffff)

@@ -2,12 +2,11 @@
 import NIOCore
 import Testing
 
-/// `AuthorizationReuse` rewrites HEADERS frames before nghttp2 sees them. The oracle: the same
-/// bytes fed in reads that end one byte into every frame's payload, so no frame is ever whole in
-/// a read, none is rewritten, and nghttp2 decodes everything itself. (Not one byte per read:
-/// nghttp2 1.52 then counts a CONTINUATION once per read of its header, and refuses a
-/// connection the whole read does not.) Whatever the rewrite does, the events (header lists,
-/// closed streams, errors) and the bytes the server sends back must be the same.
+/// `AuthorizationReuse` rewrites HEADERS frames before nghttp2 sees them. The oracle: a session
+/// with the rewrite off, fed the same bytes in the same reads (all in one, and cut at seeded
+/// random places), where nghttp2 decodes everything itself. Whatever the rewrite does, the
+/// events (header lists, closed streams, errors) and the bytes the server sends back must be the
+/// same.
 @Suite("AuthorizationReuse: authorization decoded once per connection")
 struct AuthorizationReuseTests {
     static let limits = HTTP2SessionLimits(maxConcurrentStreams: 100, maxHeaderListSize: 16 << 10)
@@ -45,27 +44,22 @@ struct AuthorizationReuseTests {
         var output: [UInt8] = []
         /// The RST_STREAM (stream, error code) and GOAWAY (error code) frames in `output`.
         var refusals: [String] = []
-        var reused = 0
+        var hits = 0
+        var misses = 0
     }
 
-    /// Read boundaries that leave no frame whole in a read: one byte into each payload.
-    static func splitPayloads(_ bytes: [UInt8]) -> [Int] {
-        var ends: [Int] = [24]
-        var position = 24
-        while position + 9 <= bytes.count {
-            let length = Int(bytes[position]) << 16 | Int(bytes[position + 1]) << 8 | Int(bytes[position + 2])
-            ends.append(min(bytes.count, position + 10))
-            position += 9 + length
-            ends.append(min(bytes.count, position))
-        }
-        ends.append(bytes.count)
-        return ends
+    /// Read boundaries at seeded random places (one to eight cuts).
+    static func randomEnds(_ count: Int, seed: UInt64) -> [Int] {
+        var generator = SeededGenerator(seed: seed)
+        let cuts = (0..<(1 + Int(generator.next() % 8))).map { _ in 1 + Int(generator.next() % UInt64(max(1, count - 1))) }
+        return Set(cuts).sorted() + [count]
     }
 
     /// Feeds `bytes` to a new server session, in reads that end at `ends` (all in one read when
-    /// empty).
-    static func serve(_ bytes: [UInt8], ends: [Int] = []) throws -> Outcome {
+    /// empty), with the rewrite on or off.
+    static func serve(_ bytes: [UInt8], ends: [Int] = [], reuse: Bool = true) throws -> Outcome {
         let server = try HTTP2Session(role: .server, limits: Self.limits, allocator: ByteBufferAllocator())
+        server.reusesAuthorization = reuse
         var outcome = Outcome()
         var start = 0
         var ends = ends.isEmpty ? [bytes.count] : ends
@@ -108,32 +102,38 @@ struct AuthorizationReuseTests {
             if type == 0x7 { outcome.refusals.append("GOAWAY \(payload[payload.startIndex + 7])") }
             position += 9 + length
         }
-        outcome.reused = server.reusedAuthorizations
+        (outcome.hits, outcome.misses) = server.authorizationReuse
         return outcome
     }
 
-    /// The whole input in one read against reads that split every frame.
-    static func expectSameAsUnrewritten(_ bytes: [UInt8], reused: Int?, sourceLocation: SourceLocation = #_sourceLocation) throws -> Outcome {
+    /// The rewrite on against off, in one read and in reads cut at random; returns the outcome
+    /// of the one read with the rewrite on, after checking its counts where given.
+    static func expectSameAsUnrewritten(
+        _ bytes: [UInt8], hits: Int?, misses: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Outcome {
         let whole = try Self.serve(bytes)
-        var byByte = try Self.serve(bytes, ends: Self.splitPayloads(bytes))
-        #expect(byByte.reused == 0, sourceLocation: sourceLocation)
-        if let reused { #expect(whole.reused == reused, sourceLocation: sourceLocation) }
-        byByte.reused = whole.reused
-        #expect(whole == byByte, sourceLocation: sourceLocation)
+        for ends in [[], Self.randomEnds(bytes.count, seed: UInt64(bytes.count)), Self.randomEnds(bytes.count, seed: 99)] {
+            var on = try Self.serve(bytes, ends: ends)
+            let off = try Self.serve(bytes, ends: ends, reuse: false)
+            #expect(off.hits == 0 && off.misses == 0, sourceLocation: sourceLocation)
+            (on.hits, on.misses) = (0, 0)
+            #expect(on == off, "reads ending at \(ends)", sourceLocation: sourceLocation)
+        }
+        if let hits { #expect(whole.hits == hits, sourceLocation: sourceLocation) }
+        if let misses { #expect(whole.misses == misses, sourceLocation: sourceLocation) }
         return whole
     }
 
     @Test("each stream gets the authorization its own block carried, through reuse and eviction")
     func headersWhenTokensAlternate() throws {
-        // Three tokens on one connection, two remembered at a time: hits, misses and evictions.
-        let tokens = [Self.token(1), Self.token(2), Self.token(1), Self.token(3), Self.token(1), Self.token(2),
-            Self.token(2), nil, Self.token(3)]
+        // Five tokens, four remembered: 5 replaces 1, then 1 replaces 2, 2 replaces 3; 5 stays.
+        let tokens = [1, 2, 1, 3, 4, 5, 1, 2, nil, 5].map { $0.map { Self.token(UInt64($0)) } }
         let requests = tokens.enumerated().map { Self.request("/s/\($0.offset)", authorization: $0.element) }
-        let outcome = try Self.expectSameAsUnrewritten(try Self.clientBytes(requests), reused: 8)
+        let outcome = try Self.expectSameAsUnrewritten(try Self.clientBytes(requests), hits: 2, misses: 7)
         let authorizations = outcome.events.filter { $0.hasPrefix("headers") }.map { event in
             tokens.firstIndex { $0 != nil && event.contains("authorization: \($0!)") }
         }
-        #expect(authorizations == [0, 1, 0, 3, 0, 1, 1, nil, 3])
+        #expect(authorizations == [0, 1, 0, 3, 4, 5, 0, 1, nil, 5])
         #expect(outcome.error == nil)
     }
 
@@ -141,14 +141,14 @@ struct AuthorizationReuseTests {
     func headersWhenTokenRepeats() throws {
         let token = Self.token(7)
         let requests = (0..<50).map { Self.request("/s/\($0)", authorization: token) }
-        let outcome = try Self.expectSameAsUnrewritten(try Self.clientBytes(requests), reused: 50)
+        let outcome = try Self.expectSameAsUnrewritten(try Self.clientBytes(requests), hits: 49, misses: 1)
         #expect(outcome.events.filter { $0.contains("authorization: \(token)") }.count == 50)
     }
 
     @Test("short values are left to nghttp2")
     func headersWhenValueShort() throws {
         let requests = [Self.request("/", authorization: "Bearer short")]
-        let outcome = try Self.expectSameAsUnrewritten(try Self.clientBytes(requests), reused: 0)
+        let outcome = try Self.expectSameAsUnrewritten(try Self.clientBytes(requests), hits: 0, misses: 0)
         #expect(outcome.events.contains { $0.contains("authorization: Bearer short") })
     }
 
@@ -198,17 +198,45 @@ struct AuthorizationReuseTests {
 
     static let settings: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 0, 0x4, 0, 0, 0, 0, 0]
 
-    @Test("padded frames and frames with a priority are rewritten; their padding is kept")
+    @Test("padded frames, frames with a priority, without indexing, two fields: all rewritten")
     func headersWhenPaddedOrPrioritized() throws {
         let token = Self.token(11)
         let field = try Self.encodedField(token)
         #expect(!field.isEmpty)
+        var withoutIndexing = field
+        withoutIndexing[0] = 0x0F  // the same field, literal without indexing
+        let other = try Self.encodedField(Self.token(13))
         let input = Self.settings + Self.headersFrame(stream: 1, authorization: field, padding: 7)
             + Self.headersFrame(stream: 3, authorization: field, priority: true)
             + Self.headersFrame(stream: 5, authorization: field, padding: 0, priority: true)
             + Self.headersFrame(stream: 7, authorization: field)
-        let outcome = try Self.expectSameAsUnrewritten(input, reused: 4)
-        #expect(outcome.events.filter { $0.contains("authorization: \(token)") }.count == 4)
+            + Self.headersFrame(stream: 9, authorization: withoutIndexing)
+            + Self.headersFrame(stream: 11, authorization: other + field)  // only the first is rewritten
+        let outcome = try Self.expectSameAsUnrewritten(input, hits: 4, misses: 2)
+        #expect(outcome.events.filter { $0.contains("authorization: \(token)") }.count == 6)
+        #expect(outcome.events.last { $0.hasPrefix("headers 11") }?.contains("authorization: \(Self.token(13))") == true)
+    }
+
+    @Test("after the client's GOAWAY, a read reaches nghttp2 in one piece, as without the rewrite")
+    func headersWhenPeerWentAway() throws {
+        let field = try Self.encodedField(Self.token(14))
+        let goAway: [UInt8] = [0, 0, 8, 0x7, 0, 0, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0, 0]
+        let ping: [UInt8] = [0, 0, 8, 0x6, 0, 0, 0, 0, 0] + [1, 2, 3, 4, 5, 6, 7, 8]
+        let input = Self.settings + goAway + Self.headersFrame(stream: 1, authorization: field) + ping
+        let outcome = try Self.expectSameAsUnrewritten(input, hits: 0, misses: 0)
+        #expect(outcome.events.contains { $0.hasPrefix("headers 1") })
+    }
+
+    @Test("a connection whose tokens never repeat stops trying, and still gets each one right")
+    func headersWhenTokensNeverRepeat() throws {
+        let tokens = (100..<130).map { Self.token(UInt64($0)) }
+        let requests = tokens.enumerated().map { Self.request("/n/\($0.offset)", authorization: $0.element) }
+        let outcome = try Self.expectSameAsUnrewritten(
+            try Self.clientBytes(requests), hits: 0, misses: AuthorizationReuse.maxExtraMisses + 1
+        )
+        for (index, token) in tokens.enumerated() {
+            #expect(outcome.events.contains { $0.hasPrefix("headers \(2 * index + 1) ") && $0.contains("authorization: \(token)") })
+        }
     }
 
     @Test("what nghttp2 refuses is left for nghttp2 to refuse", arguments: 0..<9)
@@ -241,7 +269,7 @@ struct AuthorizationReuseTests {
         default: break
         }
         let input = Self.settings + frames + Self.headersFrame(stream: 3, authorization: field)
-        let outcome = try Self.expectSameAsUnrewritten(input, reused: [0, 2, 3].contains(variant) ? 0 : nil)
+        let outcome = try Self.expectSameAsUnrewritten(input, hits: [4, 5, 6].contains(variant) ? nil : 0)
         let expected = switch variant {
         case 0, 1, 2, 3: ["GOAWAY 9"]  // COMPRESSION_ERROR
         case 4, 5, 6: ["GOAWAY 1"]  // PROTOCOL_ERROR
@@ -283,10 +311,10 @@ struct AuthorizationReuseTests {
                 default: mutant[at] = [0x00, 0x0F, 0x10, 0x1F, 0x7F, 0x80, 0xFF][Int(generator.next() % 7)]
                 }
             }
-            let outcome = try Self.expectSameAsUnrewritten(mutant, reused: nil)
-            rewritten += outcome.reused
+            let outcome = try Self.expectSameAsUnrewritten(mutant, hits: nil)
+            rewritten += outcome.hits
         }
-        // The mutants still exercised the rewrite (most frames stay rewritable).
+        // The mutants still exercised the rewrite: values were found remembered.
         #expect(rewritten > 150)
     }
 }

@@ -1,37 +1,39 @@
 @testable import HTTP2Transport
 import NIOCore
 
-/// `AuthorizationReuse` against nghttp2 alone: the same client bytes go to two server
-/// `HTTP2Session`s, one in a single read (whole HEADERS frames are rewritten) and one in reads
-/// that end one byte into each frame's payload (no frame is whole, so none is rewritten). The
-/// header lists, closed streams, errors and the bytes each server sends back must be the same.
+/// `AuthorizationReuse` against nghttp2 alone: the same client bytes go to server
+/// `HTTP2Session`s with the rewrite on and off, in the same reads: all in one, and cut where the
+/// input's first byte says. The header lists, closed streams, errors and the bytes each server
+/// sends back must be the same.
 ///
-/// Input: bytes after the client preface, as they are (frame headers included: the rewrite must
-/// survive lengths and flags that lie).
+/// Input: one byte choosing the cuts, then bytes after the client preface, as they are (frame
+/// headers included: the rewrite must survive lengths and flags that lie).
 enum HTTP2HeadersTarget {
     static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
     static let limits = HTTP2SessionLimits(maxConcurrentStreams: 16, maxHeaderListSize: 4096)
 
     @Sendable static func run(_ bytes: UnsafeRawBufferPointer) {
-        let input = Self.preface + Array(bytes)
-        var ends: [Int] = []
-        var position = Self.preface.count
-        while position + 9 <= input.count {
-            ends.append(position + 10)
-            position += 9 + (Int(input[position]) << 16 | Int(input[position + 1]) << 8 | Int(input[position + 2]))
-            ends.append(position)
+        var input = FuzzInput(bytes)
+        let cut = Int(input.byte())
+        let client = Self.preface + Array(input.rest)
+        // Reads of `cut` bytes after the preface (0: one read).
+        let ends = cut == 0
+            ? [client.count]
+            : Array(stride(from: Self.preface.count, to: client.count, by: cut)) + [client.count]
+        for ends in [[client.count], ends] {
+            let on = Self.serve(client, ends: ends, reuse: true)
+            let off = Self.serve(client, ends: ends, reuse: false)
+            precondition(on == off, "rewritten: \(on)\nnot rewritten: \(off)")
         }
-        let whole = Self.serve(input, ends: [input.count])
-        let split = Self.serve(input, ends: ends + [input.count])
-        precondition(whole == split, "rewritten: \(whole)\nnot rewritten: \(split)")
     }
 
     /// What a server session did with `input` fed in reads ending at `ends`: its events (DATA
-    /// joined per stream: reads cut it differently), error, and output.
-    static func serve(_ input: [UInt8], ends: [Int]) -> [String] {
+    /// joined per stream), error, and output.
+    static func serve(_ input: [UInt8], ends: [Int], reuse: Bool) -> [String] {
         guard let server = try? HTTP2Session(role: .server, limits: Self.limits, allocator: ByteBufferAllocator()) else {
             preconditionFailure("session")
         }
+        server.reusesAuthorization = reuse
         var record: [String] = []
         var data: [Int32: [UInt8]] = [:]
         var start = 0
@@ -73,6 +75,7 @@ enum HTTP2HeadersTarget {
         }
         var output = ByteBuffer()
         try? client.pendingOutput(into: &output)
-        return [Array(output.readableBytesView.dropFirst(Self.preface.count))]
+        let frames = Array(output.readableBytesView.dropFirst(Self.preface.count))
+        return [[0] + frames, [7] + frames]
     }
 }
