@@ -57,8 +57,10 @@ struct AuthorizationReuseTests {
 
     /// Feeds `bytes` to a new server session, in reads that end at `ends` (all in one read when
     /// empty), with the rewrite on or off.
-    static func serve(_ bytes: [UInt8], ends: [Int] = [], reuse: Bool = true) throws -> Outcome {
-        let server = try HTTP2Session(role: .server, limits: Self.limits, allocator: ByteBufferAllocator())
+    static func serve(
+        _ bytes: [UInt8], ends: [Int] = [], reuse: Bool = true, limits: HTTP2SessionLimits = Self.limits
+    ) throws -> Outcome {
+        let server = try HTTP2Session(role: .server, limits: limits, allocator: ByteBufferAllocator())
         server.reusesAuthorization = reuse
         var outcome = Outcome()
         var start = 0
@@ -215,6 +217,51 @@ struct AuthorizationReuseTests {
         let outcome = try Self.expectSameAsUnrewritten(input, hits: 4, misses: 2)
         #expect(outcome.events.filter { $0.contains("authorization: \(token)") }.count == 6)
         #expect(outcome.events.last { $0.hasPrefix("headers 11") }?.contains("authorization: \(Self.token(13))") == true)
+    }
+
+    /// Huffman-codes `symbols` given as (code, bit length) from RFC 7541 Appendix B, padded
+    /// with ones (§5.2).
+    static func huffman(_ symbols: [(code: UInt32, bits: Int)]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var accumulator: UInt64 = 0
+        var count = 0
+        for symbol in symbols {
+            accumulator = accumulator << symbol.bits | UInt64(symbol.code)
+            count += symbol.bits
+            while count >= 8 {
+                count -= 8
+                bytes.append(UInt8(truncatingIfNeeded: accumulator >> count))
+            }
+        }
+        if count > 0 { bytes.append(UInt8(truncatingIfNeeded: accumulator << (8 - count)) | UInt8(0xFF >> count)) }
+        return bytes
+    }
+
+    @Test("the header list limit counts decoded bytes, also where they are not UTF-8")
+    func headerListTooLargeWhenValueNotUTF8() throws {
+        // 60 × "a" (00011, 5 bits), then 4 × 0xFF (3ffffee, 26 bits): obs-text, which RFC 9113
+        // allows and a String holds as U+FFFD (3 bytes each).
+        let encoded = Self.huffman(Array(repeating: (0x3, 5), count: 60) + Array(repeating: (0x3ff_ffee, 26), count: 4))
+        #expect(encoded.count >= AuthorizationReuse.minEncodedLength && encoded.count < 127)
+        let field = [0x1F, 0x08, 0x80 | UInt8(encoded.count)] + encoded
+        let input = Self.settings + Self.headersFrame(stream: 1, authorization: field)
+            + Self.headersFrame(stream: 3, authorization: field)
+        // Decoded as expected (by nghttp2 alone): the 64-byte value, which the list counts.
+        let plain = try Self.serve(input, reuse: false)
+        let value = String(repeating: "a", count: 60) + String(repeating: "\u{FFFD}", count: 4)
+        #expect(plain.events.filter { $0.contains("authorization: \(value)") }.count == 2)
+        // The list: :method GET, :scheme http, :path /, :authority a, and the value: 275 bytes.
+        // Every limit around it must give the same verdict with the rewrite on.
+        for maxHeaderListSize in 260...300 {
+            var limits = Self.limits
+            limits.maxHeaderListSize = maxHeaderListSize
+            var on = try Self.serve(input, limits: limits)
+            let off = try Self.serve(input, reuse: false, limits: limits)
+            #expect(on.hits == 1 && on.misses == 1)
+            (on.hits, on.misses) = (0, 0)
+            #expect(on == off, "limit \(maxHeaderListSize)")
+            #expect(off.events.contains { $0.hasPrefix("too large 1") } == (maxHeaderListSize < 275), "limit \(maxHeaderListSize)")
+        }
     }
 
     @Test("after the client's GOAWAY, a read reaches nghttp2 in one piece, as without the rewrite")
