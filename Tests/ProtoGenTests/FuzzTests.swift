@@ -5,19 +5,6 @@ import Testing
 /// Decoding arbitrary bytes must throw or succeed, never trap.
 @Suite("decoding fuzz")
 struct FuzzTests {
-    /// SplitMix64: a small deterministic generator, so a failure reproduces.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            self.state &+= 0x9E37_79B9_7F4A_7C15
-            var z = self.state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("random byte strings never crash the decoder", arguments: [1, 2, 3, 4])
     func randomInputs(seed: UInt64) async {
         var generator = SeededGenerator(state: seed)

@@ -19,8 +19,11 @@ final class HTTP2Session {
     private var authorization = AuthorizationReuse()
     /// Off only to compare against (tests, the `http2-headers` fuzz target).
     var reusesAuthorization = true
-    /// The client sent GOAWAY: reads go to nghttp2 whole from there on (see `InboundFrameScanner`).
-    private var peerWentAway = false
+    /// Either side sent GOAWAY: reads go to nghttp2 whole from there on. After the client's,
+    /// nghttp2 stops reading once no stream is open, but only between calls: a read fed in pieces
+    /// would lose what the whole read gives it (see `InboundFrameScanner`). After ours, nghttp2
+    /// stops within the call as well; a draining connection gains nothing from pieces anyway.
+    private var readsWhole = false
     private let role: Role
     private var outbound: [Int32: OutboundStream] = [:]
     /// Response bytes queued in `outbound` across all streams, not yet taken by nghttp2.
@@ -190,41 +193,41 @@ final class HTTP2Session {
         let result = buffer.withUnsafeReadableBytes { bytes -> Int in
             guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
             var fed = 0
+            /// Feeds what is left before `end`; nghttp2's result (negative: the connection failed).
+            func feed(upTo end: Int) -> Int {
+                guard end > fed else { return 0 }
+                defer { fed = end }
+                return nghttp2_session_mem_recv(self.raw, base + fed, end - fed)
+            }
             var scanned = 0
-            while self.role == .server, !self.peerWentAway,
-                let frame = self.scanner.nextFrame(in: bytes, from: scanned)
-            {
+            while self.role == .server, !self.readsWhole, let frame = self.scanner.nextFrame(in: bytes, from: scanned) {
                 scanned = frame.resumeAt
-                let value: AuthorizationReuse.Value?
                 switch frame.kind {
                 case .goAway:
-                    self.peerWentAway = true
-                    continue
-                case .data: value = nil
-                case .headers:
-                    value = self.reusesAuthorization ? self.authorization.rewrite(frame, in: bytes) : nil
-                    guard value != nil else { continue }
-                }
-                if frame.checkAt > fed {
-                    let result = nghttp2_session_mem_recv(self.raw, base + fed, frame.checkAt - fed)
+                    self.readsWhole = true
+                case .data:
+                    let result = feed(upTo: frame.checkAt)
                     if result < 0 { return result }
-                    fed = frame.checkAt
-                }
-                guard let value else {
                     self.willReceiveData(on: frame.streamID)
-                    continue
+                case .headers:
+                    guard self.reusesAuthorization, let value = self.authorization.rewrite(frame, in: bytes) else {
+                        continue
+                    }
+                    let result = feed(upTo: frame.checkAt)
+                    if result < 0 { return result }
+                    // The rewritten frame instead of the one in `bytes` (held by a local: the
+                    // callbacks run inside, and must be free to reach `self.authorization`).
+                    let rewritten = self.authorization.frame
+                    self.headers.substitution = (frame.streamID, value)
+                    let rewrittenResult = rewritten.withUnsafeBufferPointer {
+                        nghttp2_session_mem_recv(self.raw, $0.baseAddress, $0.count)
+                    }
+                    self.headers.substitution = nil
+                    if rewrittenResult < 0 { return rewrittenResult }
+                    fed = frame.resumeAt + frame.length
                 }
-                // The rewritten frame instead of the one in `bytes` (held by a local: the
-                // callbacks run inside, and must be free to reach `self.authorization`).
-                let rewritten = self.authorization.frame
-                self.headers.substitution = (frame.streamID, value)
-                let result = rewritten.withUnsafeBufferPointer { nghttp2_session_mem_recv(self.raw, $0.baseAddress, $0.count) }
-                self.headers.substitution = nil
-                if result < 0 { return result }
-                fed = frame.resumeAt + frame.length
             }
-            guard fed < bytes.count else { return 0 }
-            return nghttp2_session_mem_recv(self.raw, base + fed, bytes.count - fed)
+            return feed(upTo: bytes.count)
         }
         if result < 0 {
             throw HTTP2Error(code: Int32(result), message: String(cString: nghttp2_strerror(Int32(result))))
@@ -371,6 +374,7 @@ final class HTTP2Session {
 
     /// Announces that no new streams will be accepted after the last one seen (graceful GOAWAY).
     func goAway(errorCode: UInt32 = 0) {
+        self.readsWhole = true
         let last = nghttp2_session_get_last_proc_stream_id(self.raw)
         _ = nghttp2_submit_goaway(self.raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, errorCode, nil, 0)
     }

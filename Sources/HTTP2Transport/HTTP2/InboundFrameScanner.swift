@@ -6,8 +6,8 @@
 ///   unanswered; RFC 9113 §5.1 wants STREAM_CLOSED. Each is checked against the stream's history.
 /// - HEADERS: a block may carry an `authorization` value decoded before (see
 ///   `AuthorizationReuse`).
-/// - GOAWAY: after the client's, nghttp2 stops reading once its streams are done, also within
-///   the read it is in; from there on reads go to nghttp2 whole, as they would without us.
+/// - GOAWAY: after the client's, nghttp2 stops reading once no stream is open, but only between
+///   calls; from there on (and after ours) reads go to nghttp2 whole, as without us.
 ///
 /// The scanner only reads frame headers (RFC 9113 §4.1: 24-bit length, type, flags, 31-bit
 /// stream ID) and skips payloads; nghttp2 parses and validates the frames (a rewritten HEADERS
